@@ -1,0 +1,149 @@
+import type Database from 'better-sqlite3';
+
+export interface UserRow {
+  id: number;
+  username: string;
+  pass_hash: string;
+  is_admin: number;
+  must_change_password: number;
+  created_at: number;
+  banned_at: number | null;
+  ban_reason: string | null;
+  kicked_until: number | null;
+}
+
+export interface SessionRow {
+  token_hash: string;
+  user_id: number;
+  created_at: number;
+  last_seen: number;
+}
+
+export class UserRepo {
+  private readonly q;
+
+  constructor(private readonly db: Database.Database) {
+    this.q = {
+      byName: db.prepare<[string], UserRow>('SELECT * FROM users WHERE username = ?'),
+      byId: db.prepare<[number], UserRow>('SELECT * FROM users WHERE id = ?'),
+      all: db.prepare<[], UserRow>('SELECT * FROM users ORDER BY username'),
+      insert: db.prepare<[string, string, number, number]>(
+        'INSERT INTO users (username, pass_hash, is_admin, created_at) VALUES (?, ?, ?, ?)',
+      ),
+      setPassword: db.prepare<[string, number, number]>(
+        'UPDATE users SET pass_hash = ?, must_change_password = ? WHERE id = ?',
+      ),
+      setAdmin: db.prepare<[number, number]>('UPDATE users SET is_admin = ? WHERE id = ?'),
+      ban: db.prepare<[number, string | null, number]>('UPDATE users SET banned_at = ?, ban_reason = ? WHERE id = ?'),
+      unban: db.prepare<[number]>('UPDATE users SET banned_at = NULL, ban_reason = NULL WHERE id = ?'),
+      kick: db.prepare<[number | null, number]>('UPDATE users SET kicked_until = ? WHERE id = ?'),
+      admins: db.prepare<[], UserRow>('SELECT * FROM users WHERE is_admin = 1'),
+      insertSession: db.prepare<[string, number, number, number]>(
+        'INSERT INTO sessions (token_hash, user_id, created_at, last_seen) VALUES (?, ?, ?, ?)',
+      ),
+      session: db.prepare<[string], SessionRow>('SELECT * FROM sessions WHERE token_hash = ?'),
+      touchSession: db.prepare<[number, string]>('UPDATE sessions SET last_seen = ? WHERE token_hash = ?'),
+      deleteSession: db.prepare<[string]>('DELETE FROM sessions WHERE token_hash = ?'),
+      deleteUserSessions: db.prepare<[number]>('DELETE FROM sessions WHERE user_id = ?'),
+      expireSessions: db.prepare<[number]>('DELETE FROM sessions WHERE last_seen < ?'),
+      recordIp: db.prepare<[number, string, number]>(
+        'INSERT INTO user_ips (user_id, ip, last_seen) VALUES (?, ?, ?) ON CONFLICT (user_id, ip) DO UPDATE SET last_seen = excluded.last_seen',
+      ),
+      userIps: db.prepare<[number], { ip: string }>('SELECT ip FROM user_ips WHERE user_id = ?'),
+      banIp: db.prepare<[string, number | null, number]>(
+        'INSERT OR IGNORE INTO ip_bans (ip, user_id, created_at) VALUES (?, ?, ?)',
+      ),
+      unbanIps: db.prepare<[number]>('DELETE FROM ip_bans WHERE user_id = ?'),
+      ipBanned: db.prepare<[string], { ip: string }>('SELECT ip FROM ip_bans WHERE ip = ?'),
+    };
+  }
+
+  byName(username: string): UserRow | undefined {
+    return this.q.byName.get(username);
+  }
+
+  byId(id: number): UserRow | undefined {
+    return this.q.byId.get(id);
+  }
+
+  all(): UserRow[] {
+    return this.q.all.all();
+  }
+
+  admins(): UserRow[] {
+    return this.q.admins.all();
+  }
+
+  /** Creates the user and makes them a member of the rooms given (Général for everyone). */
+  create(username: string, passHash: string, admin: boolean, now: number): UserRow {
+    const info = this.q.insert.run(username, passHash, admin ? 1 : 0, now);
+    const row = this.q.byId.get(Number(info.lastInsertRowid));
+    if (!row) throw new Error('user vanished after insert');
+    return row;
+  }
+
+  setPassword(userId: number, passHash: string, mustChange: boolean): void {
+    this.q.setPassword.run(passHash, mustChange ? 1 : 0, userId);
+  }
+
+  setAdmin(userId: number, admin: boolean): void {
+    this.q.setAdmin.run(admin ? 1 : 0, userId);
+  }
+
+  /** Bans the account and every address it used (the seed's rule). Returns those addresses. */
+  ban(userId: number, reason: string | null, now: number): string[] {
+    return this.db.transaction(() => {
+      this.q.ban.run(now, reason, userId);
+      const ips = this.q.userIps.all(userId).map((r) => r.ip);
+      for (const ip of ips) this.q.banIp.run(ip, userId, now);
+      return ips;
+    })();
+  }
+
+  unban(userId: number): void {
+    this.db.transaction(() => {
+      this.q.unban.run(userId);
+      this.q.unbanIps.run(userId);
+    })();
+  }
+
+  kick(userId: number, until: number | null): void {
+    this.q.kick.run(until, userId);
+  }
+
+  isIpBanned(ip: string): boolean {
+    return this.q.ipBanned.get(ip) !== undefined;
+  }
+
+  recordIp(userId: number, ip: string, now: number): void {
+    this.q.recordIp.run(userId, ip, now);
+  }
+
+  ipsOf(userId: number): string[] {
+    return this.q.userIps.all(userId).map((r) => r.ip);
+  }
+
+  createSession(tokenHash: string, userId: number, now: number): void {
+    this.q.insertSession.run(tokenHash, userId, now, now);
+  }
+
+  session(tokenHash: string): SessionRow | undefined {
+    return this.q.session.get(tokenHash);
+  }
+
+  touchSession(tokenHash: string, now: number): void {
+    this.q.touchSession.run(now, tokenHash);
+  }
+
+  deleteSession(tokenHash: string): void {
+    this.q.deleteSession.run(tokenHash);
+  }
+
+  deleteSessionsOf(userId: number): void {
+    this.q.deleteUserSessions.run(userId);
+  }
+
+  expireSessions(idleBefore: number): number {
+    return this.q.expireSessions.run(idleBefore).changes;
+  }
+}

@@ -1,0 +1,5 @@
+export * from './limits.js';
+export * from './errors.js';
+export * from './close-codes.js';
+export * from './messages.js';
+export const PROTOCOL_VERSION = 1;

@@ -1,0 +1,38 @@
+/** Every size, count and time limit of the wire, in one place. */
+export const LIMITS = {
+  /** Largest WebSocket frame the authority accepts (bytes). */
+  maxFrameBytes: 64 * 1024,
+  /** Longest room message text (characters, after NFC normalisation). */
+  maxMessageChars: 4000,
+  usernameMin: 3,
+  usernameMax: 32,
+  roomNameMin: 1,
+  roomNameMax: 48,
+  passwordMin: 12,
+  passwordMax: 256,
+  /** Largest history page. */
+  maxPageSize: 100,
+  defaultPageSize: 50,
+  /** Client-generated message id length (chars). */
+  clientIdMin: 8,
+  clientIdMax: 64,
+  /** Max rooms in one sync request. */
+  maxSyncRooms: 256,
+  /** Signaling payload (SDP / ICE) size (bytes of JSON). */
+  maxSignalBytes: 16 * 1024,
+  /** Encrypted DM envelope size (chars of its JSON form). */
+  maxEnvelopeChars: 24 * 1024,
+  maxBanReasonChars: 200,
+  maxClientVersionChars: 64,
+  maxTokenChars: 128,
+  /** Ids in one dm acknowledgement. */
+  maxAckIds: 500,
+} as const;
+
+export const USERNAME_PATTERN = /^[A-Za-z0-9._-]+$/;
+
+/** Control and format characters never allowed in names; message text allows \n and \t only. */
+// eslint-disable-next-line no-control-regex
+export const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff]/;
+// eslint-disable-next-line no-control-regex
+export const TEXT_FORBIDDEN_CHARS = /[\u0000-\u0008\u000b-\u001f\u007f]/;

@@ -1,0 +1,279 @@
+/**
+ * The wire between clients and the authority: every frame declared once as a zod
+ * schema, its TypeScript type inferred from it.
+ *
+ *   client → authority  { id, type, ...params }                 (a request)
+ *   authority → client  { re: id, ok: true, result }             (its reply)
+ *                       { re: id, ok: false, error }             (a typed failure)
+ *                       { ev: name, ...data }                    (a live event)
+ */
+import { z } from 'zod';
+import { ERROR_CODES } from './errors.js';
+import { CONTROL_CHARS, LIMITS, TEXT_FORBIDDEN_CHARS, USERNAME_PATTERN } from './limits.js';
+
+// ---------- field shapes ----------
+
+/** A username as typed: shape is checked by the handler so that it can answer INVALID_USERNAME. */
+export const UsernameInput = z.string().max(LIMITS.usernameMax * 4);
+export const Username = z
+  .string()
+  .min(LIMITS.usernameMin)
+  .max(LIMITS.usernameMax)
+  .regex(USERNAME_PATTERN);
+export const Password = z.string().max(LIMITS.passwordMax);
+export const RoomName = z
+  .string()
+  .min(LIMITS.roomNameMin)
+  .max(LIMITS.roomNameMax)
+  .refine((s) => !CONTROL_CHARS.test(s) && s.trim() === s, 'room names hold no control characters');
+/** Message text is length-checked by the handler so that it can answer TEXT_TOO_LONG. */
+export const MessageText = z.string().max(LIMITS.maxMessageChars * 4);
+export const ClientId = z
+  .string()
+  .min(LIMITS.clientIdMin)
+  .max(LIMITS.clientIdMax)
+  .regex(/^[A-Za-z0-9_-]+$/);
+export const Seq = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
+export const PageLimit = z.number().int().min(1).max(LIMITS.maxPageSize);
+export const RoomPolicy = z.enum(['open', 'approval', 'closed']);
+export const Access = z.enum(['member', 'pending', 'none']);
+export const FriendState = z.enum(['friends', 'incoming', 'outgoing']);
+export const Token = z.string().min(16).max(LIMITS.maxTokenChars);
+export const ClientVersion = z.string().max(LIMITS.maxClientVersionChars).optional();
+const Base64 = z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/);
+
+export function isCleanText(text: string): boolean {
+  return !TEXT_FORBIDDEN_CHARS.test(text) && text.trim().length > 0;
+}
+
+// ---------- records ----------
+
+export const UserInfo = z.object({
+  username: z.string(),
+  admin: z.boolean(),
+  mustChangePassword: z.boolean(),
+});
+export type UserInfo = z.infer<typeof UserInfo>;
+
+export const RoomInfo = z.object({
+  name: z.string(),
+  policy: RoomPolicy,
+  access: Access,
+  lastSeq: Seq,
+  members: z.number().int(),
+});
+export type RoomInfo = z.infer<typeof RoomInfo>;
+
+export const RoomMessage = z.object({
+  room: z.string(),
+  seq: Seq,
+  clientId: z.string(),
+  author: z.string(),
+  text: z.string(),
+  ts: z.number(),
+});
+export type RoomMessage = z.infer<typeof RoomMessage>;
+
+export const FriendInfo = z.object({
+  username: z.string(),
+  state: FriendState,
+  online: z.boolean(),
+});
+export type FriendInfo = z.infer<typeof FriendInfo>;
+
+export const AccessRequestInfo = z.object({
+  username: z.string(),
+  room: z.string(),
+  ts: z.number(),
+  /** How many requests this user has pending in all: many at once must stand out (seed §4b). */
+  pendingFromUser: z.number().int(),
+});
+export type AccessRequestInfo = z.infer<typeof AccessRequestInfo>;
+
+/** A device's public identity, as published to the key directory. */
+export const PublicIdentity = z.object({
+  keyId: z.string().min(8).max(64).regex(/^[A-Za-z0-9_-]+$/),
+  boxPublicKey: Base64.length(44),
+  signPublicKey: Base64.length(44),
+  /** Ed25519 signature by signPublicKey over "chandler-id-v1|keyId|boxPublicKey". */
+  signature: Base64.length(88),
+});
+export type PublicIdentity = z.infer<typeof PublicIdentity>;
+
+export const IceServer = z.object({
+  urls: z.union([z.string(), z.array(z.string())]),
+  username: z.string().optional(),
+  credential: z.string().optional(),
+});
+
+export const SessionInfo = z.object({
+  token: z.string(),
+  user: UserInfo,
+  iceServers: z.array(IceServer),
+  serverVersion: z.string(),
+});
+export type SessionInfo = z.infer<typeof SessionInfo>;
+
+export const DmPath = z.enum(['direct', 'relayed', 'stored']);
+export type DmPath = z.infer<typeof DmPath>;
+
+export const StoredDm = z.object({
+  id: z.number().int(),
+  from: z.string(),
+  envelope: z.string(),
+  ts: z.number(),
+});
+
+// ---------- requests and their results ----------
+
+const Empty = z.object({});
+const Ok = z.object({ ok: z.literal(true) });
+
+function req<P extends z.ZodRawShape, R extends z.ZodTypeAny>(params: P, result: R) {
+  return { params: z.object(params).strict(), result };
+}
+
+/** Every request a client can make: its params and the result of a success. */
+export const REQUESTS = {
+  register: req(
+    { username: UsernameInput, password: Password, clientVersion: ClientVersion },
+    SessionInfo,
+  ),
+  login: req({ username: UsernameInput, password: Password, clientVersion: ClientVersion }, SessionInfo),
+  resume: req({ token: Token, clientVersion: ClientVersion }, SessionInfo),
+  logout: req({}, Ok),
+  changePassword: req({ oldPassword: Password, newPassword: Password }, Ok),
+
+  listRooms: req({}, z.object({ rooms: z.array(RoomInfo) })),
+  requestAccess: req({ room: RoomName }, z.object({ access: Access })),
+  postMessage: req(
+    { room: RoomName, clientId: ClientId, text: MessageText },
+    z.object({ seq: Seq, ts: z.number(), duplicate: z.boolean() }),
+  ),
+  fetchHistory: req(
+    { room: RoomName, before: Seq.optional(), limit: PageLimit.optional() },
+    z.object({ messages: z.array(RoomMessage), hasMore: z.boolean() }),
+  ),
+  /** Resume: the last sequence the client holds per room; answers what it missed, paged. */
+  syncRooms: req(
+    {
+      cursors: z.record(RoomName, Seq).refine((c) => Object.keys(c).length <= LIMITS.maxSyncRooms),
+      limit: PageLimit.optional(),
+    },
+    z.object({
+      rooms: z.array(z.object({ room: z.string(), messages: z.array(RoomMessage), hasMore: z.boolean() })),
+    }),
+  ),
+  listMembers: req(
+    { room: RoomName },
+    z.object({ members: z.array(z.object({ username: z.string(), online: z.boolean(), admin: z.boolean() })) }),
+  ),
+
+  listFriends: req({}, z.object({ friends: z.array(FriendInfo) })),
+  requestFriend: req({ username: UsernameInput }, z.object({ state: FriendState })),
+  acceptFriend: req({ username: UsernameInput }, Ok),
+  refuseFriend: req({ username: UsernameInput }, Ok),
+  removeFriend: req({ username: UsernameInput }, Ok),
+
+  listAccessRequests: req({}, z.object({ requests: z.array(AccessRequestInfo) })),
+  approveAccess: req({ username: UsernameInput, room: RoomName }, Ok),
+  denyAccess: req({ username: UsernameInput, room: RoomName }, Ok),
+  forceFriend: req({ a: UsernameInput, b: UsernameInput }, Ok),
+
+  publishKeys: req({ identity: PublicIdentity }, Ok),
+  fetchKeys: req({ username: UsernameInput }, z.object({ identity: PublicIdentity })),
+  sendSignal: req({ to: UsernameInput, data: z.unknown() }, Ok),
+  relayDm: req(
+    { to: UsernameInput, envelope: z.string().max(LIMITS.maxEnvelopeChars) },
+    z.object({ path: z.enum(['relayed', 'stored']) }),
+  ),
+  ackDms: req({ ids: z.array(z.number().int().nonnegative()).max(LIMITS.maxAckIds) }, Ok),
+} as const;
+
+export type RequestType = keyof typeof REQUESTS;
+export type Params<T extends RequestType> = z.infer<(typeof REQUESTS)[T]['params']>;
+export type Result<T extends RequestType> = z.infer<(typeof REQUESTS)[T]['result']>;
+export const REQUEST_TYPES = Object.keys(REQUESTS) as RequestType[];
+
+/** Request ids are per connection, chosen by the client. */
+export const RequestId = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
+
+/** Only the envelope is parsed first; params are parsed by type (see parseRequest). */
+export const RequestEnvelope = z.object({ id: RequestId, type: z.string().max(64) }).loose();
+
+export type ParsedRequest =
+  | { ok: true; id: number; type: RequestType; params: unknown }
+  | { ok: false; id: number | null; reason: string };
+
+/** Parses an already JSON-decoded frame from a client into a typed request. */
+export function parseRequest(frame: unknown): ParsedRequest {
+  const env = RequestEnvelope.safeParse(frame);
+  if (!env.success) return { ok: false, id: null, reason: 'frame needs a numeric id and a type' };
+  const { id, type, ...rest } = env.data;
+  if (!Object.hasOwn(REQUESTS, type)) return { ok: false, id, reason: 'unknown request type' };
+  const schema = REQUESTS[type as RequestType].params;
+  const parsed = schema.safeParse(rest);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const where = issue?.path.length ? issue.path.join('.') : 'params';
+    return { ok: false, id, reason: `${where}: ${issue?.message ?? 'invalid'}` };
+  }
+  return { ok: true, id, type: type as RequestType, params: parsed.data };
+}
+
+// ---------- replies ----------
+
+export const ErrorBody = z.object({
+  code: z.enum(ERROR_CODES),
+  message: z.string(),
+  /** For KICKED, TOO_MANY_ATTEMPTS, RATE_LIMITED: when it may be tried again (ms since epoch). */
+  until: z.number().optional(),
+});
+export type ErrorBody = z.infer<typeof ErrorBody>;
+
+export const ReplyFrame = z.union([
+  z.object({ re: RequestId, ok: z.literal(true), result: z.unknown() }),
+  z.object({ re: RequestId.nullable(), ok: z.literal(false), error: ErrorBody }),
+]);
+
+// ---------- events ----------
+
+export const EVENTS = {
+  messagePosted: RoomMessage,
+  accessRequested: AccessRequestInfo,
+  accessDecided: z.object({ room: z.string(), granted: z.boolean(), by: z.string() }),
+  accessGranted: z.object({ room: z.string() }),
+  accessRevoked: z.object({ room: z.string() }),
+  friendRequested: z.object({ username: z.string() }),
+  friendsChanged: z.object({ username: z.string(), state: z.union([FriendState, z.literal('none')]), online: z.boolean() }),
+  presenceChanged: z.object({ username: z.string(), online: z.boolean() }),
+  keysChanged: z.object({ username: z.string(), identity: PublicIdentity }),
+  signalReceived: z.object({ from: z.string(), data: z.unknown() }),
+  dmReceived: StoredDm,
+  roomCreated: z.object({ room: z.string(), policy: RoomPolicy }),
+  adminChanged: z.object({ admin: z.boolean() }),
+  notice: z.object({ text: z.string() }),
+} as const;
+
+export type EventName = keyof typeof EVENTS;
+export type EventData<E extends EventName> = z.infer<(typeof EVENTS)[E]>;
+export type ServerEvent = { [E in EventName]: { ev: E } & EventData<E> }[EventName];
+
+export const EventEnvelope = z.object({ ev: z.string() }).loose();
+
+export type ParsedServerFrame =
+  | { kind: 'reply'; frame: z.infer<typeof ReplyFrame> }
+  | { kind: 'event'; event: ServerEvent }
+  | { kind: 'invalid'; reason: string };
+
+/** Parses a frame from the authority (the client side of the boundary). */
+export function parseServerFrame(frame: unknown): ParsedServerFrame {
+  const reply = ReplyFrame.safeParse(frame);
+  if (reply.success) return { kind: 'reply', frame: reply.data };
+  const env = EventEnvelope.safeParse(frame);
+  if (!env.success || !Object.hasOwn(EVENTS, env.data.ev)) return { kind: 'invalid', reason: 'unknown frame' };
+  const name = env.data.ev as EventName;
+  const data = EVENTS[name].safeParse(frame);
+  if (!data.success) return { kind: 'invalid', reason: `bad ${name} event` };
+  return { kind: 'event', event: { ev: name, ...(data.data as object) } as ServerEvent };
+}
