@@ -36,6 +36,7 @@ export const ERROR_CODES = [
   'SIGNAL_TOO_LARGE',
   'ENVELOPE_TOO_LARGE',
   'STORE_FULL',
+  'PEER_OFFLINE',
   'SHUTTING_DOWN',
   'INTERNAL',
 ] as const;
@@ -77,6 +78,7 @@ export const ERROR_TEXT: Record<ErrorCode, string> = {
   SIGNAL_TOO_LARGE: 'the signaling message is too large',
   ENVELOPE_TOO_LARGE: 'the encrypted message is too large',
   STORE_FULL: 'the recipient has too many waiting messages',
+  PEER_OFFLINE: 'that friend is not connected',
   SHUTTING_DOWN: 'the server is shutting down',
   INTERNAL: 'internal error',
 };

@@ -11,6 +11,10 @@ import { UserRepo } from './users.js';
 import { RoomRepo } from './rooms.js';
 import { MessageRepo } from './messages.js';
 import { FriendRepo } from './friends.js';
+import { DmRepo } from './dms.js';
+export type { NewMessage, MessageRow } from './messages.js';
+export type { UserRow } from './users.js';
+export type { RoomRow } from './rooms.js';
 
 export const DB_FILE_NAME = 'chandler.db';
 
@@ -25,6 +29,7 @@ export class Store {
   readonly rooms: RoomRepo;
   readonly messages: MessageRepo;
   readonly friends: FriendRepo;
+  readonly dms: DmRepo;
   readonly schemaVersion: number;
   private closed = false;
 
@@ -39,6 +44,7 @@ export class Store {
     this.rooms = new RoomRepo(this.db);
     this.messages = new MessageRepo(this.db);
     this.friends = new FriendRepo(this.db);
+    this.dms = new DmRepo(this.db);
   }
 
   static openInDir(dataDir: string, options?: StoreOptions): Store {

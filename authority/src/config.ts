@@ -1,0 +1,164 @@
+/** The authority's settings: defaults, limits that are policy (not wire), and the command line. */
+import { parseArgs } from 'node:util';
+import { isIP } from 'node:net';
+
+export const DEFAULT_PORT = 7443;
+export const DEFAULT_HOST = '0.0.0.0';
+export const DEFAULT_DATA_DIR = './data';
+
+export interface IceServerConfig {
+  urls: string | string[];
+  username?: string;
+  credential?: string;
+}
+
+export interface AuthorityConfig {
+  host: string;
+  port: number;
+  dataDir: string;
+  tls: boolean;
+  /** Paths of a real certificate and key; a self-signed pair is made in the data dir otherwise. */
+  certFile?: string;
+  keyFile?: string;
+  /** Directory of the built web client served at "/" (absent: a plain page says how to build it). */
+  webRoot?: string;
+  /** Handed to clients for WebRTC; empty on a LAN. */
+  iceServers: IceServerConfig[];
+  passwordMinLength: number;
+  scrypt: { N: number; r: number; p: number };
+  hashWorkers: number;
+  limits: {
+    /** Per-socket send queue cap (bytes); past it the consumer is closed SLOW_CONSUMER. */
+    sendQueueBytes: number;
+    loginFailuresPerAccount: number;
+    loginFailuresPerIp: number;
+    loginWindowMs: number;
+    registrationsPerIp: number;
+    registrationWindowMs: number;
+    /** Token bucket for room messages: sustained rate and burst per user. */
+    messagesPerSecond: number;
+    messageBurst: number;
+    connectionsPerIp: number;
+    loginTimeoutMs: number;
+    sessionIdleMs: number;
+    signalsPerSecond: number;
+    storedDmsPerRecipient: number;
+    storedDmMaxAgeMs: number;
+  };
+  /** Console on stdin when it is a terminal (or when forced). */
+  console: boolean;
+  quiet: boolean;
+}
+
+export function defaultConfig(overrides: Partial<AuthorityConfig> = {}): AuthorityConfig {
+  const base: AuthorityConfig = {
+    host: DEFAULT_HOST,
+    port: DEFAULT_PORT,
+    dataDir: DEFAULT_DATA_DIR,
+    tls: true,
+    iceServers: [],
+    passwordMinLength: 12,
+    scrypt: { N: 1 << 15, r: 8, p: 1 },
+    hashWorkers: 2,
+    limits: {
+      sendQueueBytes: 4 * 1024 * 1024,
+      loginFailuresPerAccount: 5,
+      loginFailuresPerIp: 30,
+      loginWindowMs: 15 * 60_000,
+      registrationsPerIp: 20,
+      registrationWindowMs: 60 * 60_000,
+      messagesPerSecond: 20,
+      messageBurst: 60,
+      connectionsPerIp: 200,
+      loginTimeoutMs: 60_000,
+      sessionIdleMs: 30 * 24 * 3600_000,
+      signalsPerSecond: 50,
+      storedDmsPerRecipient: 1000,
+      storedDmMaxAgeMs: 30 * 24 * 3600_000,
+    },
+    console: false,
+    quiet: false,
+  };
+  return { ...base, ...overrides, limits: { ...base.limits, ...overrides.limits } };
+}
+
+export function isLoopback(host: string): boolean {
+  if (host === 'localhost') return true;
+  if (isIP(host) === 4) return host.startsWith('127.');
+  if (isIP(host) === 6) return host === '::1';
+  return false;
+}
+
+export type CommandLine =
+  | { kind: 'serve'; config: AuthorityConfig }
+  | { kind: 'createAdmin'; config: AuthorityConfig; username: string }
+  | { kind: 'help'; text: string }
+  | { kind: 'error'; message: string };
+
+export const USAGE = `usage: npm start -- [--host ADDR] [--port N] [--data DIR] [--tls on|off]
+                  [--cert FILE --key FILE] [--turn URL --turn-user U --turn-pass P]
+                  [--console | --no-console] [--create-admin NAME]`;
+
+export function parseCommandLine(argv: string[], stdinIsTTY: boolean): CommandLine {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        host: { type: 'string' },
+        port: { type: 'string' },
+        data: { type: 'string' },
+        tls: { type: 'string' },
+        cert: { type: 'string' },
+        key: { type: 'string' },
+        turn: { type: 'string' },
+        'turn-user': { type: 'string' },
+        'turn-pass': { type: 'string' },
+        web: { type: 'string' },
+        console: { type: 'boolean' },
+        'no-console': { type: 'boolean' },
+        'create-admin': { type: 'string' },
+        quiet: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+    }));
+  } catch (err) {
+    return { kind: 'error', message: `${(err as Error).message}\n${USAGE}` };
+  }
+  if (values.help) return { kind: 'help', text: USAGE };
+  const port = values.port === undefined ? DEFAULT_PORT : Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    return { kind: 'error', message: `--port must be 0–65535, got ${JSON.stringify(values.port)}` };
+  }
+  if (values.tls !== undefined && values.tls !== 'on' && values.tls !== 'off') {
+    return { kind: 'error', message: '--tls takes on or off' };
+  }
+  const tls = values.tls !== 'off';
+  const host = values.host ?? (tls ? DEFAULT_HOST : '127.0.0.1');
+  if (!tls && !isLoopback(host)) {
+    return { kind: 'error', message: `--tls off is allowed only on a loopback address, not ${host}` };
+  }
+  if ((values.cert === undefined) !== (values.key === undefined)) {
+    return { kind: 'error', message: '--cert and --key go together' };
+  }
+  const iceServers: IceServerConfig[] = values.turn
+    ? [{ urls: values.turn, username: values['turn-user'], credential: values['turn-pass'] }]
+    : [];
+  const config = defaultConfig({
+    host,
+    port,
+    dataDir: values.data ?? DEFAULT_DATA_DIR,
+    tls,
+    certFile: values.cert,
+    keyFile: values.key,
+    webRoot: values.web,
+    iceServers,
+    console: values['no-console'] ? false : (values.console ?? stdinIsTTY),
+    quiet: values.quiet ?? false,
+  });
+  if (values['create-admin'] !== undefined) {
+    return { kind: 'createAdmin', config, username: values['create-admin'] };
+  }
+  return { kind: 'serve', config };
+}

@@ -1,0 +1,130 @@
+/**
+ * One client connection: its authentication state, its subscriptions, and its send queue.
+ *
+ * States: anonymous → authenticating → authenticated (→ anonymous on logout) → closed.
+ * Outgoing frames are queued and written once per event-loop turn under cork (see Hub.flush);
+ * the queue is bounded in bytes, and a consumer past the cap is closed SLOW_CONSUMER.
+ */
+import type { Socket } from 'node:net';
+import WebSocket from 'ws';
+import { CLOSE_CODES, ERROR_TEXT, type ErrorBody, type ErrorCode } from '../../shared/protocol/index.js';
+import { frameJson } from './frame.js';
+import type { TokenBucket } from './throttle.js';
+
+export type ConnState = 'anonymous' | 'authenticating' | 'authenticated' | 'closed';
+
+export interface ConnUser {
+  id: number;
+  username: string;
+  admin: boolean;
+  mustChangePassword: boolean;
+}
+
+/** How long a closing socket gets to take its close frame before it is cut. */
+const CLOSE_GRACE_MS = 2000;
+
+export class Connection {
+  state: ConnState = 'anonymous';
+  user: ConnUser | null = null;
+  tokenHash: string | null = null;
+  clientVersion = '';
+  readonly since = Date.now();
+  readonly rooms = new Set<number>();
+  messagesIn = 0;
+  messagesOut = 0;
+  /** Consecutive malformed frames; reset by a good one. */
+  badFrames = 0;
+  /** Highest stored-DM id handed to this connection. */
+  dmCursor = 0;
+  /** Answered the last ping. */
+  alive = true;
+  bucket: TokenBucket | null = null;
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  private closeTimer: NodeJS.Timeout | null = null;
+
+  constructor(
+    readonly id: number,
+    readonly ws: WebSocket,
+    private readonly socket: Socket,
+    readonly ip: string,
+    private readonly queueCapBytes: number,
+    private readonly onDirty: (c: Connection) => void,
+  ) {}
+
+  get closed(): boolean {
+    return this.state === 'closed';
+  }
+
+  get isOpen(): boolean {
+    return this.state !== 'closed' && this.ws.readyState === WebSocket.OPEN;
+  }
+
+  /** Bytes waiting: in our queue plus in the socket's buffer. */
+  queueDepth(): number {
+    return this.pendingBytes + this.socket.writableLength;
+  }
+
+  /** Queues pre-framed bytes (shared between recipients: never mutated). */
+  sendFrame(frame: Buffer): void {
+    if (!this.isOpen) return;
+    if (this.queueDepth() + frame.length > this.queueCapBytes) {
+      this.close(CLOSE_CODES.SLOW_CONSUMER, 'send queue full: read faster, then resume from history');
+      return;
+    }
+    if (this.pending.length === 0) this.onDirty(this);
+    this.pending.push(frame);
+    this.pendingBytes += frame.length;
+    this.messagesOut++;
+  }
+
+  send(value: unknown): void {
+    this.sendFrame(frameJson(value));
+  }
+
+  reply(re: number, result: unknown): void {
+    this.send({ re, ok: true, result });
+  }
+
+  replyError(re: number | null, error: ErrorBody): void {
+    this.send({ re, ok: false, error });
+  }
+
+  fail(re: number | null, code: ErrorCode, extra: { until?: number; message?: string } = {}): void {
+    this.replyError(re, { code, message: extra.message ?? ERROR_TEXT[code], until: extra.until });
+  }
+
+  /** Writes the queued frames in one corked burst. Called by the hub once per loop turn. */
+  flush(): void {
+    if (this.pending.length === 0) return;
+    const frames = this.pending;
+    this.pending = [];
+    this.pendingBytes = 0;
+    if (!this.isOpen) return;
+    this.socket.cork();
+    for (const f of frames) this.socket.write(f);
+    this.socket.uncork();
+  }
+
+  /** Idempotent. Queued frames are written first so that the client sees every reply before the close. */
+  close(code: number, reason: string): void {
+    if (this.state === 'closed') return;
+    this.flush();
+    this.state = 'closed';
+    this.pending = [];
+    this.pendingBytes = 0;
+    if (this.ws.readyState === WebSocket.OPEN || this.ws.readyState === WebSocket.CONNECTING) {
+      this.ws.close(code, reason.slice(0, 120));
+      this.closeTimer = setTimeout(() => this.ws.terminate(), CLOSE_GRACE_MS);
+      this.closeTimer.unref();
+    }
+  }
+
+  /** Called when the socket is gone, whoever closed it. */
+  markClosed(): void {
+    this.state = 'closed';
+    this.pending = [];
+    this.pendingBytes = 0;
+    if (this.closeTimer) clearTimeout(this.closeTimer);
+  }
+}

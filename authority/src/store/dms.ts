@@ -1,0 +1,95 @@
+import type Database from 'better-sqlite3';
+import type { PublicIdentity } from '../../../shared/protocol/index.js';
+
+interface KeyRow {
+  user_id: number;
+  key_id: string;
+  box_pk: string;
+  sign_pk: string;
+  signature: string;
+  updated_at: number;
+}
+
+export interface StoredDmRow {
+  id: number;
+  to_id: number;
+  from_id: number;
+  from_name: string;
+  envelope: string;
+  created_at: number;
+}
+
+/** Public identity keys and stored (ciphertext-only) direct messages. */
+export class DmRepo {
+  private readonly q;
+
+  constructor(db: Database.Database) {
+    this.q = {
+      getKeys: db.prepare<[number], KeyRow>('SELECT * FROM identity_keys WHERE user_id = ?'),
+      putKeys: db.prepare<[number, string, string, string, string, number]>(
+        `INSERT INTO identity_keys (user_id, key_id, box_pk, sign_pk, signature, updated_at) VALUES (?, ?, ?, ?, ?, ?)
+         ON CONFLICT (user_id) DO UPDATE SET key_id = excluded.key_id, box_pk = excluded.box_pk,
+           sign_pk = excluded.sign_pk, signature = excluded.signature, updated_at = excluded.updated_at`,
+      ),
+      insert: db.prepare<[number, number, string, number]>(
+        'INSERT INTO stored_dms (to_id, from_id, envelope, created_at) VALUES (?, ?, ?, ?)',
+      ),
+      countFor: db.prepare<[number], { n: number }>('SELECT COUNT(*) AS n FROM stored_dms WHERE to_id = ?'),
+      pendingFor: db.prepare<[number, number, number], StoredDmRow>(
+        `SELECT d.id, d.to_id, d.from_id, u.username AS from_name, d.envelope, d.created_at
+         FROM stored_dms d JOIN users u ON u.id = d.from_id WHERE d.to_id = ? AND d.id > ? ORDER BY d.id LIMIT ?`,
+      ),
+      ack: db.prepare<[number, number]>('DELETE FROM stored_dms WHERE id = ? AND to_id = ?'),
+      deleteBetween: db.prepare<[number, number, number, number]>(
+        'DELETE FROM stored_dms WHERE (from_id = ? AND to_id = ?) OR (from_id = ? AND to_id = ?)',
+      ),
+      expire: db.prepare<[number]>('DELETE FROM stored_dms WHERE created_at < ?'),
+      total: db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM stored_dms'),
+    };
+    this.ackMany = db.transaction((ids: readonly number[], toId: number) => {
+      let n = 0;
+      for (const id of ids) n += this.q.ack.run(id, toId).changes;
+      return n;
+    });
+  }
+
+  private readonly ackMany: (ids: readonly number[], toId: number) => number;
+
+  keysOf(userId: number): PublicIdentity | undefined {
+    const r = this.q.getKeys.get(userId);
+    return r && { keyId: r.key_id, boxPublicKey: r.box_pk, signPublicKey: r.sign_pk, signature: r.signature };
+  }
+
+  putKeys(userId: number, id: PublicIdentity, now: number): void {
+    this.q.putKeys.run(userId, id.keyId, id.boxPublicKey, id.signPublicKey, id.signature, now);
+  }
+
+  store(toId: number, fromId: number, envelope: string, now: number): number {
+    return Number(this.q.insert.run(toId, fromId, envelope, now).lastInsertRowid);
+  }
+
+  countFor(toId: number): number {
+    return this.q.countFor.get(toId)?.n ?? 0;
+  }
+
+  pendingFor(toId: number, afterId: number, limit: number): StoredDmRow[] {
+    return this.q.pendingFor.all(toId, afterId, limit);
+  }
+
+  /** Deletes the recipient's acknowledged envelopes; returns how many went. */
+  ack(ids: readonly number[], toId: number): number {
+    return this.ackMany(ids, toId);
+  }
+
+  deleteBetween(a: number, b: number): void {
+    this.q.deleteBetween.run(a, b, b, a);
+  }
+
+  expire(olderThan: number): number {
+    return this.q.expire.run(olderThan).changes;
+  }
+
+  total(): number {
+    return this.q.total.get()?.n ?? 0;
+  }
+}

@@ -1,0 +1,6 @@
+export * from './encoding.js';
+export * from './password-seal.js';
+export * from './identity.js';
+export * from './replay-guard.js';
+export * from './envelope.js';
+export * from './safety-number.js';

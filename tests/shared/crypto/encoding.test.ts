@@ -1,0 +1,43 @@
+import nacl from 'tweetnacl';
+import { describe, expect, it } from 'vitest';
+import {
+  base64ToBytes,
+  bytesToBase64,
+  bytesToBase64Url,
+  utf8Decode,
+  utf8Encode,
+} from '../../../shared/crypto/index.js';
+
+describe('base64', () => {
+  it('round-trips every length, including large buffers', () => {
+    for (const n of [0, 1, 2, 3, 4, 31, 32, 33, 64, 100_000]) {
+      const bytes = nacl.randomBytes(n);
+      const text = bytesToBase64(bytes);
+      expect(text.length).toBe(Math.ceil(n / 3) * 4);
+      expect(base64ToBytes(text)).toEqual(bytes);
+    }
+  });
+
+  it('refuses non-canonical and foreign encodings instead of throwing', () => {
+    expect(base64ToBytes('AB==')).toBeNull(); // non-zero padding bits: "AA==" is the canonical form
+    expect(base64ToBytes('AA=')).toBeNull();
+    expect(base64ToBytes('A-_A')).toBeNull(); // base64url alphabet
+    expect(base64ToBytes('AA AA')).toBeNull();
+    expect(base64ToBytes(42 as unknown as string)).toBeNull();
+    expect(base64ToBytes(bytesToBase64(new Uint8Array(31)), 32)).toBeNull();
+    expect(base64ToBytes(bytesToBase64(new Uint8Array(32)), 32)).toHaveLength(32);
+  });
+
+  it('base64url has no padding and only the url-safe alphabet', () => {
+    const text = bytesToBase64Url(new Uint8Array([0xfb, 0xff, 0xfe, 0x01]));
+    expect(text).toMatch(/^[A-Za-z0-9_-]+$/);
+    expect(text).toBe('-__-AQ');
+  });
+});
+
+describe('utf8', () => {
+  it('round-trips text and refuses invalid sequences', () => {
+    expect(utf8Decode(utf8Encode('Général 🎉'))).toBe('Général 🎉');
+    expect(utf8Decode(new Uint8Array([0xc3, 0x28]))).toBeNull();
+  });
+});
