@@ -5,9 +5,9 @@
 import { Worker } from 'node:worker_threads';
 import type { HashJob, HashReply } from './password-worker.js';
 
-const WORKER_URL = new URL('./password-worker.ts', import.meta.url);
-/** The worker is TypeScript: load it through tsx, whatever runner started us. */
-const WORKER_EXEC_ARGV = ['--import', 'tsx'];
+const WORKER_ENTRY = new URL('./password-worker.ts', import.meta.url).href;
+/** The worker is TypeScript: a small bootstrap loads it through tsx, whatever runner started us. */
+const TS_WORKER = new URL('./ts-worker.mjs', import.meta.url);
 
 interface Pending {
   resolve: (v: string | boolean) => void;
@@ -40,12 +40,13 @@ export class PasswordPool {
   }
 
   private spawn(): Slot {
-    const worker = new Worker(WORKER_URL, { execArgv: WORKER_EXEC_ARGV });
+    const worker = new Worker(TS_WORKER, { workerData: { entry: WORKER_ENTRY } });
     const slot: Slot = { worker, inFlight: new Map(), done: 0 };
     worker.on('message', (reply: HashReply) => {
       const p = slot.inFlight.get(reply.id);
       if (!p) return;
       slot.inFlight.delete(reply.id);
+      if (slot.inFlight.size === 0) worker.unref();
       slot.done++;
       if (reply.ok) p.resolve(reply.value);
       else p.reject(new Error(reply.error));
@@ -55,7 +56,7 @@ export class PasswordPool {
       this.fail(slot, new Error(`password worker exited with ${code}`));
       if (!this.closed) this.slots[this.slots.indexOf(slot)] = this.spawn();
     });
-    worker.unref();
+    worker.unref(); // an idle pool never keeps the process alive; a job in flight does
     return slot;
   }
 
@@ -70,6 +71,7 @@ export class PasswordPool {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       slot.inFlight.set(id, { resolve, reject });
+      slot.worker.ref();
       slot.worker.postMessage({ id, ...body } satisfies HashJob);
     });
   }

@@ -12,7 +12,7 @@
 import nacl from 'tweetnacl';
 import { z } from 'zod';
 import { ClientId, isCleanText, LIMITS, PublicIdentity, Username } from '../protocol/index.js';
-import { BASE64_PATTERN, base64Length, base64ToBytes, bytesToBase64, utf8Decode, utf8Encode } from './encoding.js';
+import { isBase64, base64Length, base64ToBytes, bytesToBase64, utf8Decode, utf8Encode } from './encoding.js';
 import { verifyPublicIdentity, type DeviceIdentity } from './identity.js';
 import type { ReplayGuard } from './replay-guard.js';
 
@@ -27,12 +27,12 @@ export const DmEnvelopeSchema = z
     v: z.literal(DM_ENVELOPE_VERSION),
     from: KeyId,
     to: KeyId,
-    nonce: z.string().length(base64Length(nacl.box.nonceLength)).regex(BASE64_PATTERN),
+    nonce: z.string().length(base64Length(nacl.box.nonceLength)).refine(isBase64, 'base64'),
     ct: z
       .string()
       .min(base64Length(nacl.box.overheadLength))
       .max(LIMITS.maxEnvelopeChars)
-      .regex(BASE64_PATTERN),
+      .refine(isBase64, 'base64'),
   })
   .strict();
 export type DmEnvelope = z.infer<typeof DmEnvelopeSchema>;

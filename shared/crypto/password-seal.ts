@@ -8,7 +8,7 @@
 import { scryptAsync } from '@noble/hashes/scrypt.js';
 import nacl from 'tweetnacl';
 import { z } from 'zod';
-import { BASE64_PATTERN, base64Length, base64ToBytes, bytesToBase64, utf8Encode, wipe } from './encoding.js';
+import { isBase64, base64Length, base64ToBytes, bytesToBase64, utf8Encode, wipe } from './encoding.js';
 
 /** scrypt parameters used when sealing, unless a test asks for a cheaper N. */
 export const SCRYPT_N = 2 ** 15;
@@ -30,7 +30,7 @@ function isPowerOfTwo(n: number): boolean {
 }
 
 function base64Of(byteLength: number) {
-  return z.string().length(base64Length(byteLength)).regex(BASE64_PATTERN);
+  return z.string().length(base64Length(byteLength)).refine(isBase64, 'base64');
 }
 
 export const ScryptParamsSchema = z
@@ -50,7 +50,7 @@ export const PasswordSealedSchema = z
     v: z.literal(SEALED_VERSION),
     kdf: ScryptParamsSchema,
     nonce: base64Of(nacl.secretbox.nonceLength),
-    ct: z.string().min(base64Length(nacl.secretbox.overheadLength)).regex(BASE64_PATTERN),
+    ct: z.string().min(base64Length(nacl.secretbox.overheadLength)).refine(isBase64, 'base64'),
   })
   .strict();
 export type PasswordSealed = z.infer<typeof PasswordSealedSchema>;

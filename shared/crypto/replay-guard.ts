@@ -21,7 +21,7 @@ export type ReplayGuardOptions = { [K in keyof typeof REPLAY_DEFAULTS]?: number 
 
 export type ReplayVerdict = 'REPLAYED' | 'STALE' | null;
 
-type Window = {
+type Seen = {
   /** id → sender timestamp, in acceptance order. */
   ids: Map<string, number>;
   /** Every forgotten id had a timestamp ≤ floor. */
@@ -33,7 +33,7 @@ export class ReplayGuard {
   readonly #maxAgeMs: number;
   readonly #maxFutureSkewMs: number;
   readonly #now: () => number;
-  readonly #windows = new Map<string, Window>();
+  readonly #windows = new Map<string, Seen>();
 
   constructor(options: ReplayGuardOptions = {}) {
     this.#maxIds = options.maxIds ?? REPLAY_DEFAULTS.maxIds;
@@ -47,10 +47,10 @@ export class ReplayGuard {
   check(conversation: string, id: string, ts: number): ReplayVerdict {
     const now = this.#now();
     if (!Number.isFinite(ts) || ts < now - this.#maxAgeMs || ts > now + this.#maxFutureSkewMs) return 'STALE';
-    const window = this.#windows.get(conversation);
-    if (!window) return null;
-    if (window.ids.has(id)) return 'REPLAYED';
-    if (ts <= window.floor) return 'STALE';
+    const seen = this.#windows.get(conversation);
+    if (!seen) return null;
+    if (seen.ids.has(id)) return 'REPLAYED';
+    if (ts <= seen.floor) return 'STALE';
     return null;
   }
 
@@ -67,16 +67,16 @@ export class ReplayGuard {
   }
 
   #record(conversation: string, id: string, ts: number): void {
-    let window = this.#windows.get(conversation);
-    if (!window) {
-      window = { ids: new Map(), floor: -Infinity };
-      this.#windows.set(conversation, window);
+    let seen = this.#windows.get(conversation);
+    if (!seen) {
+      seen = { ids: new Map(), floor: -Infinity };
+      this.#windows.set(conversation, seen);
     }
-    window.ids.set(id, ts);
-    for (const [oldId, oldTs] of window.ids) {
-      if (window.ids.size <= this.#maxIds) break;
-      window.ids.delete(oldId);
-      window.floor = Math.max(window.floor, oldTs);
+    seen.ids.set(id, ts);
+    for (const [oldId, oldTs] of seen.ids) {
+      if (seen.ids.size <= this.#maxIds) break;
+      seen.ids.delete(oldId);
+      seen.floor = Math.max(seen.floor, oldTs);
     }
   }
 }

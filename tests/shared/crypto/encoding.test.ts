@@ -28,6 +28,19 @@ describe('base64', () => {
     expect(base64ToBytes(bytesToBase64(new Uint8Array(32)), 32)).toHaveLength(32);
   });
 
+  it('agrees with Node\'s own encoder', () => {
+    for (let n = 0; n < 64; n++) {
+      const bytes = nacl.randomBytes(n);
+      expect(bytesToBase64(bytes)).toBe(Buffer.from(bytes).toString('base64'));
+    }
+  });
+
+  it('answers null, never throws, on megabytes of hostile input', () => {
+    expect(base64ToBytes('A'.repeat(8_000_000) + '!')).toBeNull();
+    expect(base64ToBytes('A'.repeat(8_000_001))).toBeNull();
+    expect(base64ToBytes('A'.repeat(8_000_000))).toHaveLength(6_000_000);
+  });
+
   it('base64url has no padding and only the url-safe alphabet', () => {
     const text = bytesToBase64Url(new Uint8Array([0xfb, 0xff, 0xfe, 0x01]));
     expect(text).toMatch(/^[A-Za-z0-9_-]+$/);

@@ -121,6 +121,12 @@ describe('sealWithPassword', () => {
     expect(await openWithPassword(two, 'wrong password!!')).toBeNull();
   });
 
+  it('answers null, never throws, for a huge or corrupted stored value', async () => {
+    const sealed = await sealWithPassword(new Uint8Array(10), PASSWORD, FAST);
+    expect(await openWithPassword({ ...sealed, ct: 'A'.repeat(4_000_000) }, PASSWORD)).toBeNull();
+    expect(await openWithPassword({ ...sealed, ct: 'A'.repeat(4_000_000) + '*' }, PASSWORD)).toBeNull();
+  });
+
   it('refuses to seal with a work factor outside the bounds', async () => {
     await expect(sealWithPassword(new Uint8Array(1), PASSWORD, { N: 2 ** 4 })).rejects.toThrow();
   });

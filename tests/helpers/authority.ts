@@ -1,0 +1,119 @@
+/**
+ * Test fixtures with real parts: an authority on port 0 with TLS and a temp data dir,
+ * and headless clients that pin its certificate.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Authority } from '../../authority/src/server.js';
+import { defaultConfig, type AuthorityConfig } from '../../authority/src/config.js';
+import { Logger } from '../../authority/src/log.js';
+import { ChandlerClient } from '../../shared/client/index.js';
+import { pinnedSocketFactory } from '../../cli/node-socket.js';
+
+export const PASSWORD = 'correct-horse-battery!';
+
+/** Cheaper scrypt for tests that make many accounts; the format and code path are the same. */
+export const TEST_SCRYPT = { N: 1 << 12, r: 8, p: 1 };
+
+export interface TestAuthority {
+  authority: Authority;
+  url: string;
+  fingerprint: string | null;
+  spkiHash: string | null;
+  dataDir: string;
+  config: AuthorityConfig;
+  logs: string[];
+  stop(): Promise<void>;
+  /** Stops (gracefully) and starts a new authority on the same data dir and port. */
+  restart(): Promise<TestAuthority>;
+  cleanup(): Promise<void>;
+}
+
+export function tempDir(prefix = 'chandler-test-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+export async function startAuthority(
+  overrides: Partial<AuthorityConfig> = {},
+  dataDir = tempDir(),
+): Promise<TestAuthority> {
+  const config = defaultConfig({
+    host: '127.0.0.1',
+    port: 0,
+    dataDir,
+    scrypt: TEST_SCRYPT,
+    hashWorkers: 1,
+    ...overrides,
+    limits: { registrationsPerIp: 10_000, loginFailuresPerIp: 10_000, ...overrides.limits },
+  });
+  const logs: string[] = [];
+  const log = new Logger();
+  log.setSink((line) => logs.push(line));
+  const authority = new Authority(config, log);
+  const started = await authority.start();
+  const t: TestAuthority = {
+    authority,
+    url: started.url,
+    fingerprint: started.fingerprint,
+    spkiHash: started.spkiHash,
+    dataDir,
+    config,
+    logs,
+    stop: () => authority.stop('test stop'),
+    restart: async () => {
+      await authority.stop('test restart');
+      return startAuthority({ ...overrides, port: started.port }, dataDir);
+    },
+    cleanup: async () => {
+      await authority.stop('test end');
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+  return t;
+}
+
+export function newClient(t: { url: string; fingerprint: string | null }, extra: { reconnectMs?: number } = {}): ChandlerClient {
+  return new ChandlerClient({
+    url: t.url,
+    socketFactory: pinnedSocketFactory({ fingerprint: t.fingerprint }),
+    clientVersion: 'test/1',
+    reconnect: { initialMs: extra.reconnectMs ?? 50, maxMs: 500 },
+  });
+}
+
+let userCounter = 0;
+
+/** A unique valid username for this test run. */
+export function uniqueName(prefix = 'user'): string {
+  userCounter++;
+  return `${prefix}${process.pid % 1000}_${userCounter}`;
+}
+
+export async function registered(t: TestAuthority, name = uniqueName()): Promise<ChandlerClient> {
+  const c = newClient(t);
+  const r = await c.register(name, PASSWORD);
+  if (!r.ok) throw new Error(`register ${name} failed: ${r.error.code}`);
+  return c;
+}
+
+/** Makes an admin account directly in the store (the way --create-admin does), then logs it in. */
+export async function adminClient(t: TestAuthority, name = uniqueName('admin')): Promise<ChandlerClient> {
+  const c = await registered(t, name);
+  const row = t.authority.store.users.byName(name)!;
+  t.authority.store.users.setAdmin(row.id, true);
+  c.close();
+  const again = newClient(t);
+  const r = await again.login(name, PASSWORD);
+  if (!r.ok) throw new Error(`admin login failed: ${r.error.code}`);
+  return again;
+}
+
+/** Waits until the predicate holds, polling; fails with the label after the timeout. */
+export async function until(predicate: () => boolean, label: string, timeoutMs = 10_000): Promise<void> {
+  const start = Date.now();
+  while (!predicate()) {
+    if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for: ${label}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
