@@ -24,7 +24,8 @@ class PinnedSocket implements SocketLike {
   private mismatch: string | null = null;
 
   constructor(url: string, pin: PinOptions) {
-    const expected = pin.fingerprint === null ? null : normalizeFingerprint(pin.fingerprint);
+    // An unparsable pin matches no certificate: fail closed.
+    const expected = pin.fingerprint === null ? null : (normalizeFingerprint(pin.fingerprint) ?? 'no-certificate-matches');
     this.ws = new WebSocket(url, {
       rejectUnauthorized: false, // replaced by the pin below
       perMessageDeflate: false,

@@ -1,0 +1,239 @@
+/** The CLI's commands: each declares its usage, what login it needs, and what it does. */
+import type { ChandlerClient, ClientError, Outcome } from '../shared/client/index.js';
+import type { RoomMessage, ServerEvent } from '../shared/protocol/index.js';
+import { safeLine } from './text.js';
+import { table, type Output } from './output.js';
+
+export interface CommandContext {
+  client: ChandlerClient;
+  args: string[];
+  options: { before?: number; limit?: number; for?: number };
+  out: Output;
+  /** The password typed for this run (the DM engine unlocks the device keys with it). */
+  password: string;
+  /** Plug-ins active in this run (the DM engine is one). */
+  plugins: readonly CliPlugin[];
+}
+
+/**
+ * A plug-in adds commands and can act once the session is up (e.g. unlock device keys)
+ * and while `listen` runs (e.g. print decrypted DMs).
+ */
+export interface CliPlugin {
+  commands: Record<string, Command>;
+  onSession?(ctx: CommandContext): Promise<CommandResult>;
+  onListen?(ctx: CommandContext): void;
+  close?(): Promise<void> | void;
+}
+
+export type CommandResult = { ok: true } | { ok: false; error: ClientError };
+
+export interface Command {
+  usage: string;
+  /** 'register' makes the account; 'login' logs in. */
+  session: 'register' | 'login';
+  args: number | [min: number, max: number];
+  run(ctx: CommandContext): Promise<CommandResult>;
+}
+
+const DONE: CommandResult = { ok: true };
+
+function failed<T>(r: Outcome<T>): CommandResult | null {
+  return r.ok ? null : { ok: false, error: r.error };
+}
+
+function time(ts: number): string {
+  return new Date(ts).toISOString().replace('T', ' ').slice(0, 19);
+}
+
+export function formatMessage(m: RoomMessage): string {
+  return `#${m.seq} ${time(m.ts)} ${safeLine(m.author)}: ${safeLine(m.text)}`;
+}
+
+function simple(type: 'requestFriend' | 'acceptFriend' | 'refuseFriend' | 'removeFriend', verb: string): Command {
+  return {
+    usage: `${verb} <user>`,
+    session: 'login',
+    args: 1,
+    async run({ client, args, out }) {
+      const username = args[0]!;
+      const r = await client.call(type, { username });
+      const f = failed(r);
+      if (f) return f;
+      const state = r.ok && 'state' in r.value ? (r.value as { state: string }).state : 'ok';
+      const text =
+        type === 'requestFriend'
+          ? state === 'friends'
+            ? `you and ${username} are now friends`
+            : `friend request sent to ${username}`
+          : type === 'acceptFriend'
+            ? `you and ${username} are now friends`
+            : type === 'refuseFriend'
+              ? `refused ${username}'s request`
+              : `${username} is no longer your friend`;
+      out.result(text, { ok: true, username, state });
+      return DONE;
+    },
+  };
+}
+
+export const COMMANDS: Record<string, Command> = {
+  register: {
+    usage: 'register',
+    session: 'register',
+    args: 0,
+    async run({ client, out }) {
+      out.result(`registered and logged in as ${client.username}`, { ok: true, user: client.session?.user });
+      return DONE;
+    },
+  },
+  login: {
+    usage: 'login',
+    session: 'login',
+    args: 0,
+    async run({ client, out }) {
+      const u = client.session!.user;
+      out.result(`logged in as ${u.username}${u.admin ? ' (admin)' : ''}`, { ok: true, user: u });
+      return DONE;
+    },
+  },
+  rooms: {
+    usage: 'rooms',
+    session: 'login',
+    args: 0,
+    async run({ client, out }) {
+      const r = await client.call('listRooms', {});
+      if (!r.ok) return r;
+      const rows = [['ROOM', 'ACCESS', 'POLICY', 'MEMBERS', 'MESSAGES']];
+      for (const room of r.value.rooms) {
+        rows.push([room.name, room.access, room.policy, String(room.members), String(room.lastSeq)]);
+      }
+      out.result(table(rows), r.value);
+      return DONE;
+    },
+  },
+  request: {
+    usage: 'request <room>',
+    session: 'login',
+    args: 1,
+    async run({ client, args, out }) {
+      const r = await client.call('requestAccess', { room: args[0]! });
+      if (!r.ok) return r;
+      const text =
+        r.value.access === 'member'
+          ? `you are now a member of ${args[0]}`
+          : `request sent: an admin must approve your access to ${args[0]}`;
+      out.result(text, { ok: true, room: args[0], access: r.value.access });
+      return DONE;
+    },
+  },
+  send: {
+    usage: 'send <room> <text>',
+    session: 'login',
+    args: [2, Infinity],
+    async run({ client, args, out }) {
+      const [room, ...words] = args;
+      const m = await client.settled(client.post(room!, words.join(' ')));
+      if (m.status === 'failed') return { ok: false, error: m.error! };
+      out.result(`sent to ${room} as #${m.seq}`, { ok: true, room, seq: m.seq, clientId: m.clientId });
+      return DONE;
+    },
+  },
+  history: {
+    usage: 'history <room> [--before N] [--limit N]',
+    session: 'login',
+    args: 1,
+    async run({ client, args, options, out }) {
+      const r = await client.history(args[0]!, options.before, options.limit);
+      if (!r.ok) return r;
+      const lines = r.value.messages.map(formatMessage);
+      if (r.value.hasMore && r.value.messages[0]) lines.unshift(`(older: --before ${r.value.messages[0].seq})`);
+      out.result(lines.join('\n') || '(no messages)', r.value);
+      return DONE;
+    },
+  },
+  friends: {
+    usage: 'friends',
+    session: 'login',
+    args: 0,
+    async run({ client, out }) {
+      const r = await client.call('listFriends', {});
+      if (!r.ok) return r;
+      const label = { friends: 'friend', incoming: 'asks you', outgoing: 'asked' } as const;
+      const rows = [['USER', 'STATE', 'ONLINE']];
+      for (const f of r.value.friends) rows.push([f.username, label[f.state], f.state === 'friends' ? (f.online ? 'yes' : 'no') : '']);
+      out.result(r.value.friends.length ? table(rows) : '(no friends yet: befriend <user>)', r.value);
+      return DONE;
+    },
+  },
+  befriend: simple('requestFriend', 'befriend'),
+  accept: simple('acceptFriend', 'accept'),
+  refuse: simple('refuseFriend', 'refuse'),
+  unfriend: simple('removeFriend', 'unfriend'),
+  requests: {
+    usage: 'requests',
+    session: 'login',
+    args: 0,
+    async run({ client, out }) {
+      const r = await client.call('listAccessRequests', {});
+      if (!r.ok) return r;
+      const rows = [['USER', 'ROOM', 'SINCE', 'PENDING']];
+      for (const q of r.value.requests) {
+        rows.push([q.username, q.room, time(q.ts), q.pendingFromUser > 2 ? `${q.pendingFromUser} (many!)` : String(q.pendingFromUser)]);
+      }
+      out.result(r.value.requests.length ? table(rows) : '(no pending requests)', r.value);
+      return DONE;
+    },
+  },
+  approve: decide(true),
+  deny: decide(false),
+  'force-friend': {
+    usage: 'force-friend <a> <b>',
+    session: 'login',
+    args: 2,
+    async run({ client, args, out }) {
+      const r = await client.call('forceFriend', { a: args[0]!, b: args[1]! });
+      if (!r.ok) return r;
+      out.result(`${args[0]} and ${args[1]} are now friends`, { ok: true });
+      return DONE;
+    },
+  },
+  listen: {
+    usage: 'listen [--for SECONDS]',
+    session: 'login',
+    args: 0,
+    async run(ctx) {
+      const { client, options, out } = ctx;
+      client.on('event', (e: ServerEvent) => {
+        if (e.ev === 'signalReceived' || e.ev === 'dmReceived') return; // ciphertext: the DM plug-in reports DMs
+        out.event(e);
+      });
+      for (const p of ctx.plugins) p.onListen?.(ctx);
+      client.on('status', (s) => out.event({ ev: 'status', status: s }));
+      out.note(`listening as ${client.username}${options.for ? ` for ${options.for}s` : ' (Ctrl+C to stop)'}`);
+      await new Promise<void>((resolve) => {
+        if (options.for) setTimeout(resolve, options.for * 1000);
+        client.on('closed', () => resolve());
+        process.once('SIGINT', () => resolve());
+      });
+      const why = client.closeInfo;
+      if (client.status === 'closed' && why?.error) return { ok: false, error: why.error };
+      return DONE;
+    },
+  },
+};
+
+function decide(granted: boolean): Command {
+  return {
+    usage: `${granted ? 'approve' : 'deny'} <user> <room>`,
+    session: 'login',
+    args: 2,
+    async run({ client, args, out }) {
+      const [username, room] = args as [string, string];
+      const r = await client.call(granted ? 'approveAccess' : 'denyAccess', { username, room });
+      if (!r.ok) return r;
+      out.result(`${granted ? 'approved' : 'denied'}: ${username} → ${room}`, { ok: true, username, room, granted });
+      return DONE;
+    },
+  };
+}

@@ -1,0 +1,1 @@
+export { readSecret } from '../authority/src/admin/prompt.js';
