@@ -34,10 +34,15 @@ export function tempDir(prefix = 'chandler-test-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }
 
+export type AuthorityOverrides = Omit<Partial<AuthorityConfig>, 'limits'> & {
+  limits?: Partial<AuthorityConfig['limits']>;
+};
+
 export async function startAuthority(
-  overrides: Partial<AuthorityConfig> = {},
+  overrides: AuthorityOverrides = {},
   dataDir = tempDir(),
 ): Promise<TestAuthority> {
+  const base = defaultConfig();
   const config = defaultConfig({
     host: '127.0.0.1',
     port: 0,
@@ -45,7 +50,7 @@ export async function startAuthority(
     scrypt: TEST_SCRYPT,
     hashWorkers: 1,
     ...overrides,
-    limits: { registrationsPerIp: 10_000, loginFailuresPerIp: 10_000, ...overrides.limits },
+    limits: { ...base.limits, registrationsPerIp: 10_000, loginFailuresPerIp: 10_000, ...overrides.limits },
   });
   const logs: string[] = [];
   const log = new Logger();
