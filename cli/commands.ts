@@ -212,9 +212,17 @@ export const COMMANDS: Record<string, Command> = {
       client.on('status', (s) => out.event({ ev: 'status', status: s }));
       out.note(`listening as ${client.username}${options.for ? ` for ${options.for}s` : ' (Ctrl+C to stop)'}`);
       await new Promise<void>((resolve) => {
-        if (options.for) setTimeout(resolve, options.for * 1000);
-        client.on('closed', () => resolve());
-        process.once('SIGINT', () => resolve());
+        const timer = options.for ? setTimeout(stop, options.for * 1000) : null;
+        const offClosed = client.on('closed', stop);
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+        function stop() {
+          if (timer) clearTimeout(timer);
+          offClosed();
+          process.off('SIGINT', stop);
+          process.off('SIGTERM', stop);
+          resolve();
+        }
       });
       const why = client.closeInfo;
       if (client.status === 'closed' && why?.error) return { ok: false, error: why.error };

@@ -1,0 +1,136 @@
+/** The CLI end to end, as scripts use it: real processes against a real authority, exit codes included. */
+import { spawn } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { adminClient, PASSWORD, startAuthority, tempDir, uniqueName, type TestAuthority } from '../helpers/authority.js';
+import { ROOT, run, tsxArgs } from '../helpers/process.js';
+
+let t: TestAuthority;
+let home: string;
+let admin: string;
+beforeAll(async () => {
+  t = await startAuthority();
+  home = tempDir('chandler-cli-home-');
+  const a = await adminClient(t);
+  admin = a.username!;
+  a.close();
+});
+afterAll(async () => {
+  await t.cleanup();
+});
+
+function cli(user: string, args: string[], extra: { password?: string; pin?: boolean } = {}) {
+  const pin = extra.pin === false ? [] : ['--fingerprint', t.fingerprint!];
+  return run('cli/main.ts', ['--url', t.url, ...pin, '--user', user, ...args], {
+    CHANDLER_HOME: home,
+    CHANDLER_PASSWORD: extra.password ?? PASSWORD,
+  });
+}
+
+describe('cli', () => {
+  it('runs every foundation command with the right output and exit codes', async () => {
+    const alice = uniqueName('alice');
+    const bob = uniqueName('bob');
+    expect((await cli(alice, ['register'])).stdout).toContain(`registered and logged in as ${alice}`);
+    expect((await cli(bob, ['register'])).code).toBe(0);
+
+    const taken = await cli(alice, ['register']);
+    expect(taken.code).toBe(1);
+    expect(taken.stderr).toMatch(/^error USERNAME_TAKEN: /m);
+    const wrong = await cli(alice, ['login'], { password: 'not-the-password!' });
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toMatch(/^error WRONG_PASSWORD: /m);
+
+    const rooms = await cli(alice, ['rooms']);
+    expect(rooms.stdout).toMatch(/Général\s+member\s+open/);
+    expect(rooms.stdout).toMatch(/Comptabilité\s+none\s+approval/);
+    expect((await cli(alice, ['request', 'Blabla'])).stdout).toContain('member of Blabla');
+    expect((await cli(alice, ['request', 'Comptabilité'])).stdout).toContain('request sent');
+    const json = JSON.parse((await cli(alice, ['--json', 'rooms'])).stdout);
+    expect(json.rooms.find((r: { name: string }) => r.name === 'Comptabilité').access).toBe('pending');
+
+    const notAdmin = await cli(alice, ['requests']);
+    expect(notAdmin.code).toBe(1);
+    expect(notAdmin.stderr).toMatch(/^error NOT_ADMIN: /m);
+    expect((await cli(admin, ['requests'])).stdout).toMatch(new RegExp(`${alice}\\s+Comptabilité`));
+    expect((await cli(admin, ['approve', alice, 'Comptabilité'])).code).toBe(0);
+    expect((await cli(alice, ['send', 'Comptabilité', 'bilan', 'du', 'mois'])).stdout).toMatch(/sent to Comptabilité as #\d+/);
+    const denied = await cli(bob, ['send', 'Comptabilité', 'intrus']);
+    expect(denied.code).toBe(1);
+    expect(denied.stderr).toMatch(/^error NOT_A_MEMBER: /m);
+    expect((await cli(alice, ['history', 'Comptabilité'])).stdout).toMatch(new RegExp(`#\\d+ .* ${alice}: bilan du mois`));
+
+    expect((await cli(alice, ['befriend', bob])).stdout).toContain('friend request sent');
+    expect((await cli(bob, ['friends'])).stdout).toMatch(new RegExp(`${alice}\\s+asks you`));
+    expect((await cli(bob, ['accept', alice])).code).toBe(0);
+    expect(JSON.parse((await cli(alice, ['--json', 'friends'])).stdout).friends[0]).toMatchObject({ username: bob, state: 'friends' });
+    expect((await cli(alice, ['unfriend', bob])).code).toBe(0);
+    expect((await cli(bob, ['befriend', alice])).code).toBe(0);
+    expect((await cli(alice, ['refuse', bob])).code).toBe(0);
+    expect((await cli(admin, ['force-friend', alice, bob])).stdout).toContain('are now friends');
+    const deny = await cli(admin, ['deny', bob, 'Marketing']);
+    expect(deny.code).toBe(1);
+    expect(deny.stderr).toMatch(/^error NO_SUCH_REQUEST: /m);
+
+    const usage = await cli(alice, ['send', 'Général']);
+    expect(usage.code).toBe(1);
+    expect(usage.stderr).toContain('usage: send <room> <text>');
+    const unknown = await cli(alice, ['fly']);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toMatch(/^error USAGE: unknown command/m);
+  }, 120_000);
+
+  it('pages history with --before and --limit', async () => {
+    const u = uniqueName('pager');
+    await cli(u, ['register']);
+    for (let i = 0; i < 3; i++) await cli(u, ['send', 'Général', `page-${i}`]);
+    const last = JSON.parse((await cli(u, ['--json', 'history', 'Général', '--limit', '2'])).stdout);
+    expect(last.messages.map((m: { text: string }) => m.text)).toEqual(['page-1', 'page-2']);
+    expect(last.hasMore).toBe(true);
+    const older = JSON.parse((await cli(u, ['--json', 'history', 'Général', '--before', String(last.messages[0].seq), '--limit', '1'])).stdout);
+    expect(older.messages.map((m: { text: string }) => m.text)).toEqual(['page-0']);
+  }, 60_000);
+
+  it('listen prints live events as JSON lines', async () => {
+    const listener = uniqueName('ear');
+    const talker = uniqueName('mouth');
+    await cli(listener, ['register']);
+    await cli(talker, ['register']);
+    const proc = spawn(process.execPath, tsxArgs('cli/main.ts', ['--url', t.url, '--fingerprint', t.fingerprint!, '--user', listener, 'listen', '--for', '20']), {
+      cwd: ROOT,
+      env: { ...process.env, CHANDLER_HOME: home, CHANDLER_PASSWORD: PASSWORD },
+    });
+    let out = '';
+    let err = '';
+    proc.stdout.on('data', (d) => (out += d));
+    proc.stderr.on('data', (d) => (err += d));
+    const deadline = Date.now() + 20_000;
+    while (!err.includes('listening as') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    await cli(talker, ['send', 'Général', 'can you hear me']);
+    while (!out.includes('can you hear me') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    proc.kill('SIGINT');
+    await new Promise((r) => proc.once('exit', r));
+    const line = out.split('\n').find((l) => l.includes('can you hear me'))!;
+    expect(JSON.parse(line)).toMatchObject({ ev: 'messagePosted', room: 'Général', author: talker, text: 'can you hear me' });
+  }, 60_000);
+
+  it('pins the certificate: refuses an unknown one with its fingerprint, trusts on --trust, refuses a wrong pin', async () => {
+    const u = uniqueName('pin');
+    const ownHome = tempDir('chandler-cli-pin-');
+    const env = { CHANDLER_HOME: ownHome, CHANDLER_PASSWORD: PASSWORD };
+    const unknown = await run('cli/main.ts', ['--url', t.url, '--user', u, 'register'], env);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain('error CERT_UNKNOWN');
+    expect(unknown.stderr).toContain(t.fingerprint!);
+    expect(unknown.stderr).toContain('--trust');
+    expect(t.authority.store.users.byName(u)).toBeUndefined(); // nothing was sent
+    const trusted = await run('cli/main.ts', ['--url', t.url, '--trust', '--user', u, 'register'], env);
+    expect(trusted.code).toBe(0);
+    const remembered = await run('cli/main.ts', ['--url', t.url, '--user', u, 'login'], env);
+    expect(remembered.code).toBe(0);
+    const wrongPin = 'AB:'.repeat(31) + 'AB';
+    const wrong = await run('cli/main.ts', ['--url', t.url, '--fingerprint', wrongPin, '--user', u, 'login'], env);
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toContain('error CERT_MISMATCH');
+    expect(wrong.stderr).toContain(t.fingerprint!);
+  }, 60_000);
+});
