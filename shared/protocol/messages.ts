@@ -90,6 +90,23 @@ export const AccessRequestInfo = z.object({
 });
 export type AccessRequestInfo = z.infer<typeof AccessRequestInfo>;
 
+/** One account as an admin sees it. */
+export const AdminUserInfo = z.object({
+  username: z.string(),
+  admin: z.boolean(),
+  banned: z.boolean(),
+  /** End of a kick still running (ms since epoch), else null. */
+  kickedUntil: z.number().nullable(),
+  online: z.boolean(),
+});
+export type AdminUserInfo = z.infer<typeof AdminUserInfo>;
+
+/** Shown to the banned user: one line, no control characters. */
+export const BanReason = z
+  .string()
+  .max(LIMITS.maxBanReasonChars)
+  .refine((s) => !CONTROL_CHARS.test(s), 'ban reasons hold no control characters');
+
 /** A device's public identity, as published to the key directory. */
 export const PublicIdentity = z.object({
   keyId: z.string().min(8).max(64).regex(/^[A-Za-z0-9_-]+$/),
@@ -122,11 +139,12 @@ export const StoredDm = z.object({
   from: z.string(),
   envelope: z.string(),
   ts: z.number(),
+  /** True when it waited in the authority's store for the recipient to connect (else relayed live). */
+  stored: z.boolean().optional(),
 });
 
 // ---------- requests and their results ----------
 
-const Empty = z.object({});
 const Ok = z.object({ ok: z.literal(true) });
 
 function req<P extends z.ZodRawShape, R extends z.ZodTypeAny>(params: P, result: R) {
@@ -179,6 +197,14 @@ export const REQUESTS = {
   approveAccess: req({ username: UsernameInput, room: RoomName }, Ok),
   denyAccess: req({ username: UsernameInput, room: RoomName }, Ok),
   forceFriend: req({ a: UsernameInput, b: UsernameInput }, Ok),
+  /** The admin console's actions, for an admin's client; each is written to the audit log. */
+  adminListUsers: req({}, z.object({ users: z.array(AdminUserInfo) })),
+  adminBan: req({ username: UsernameInput, reason: BanReason.optional() }, Ok),
+  adminUnban: req({ username: UsernameInput }, Ok),
+  adminKick: req({ username: UsernameInput, seconds: z.number().int().min(1).max(LIMITS.maxKickSeconds) }, Ok),
+  adminGrant: req({ username: UsernameInput, room: RoomName }, Ok),
+  adminRevoke: req({ username: UsernameInput, room: RoomName }, Ok),
+  adminCreateRoom: req({ name: RoomName, policy: RoomPolicy }, Ok),
 
   publishKeys: req({ identity: PublicIdentity }, Ok),
   fetchKeys: req({ username: UsernameInput }, z.object({ identity: PublicIdentity })),
