@@ -31,6 +31,8 @@ export interface Services {
   readonly serverVersion: string;
   now(): number;
   isShuttingDown(): boolean;
+  /** Appends an admin action to the hash-chained audit log (and the log). */
+  audit(actor: Actor, action: string, target: string | null, detail?: string): void;
 }
 
 export type Outcome<T> = { ok: true; value: T } | { ok: false; error: ErrorBody };

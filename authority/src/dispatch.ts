@@ -5,6 +5,7 @@ import * as accounts from './handlers/accounts.js';
 import * as rooms from './handlers/rooms.js';
 import * as friends from './handlers/friends.js';
 import * as dms from './handlers/dms.js';
+import * as admin from './admin/handlers.js';
 
 export const HANDLERS: HandlerMap = {
   register: accounts.register,
@@ -27,6 +28,13 @@ export const HANDLERS: HandlerMap = {
   approveAccess: rooms.approveAccess,
   denyAccess: rooms.denyAccess,
   forceFriend: friends.forceFriend,
+  adminListUsers: admin.adminListUsers,
+  adminBan: admin.adminBan,
+  adminUnban: admin.adminUnban,
+  adminKick: admin.adminKick,
+  adminGrant: admin.adminGrant,
+  adminRevoke: admin.adminRevoke,
+  adminCreateRoom: admin.adminCreateRoom,
   publishKeys: dms.publishKeys,
   fetchKeys: dms.fetchKeys,
   sendSignal: dms.sendSignal,
@@ -45,4 +53,11 @@ export const ADMIN_REQUESTS: ReadonlySet<RequestType> = new Set([
   'approveAccess',
   'denyAccess',
   'forceFriend',
+  'adminListUsers',
+  'adminBan',
+  'adminUnban',
+  'adminKick',
+  'adminGrant',
+  'adminRevoke',
+  'adminCreateRoom',
 ]);

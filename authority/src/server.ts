@@ -15,7 +15,7 @@ import {
 } from '../../shared/protocol/index.js';
 import type { AuthorityConfig } from './config.js';
 import { Connection } from './connection.js';
-import { DEFERRED, fail, type Handler, type Services } from './context.js';
+import { DEFERRED, fail, type Actor, type Handler, type Services } from './context.js';
 import { ADMIN_REQUESTS, ANONYMOUS_REQUESTS, HANDLERS, PASSWORD_CHANGE_REQUESTS } from './dispatch.js';
 import { announcePresence } from './handlers/friends.js';
 import { Hub } from './hub.js';
@@ -87,6 +87,18 @@ export class Authority implements Services {
 
   isShuttingDown(): boolean {
     return this.shuttingDown;
+  }
+
+  audit(actor: Actor, action: string, target: string | null, detail?: string): void {
+    const row = this.store.audit.append({
+      ts: this.now(),
+      actor: actor.name,
+      origin: actor.origin,
+      action,
+      target,
+      detail: detail ?? null,
+    });
+    this.log.info('audit', { id: row.id, by: actor.name, from: actor.origin, action, target: target ?? undefined });
   }
 
   async start(): Promise<StartedAuthority> {

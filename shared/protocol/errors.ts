@@ -38,6 +38,7 @@ export const ERROR_CODES = [
   'STORE_FULL',
   'PEER_OFFLINE',
   'SHUTTING_DOWN',
+  'CANNOT_TARGET_SELF', // an admin may not ban or kick their own account
   'INTERNAL',
 ] as const;
 
@@ -80,5 +81,6 @@ export const ERROR_TEXT: Record<ErrorCode, string> = {
   STORE_FULL: 'the recipient has too many waiting messages',
   PEER_OFFLINE: 'that friend is not connected',
   SHUTTING_DOWN: 'the server is shutting down',
+  CANNOT_TARGET_SELF: 'you cannot do that to your own account',
   INTERNAL: 'internal error',
 };

@@ -23,6 +23,8 @@ export const LIMITS = {
   /** Encrypted DM envelope size (chars of its JSON form). */
   maxEnvelopeChars: 24 * 1024,
   maxBanReasonChars: 200,
+  /** Longest kick (temporary ban): a year; longer is a ban. */
+  maxKickSeconds: 365 * 24 * 3600,
   maxClientVersionChars: 64,
   maxTokenChars: 128,
   /** Ids in one dm acknowledgement. */

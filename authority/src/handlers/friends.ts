@@ -102,7 +102,7 @@ export function forceFriendship(s: Services, actor: Actor, a: string, b: string)
   if (ua.id === ub.id) return fail('SELF_FRIEND');
   if (s.store.friends.areFriends(ua.id, ub.id)) return fail('ALREADY_FRIENDS');
   makeFriends(s, ua, ub);
-  s.log.info('friendship_forced', { a: ua.username, b: ub.username, by: actor.name });
+  s.audit(actor, 'force_friend', ua.username, `with ${ub.username}`);
   return ok({ ok: true as const });
 }
 

@@ -113,7 +113,7 @@ export function decideAccess(
   if (!had) return fail('NO_SUCH_REQUEST', { message: `${user.username} has not asked for ${room.name}` });
   if (granted) grantMembership(s, user, room);
   s.hub.sendToUser(user.id, { ev: 'accessDecided', room: room.name, granted, by: actor.name });
-  s.log.info(granted ? 'access_approved' : 'access_denied', { user: user.username, room: room.name, by: actor.name });
+  s.audit(actor, granted ? 'approve' : 'deny', user.username, `room: ${room.name}`);
   return ok({ ok: true as const });
 }
 

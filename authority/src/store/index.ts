@@ -12,9 +12,11 @@ import { RoomRepo } from './rooms.js';
 import { MessageRepo } from './messages.js';
 import { FriendRepo } from './friends.js';
 import { DmRepo } from './dms.js';
+import { AuditRepo } from './audit.js';
 export type { NewMessage, MessageRow } from './messages.js';
 export type { UserRow } from './users.js';
 export type { RoomRow } from './rooms.js';
+export type { AuditRow, AuditVerdict } from './audit.js';
 
 export const DB_FILE_NAME = 'chandler.db';
 
@@ -30,6 +32,7 @@ export class Store {
   readonly messages: MessageRepo;
   readonly friends: FriendRepo;
   readonly dms: DmRepo;
+  readonly audit: AuditRepo;
   readonly schemaVersion: number;
   private closed = false;
 
@@ -45,6 +48,7 @@ export class Store {
     this.messages = new MessageRepo(this.db);
     this.friends = new FriendRepo(this.db);
     this.dms = new DmRepo(this.db);
+    this.audit = new AuditRepo(this.db);
   }
 
   static openInDir(dataDir: string, options?: StoreOptions): Store {

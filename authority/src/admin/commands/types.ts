@@ -1,0 +1,85 @@
+/**
+ * The shape of an admin command. One implementation per command, run by every front-end:
+ * the console on the authority's terminal, the control socket (chandler-admin), and — for
+ * the actions an admin's client may take — the protocol handlers, through the same operations.
+ */
+import type { ErrorBody } from '../../../../shared/protocol/index.js';
+import type { Actor } from '../../context.js';
+import type { Authority } from '../../server.js';
+
+/** How a command talks back to whoever runs it, beyond its one reply. */
+export interface AdminIo {
+  /** False over the control socket: nothing can be asked, `--yes` must say it up front. */
+  readonly interactive: boolean;
+  confirm(question: string): Promise<boolean>;
+  /** A password typed without echo (asked twice); null when none can be given this way. */
+  secret(question: string): Promise<string | null>;
+}
+
+export interface AdminContext {
+  readonly authority: Authority;
+  readonly actor: Actor;
+  readonly io: AdminIo;
+  /** Graceful stop of the whole authority (then the process exits 0). */
+  shutdown(reason: string): void;
+}
+
+export interface Reply {
+  ok: boolean;
+  text: string;
+}
+
+/** What an argument holds: drives usage lines and tab completion. */
+export type ArgKind = 'user' | 'room' | 'policy' | 'seconds' | 'count' | 'text' | 'word';
+
+export interface ArgSpec {
+  name: string;
+  kind: ArgKind;
+  optional?: boolean;
+  /** Takes every remaining word (a ban reason). */
+  rest?: boolean;
+  /** Fixed words this argument may be (for completion). */
+  choices?: readonly string[];
+}
+
+export interface Parsed {
+  args: string[];
+  flags: ReadonlySet<string>;
+}
+
+export interface Command {
+  /** Without the slash: 'ban'. */
+  name: string;
+  aliases?: readonly string[];
+  args: readonly ArgSpec[];
+  flags?: readonly string[];
+  summary: string;
+  run(ctx: AdminContext, input: Parsed): Reply | Promise<Reply>;
+}
+
+export function done(text: string): Reply {
+  return { ok: true, text };
+}
+
+export function failed(text: string): Reply {
+  return { ok: false, text };
+}
+
+/** A typed failure from an operation, as the console prints it. */
+export function failure(error: ErrorBody): Reply {
+  return failed(`error ${error.code}: ${error.message}`);
+}
+
+export function usageOf(cmd: Command): string {
+  const parts = [`/${cmd.name}`];
+  for (const a of cmd.args) {
+    const shown = a.rest ? `${a.name}…` : a.name;
+    parts.push(a.optional ? `[${shown}]` : `<${shown}>`);
+  }
+  for (const f of cmd.flags ?? []) parts.push(`[${f}]`);
+  return parts.join(' ');
+}
+
+export function usage(cmd: Command): Reply {
+  return failed(`usage: ${usageOf(cmd)}`);
+}
