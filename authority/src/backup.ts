@@ -12,7 +12,8 @@ import { runningAuthorityPid } from './pidfile.js';
 
 export const BACKUP_DIR = 'backups';
 export const BACKUPS_KEPT = 7;
-const BACKUP_NAME = /^chandler-(\d{8}-\d{6})\.db$/;
+/** chandler-YYYYMMDD-HHMMSS-NNN.db: the counter orders backups taken within one second. */
+const BACKUP_NAME = /^chandler-(\d{8}-\d{6})-(\d{3})\.db$/;
 /** Pages copied per step: small steps keep the event loop responsive while a backup runs. */
 const PAGES_PER_STEP = 256;
 
@@ -83,9 +84,7 @@ export class BackupManager {
     const started = Date.now();
     const dir = join(this.dataDir, BACKUP_DIR);
     mkdirSync(dir, { recursive: true, mode: 0o700 });
-    let name = `chandler-${stamp(new Date())}.db`;
-    for (let i = 1; existsSync(join(dir, name)); i++) name = `chandler-${stamp(new Date(Date.now() + i * 1000))}.db`;
-    const file = join(dir, name);
+    const file = join(dir, this.nextName());
     const partial = `${file}.partial`;
     try {
       await this.store.db.backup(partial, {
@@ -107,6 +106,15 @@ export class BackupManager {
     this.lastResult = result;
     this.lastError = null;
     return result;
+  }
+
+  /** A name that sorts after every existing backup (names order backups; clocks can go back). */
+  private nextName(): string {
+    const now = stamp(new Date());
+    const last = listBackups(this.dataDir).at(-1);
+    const m = last ? BACKUP_NAME.exec(basename(last.file)) : null;
+    if (m && m[1]! >= now) return `chandler-${m[1]}-${String(Number(m[2]) + 1).padStart(3, '0')}.db`;
+    return `chandler-${now}-000.db`;
   }
 
   /** Keeps the newest `keep` backups. */
