@@ -1,32 +1,24 @@
 /**
- * The authority's part in direct messages: the key directory, signaling relay between
- * friends, and relaying or storing envelopes it cannot read. No plaintext ever reaches it.
+ * The authority's part in direct messages: the key directory, the signaling relay between
+ * friends, and relaying or storing envelopes it cannot read. No plaintext ever reaches it,
+ * and nothing it logs about a DM or a signal carries content: only who, what size, why refused.
+ *
+ * Stored envelopes reach a connection in one ordered stream: at session start the backlog
+ * goes out a batch at a time (the next batch after each acknowledgement); once a connection
+ * has caught up, new envelopes are pushed to it live. Every envelope stays stored until its
+ * recipient acknowledges it, so a DM is never lost to a dropped socket.
  */
-import nacl from 'tweetnacl';
-import { LIMITS, type PublicIdentity } from '../../../shared/protocol/index.js';
+import { DmEnvelopeSchema, verifyPublicIdentity } from '../../../shared/crypto/index.js';
+import { LIMITS } from '../../../shared/protocol/index.js';
 import type { Connection } from '../connection.js';
 import { fail, ok, type Handler, type Outcome, type Services } from '../context.js';
 import { TokenBucket } from '../throttle.js';
 import type { UserRow } from '../store/index.js';
 
-const IDENTITY_CONTEXT = 'chandler-id-v1';
-/** Stored envelopes sent per delivery burst at session start. */
-const DELIVERY_BATCH = 200;
+/** Stored envelopes sent per delivery burst. */
+export const DELIVERY_BATCH = 200;
 
-function b64(s: string): Uint8Array {
-  return new Uint8Array(Buffer.from(s, 'base64'));
-}
-
-export function identitySignatureValid(id: PublicIdentity): boolean {
-  try {
-    const msg = new TextEncoder().encode(`${IDENTITY_CONTEXT}|${id.keyId}|${id.boxPublicKey}`);
-    const sig = b64(id.signature);
-    const pk = b64(id.signPublicKey);
-    return sig.length === 64 && pk.length === 32 && b64(id.boxPublicKey).length === 32 && nacl.sign.detached.verify(msg, sig, pk);
-  } catch {
-    return false;
-  }
-}
+const utf8 = new TextEncoder();
 
 function friendNamed(s: Services, c: Connection, username: string): UserRow | Outcome<never> {
   const other = s.store.users.byName(username.normalize('NFC'));
@@ -40,18 +32,27 @@ function isUser(x: UserRow | Outcome<never>): x is UserRow {
   return 'id' in x;
 }
 
+/** A refusal worth an operator's eye, logged without the payload. */
+function refused<T>(s: Services, c: Connection, event: string, outcome: Outcome<T>, fields: Record<string, unknown> = {}): Outcome<T> {
+  if (!outcome.ok) s.log.warn(event, { user: c.user!.username, code: outcome.error.code, ...fields });
+  return outcome;
+}
+
+// ---------- key directory ----------
+
 export const publishKeys: Handler<'publishKeys'> = (s, c, p) => {
-  if (!identitySignatureValid(p.identity)) return fail('INVALID_KEYS');
+  // Checks the key id names the keys and the signing key signed the box key, in canonical base64.
+  if (!verifyPublicIdentity(p.identity)) return refused(s, c, 'keys_refused', fail('INVALID_KEYS'));
   const me = c.user!;
   const before = s.store.dms.keysOf(me.id);
-  if (before?.keyId === p.identity.keyId && before.boxPublicKey === p.identity.boxPublicKey) return ok({ ok: true as const });
+  if (before?.keyId === p.identity.keyId) return ok({ ok: true as const });
   s.store.dms.putKeys(me.id, p.identity, s.now());
   if (before) {
     // A changed key is announced: each friend's client blocks sending until its user accepts it.
     for (const friendId of s.store.friends.friendIdsOf(me.id)) {
       s.hub.sendToUser(friendId, { ev: 'keysChanged', username: me.username, identity: p.identity });
     }
-    s.log.warn('identity_key_changed', { user: me.username });
+    s.log.warn('identity_key_changed', { user: me.username, keyId: p.identity.keyId });
   }
   return ok({ ok: true as const });
 };
@@ -66,52 +67,119 @@ export const fetchKeys: Handler<'fetchKeys'> = (s, c, p) => {
   return identity ? ok({ identity }) : fail('NO_KEYS');
 };
 
+// ---------- signaling ----------
+
 const signalBuckets = new WeakMap<Connection, TokenBucket>();
 
-export const sendSignal: Handler<'sendSignal'> = (s, c, p) => {
-  const other = friendNamed(s, c, p.to);
-  if (!isUser(other)) return other;
-  const size = JSON.stringify(p.data ?? null).length;
-  if (size > LIMITS.maxSignalBytes) return fail('SIGNAL_TOO_LARGE');
-  let bucket = signalBuckets.get(c);
+function takeToken(buckets: WeakMap<Connection, TokenBucket>, c: Connection, rate: number, burst: number, now: number) {
+  let bucket = buckets.get(c);
   if (!bucket) {
-    bucket = new TokenBucket(s.config.limits.signalsPerSecond, s.config.limits.signalsPerSecond * 2, s.now());
-    signalBuckets.set(c, bucket);
+    bucket = new TokenBucket(rate, burst, now);
+    buckets.set(c, bucket);
   }
-  const rate = bucket.take(s.now());
+  return bucket.take(now);
+}
+
+export const sendSignal: Handler<'sendSignal'> = (s, c, p) => {
+  const perSecond = s.config.limits.signalsPerSecond;
+  const rate = takeToken(signalBuckets, c, perSecond, perSecond * 2, s.now());
   if (!rate.ok) return fail('RATE_LIMITED', { until: rate.until });
+  const other = friendNamed(s, c, p.to);
+  if (!isUser(other)) return refused(s, c, 'signal_refused', other);
+  const data = JSON.stringify(p.data ?? null);
+  const bytes = utf8.encode(data).length;
+  if (bytes > LIMITS.maxSignalBytes) return refused(s, c, 'signal_refused', fail('SIGNAL_TOO_LARGE'), { bytes });
   if (!s.hub.isOnline(other.id)) return fail('PEER_OFFLINE');
   s.hub.sendToUser(other.id, { ev: 'signalReceived', from: c.user!.username, data: p.data ?? null });
   return ok({ ok: true as const });
 };
 
+// ---------- relay and store ----------
+
+const dmBuckets = new WeakMap<Connection, TokenBucket>();
+
+function parseEnvelope(text: string) {
+  try {
+    return DmEnvelopeSchema.safeParse(JSON.parse(text));
+  } catch {
+    return null;
+  }
+}
+
 export const relayDm: Handler<'relayDm'> = (s, c, p) => {
+  const me = c.user!;
+  const l = s.config.limits;
+  const rate = takeToken(dmBuckets, c, l.messagesPerSecond, l.messageBurst, s.now());
+  if (!rate.ok) return fail('RATE_LIMITED', { until: rate.until });
   const other = friendNamed(s, c, p.to);
-  if (!isUser(other)) return other;
-  if (p.envelope.length > LIMITS.maxEnvelopeChars) return fail('ENVELOPE_TOO_LARGE');
-  if (s.store.dms.countFor(other.id) >= s.config.limits.storedDmsPerRecipient) return fail('STORE_FULL');
+  if (!isUser(other)) return refused(s, c, 'dm_refused', other);
+  if (p.envelope.length > LIMITS.maxEnvelopeChars) return refused(s, c, 'dm_refused', fail('ENVELOPE_TOO_LARGE'));
+  // The authority cannot read an envelope, but it can refuse one that is not shaped like one,
+  // or that is sealed for keys other than the two published ones (it could never be opened).
+  const envelope = parseEnvelope(p.envelope);
+  if (!envelope?.success) {
+    return refused(s, c, 'dm_refused', fail('BAD_REQUEST', { message: 'bad request: envelope: not a DM envelope' }));
+  }
+  const theirKeys = s.store.dms.keysOf(other.id);
+  if (!theirKeys) return refused(s, c, 'dm_refused', fail('NO_KEYS'));
+  if (envelope.data.to !== theirKeys.keyId || envelope.data.from !== s.store.dms.keysOf(me.id)?.keyId) {
+    return refused(
+      s,
+      c,
+      'dm_refused',
+      fail('INVALID_KEYS', { message: "the envelope is not sealed between the two users' published keys: fetch their keys again" }),
+    );
+  }
+  if (s.store.dms.countFor(other.id) >= l.storedDmsPerRecipient) return refused(s, c, 'dm_refused', fail('STORE_FULL'));
   const now = s.now();
   // Kept until the recipient acknowledges it, even when it is online now: nothing is lost.
-  const id = s.store.dms.store(other.id, c.user!.id, p.envelope, now);
-  const online = s.hub.isOnline(other.id);
-  if (online) s.hub.sendToUser(other.id, { ev: 'dmReceived', id, from: c.user!.username, envelope: p.envelope, ts: now });
-  return ok({ path: online ? ('relayed' as const) : ('stored' as const) });
+  const id = s.store.dms.store(other.id, me.id, p.envelope, now);
+  let pushed = false;
+  for (const conn of s.hub.connectionsOf(other.id)) {
+    const delivery = deliveries.get(conn);
+    if (!delivery?.caughtUp || !conn.isOpen) continue; // it comes with the connection's backlog
+    conn.send({ ev: 'dmReceived', id, from: me.username, envelope: p.envelope, ts: now });
+    delivery.cursor = id;
+    pushed = true;
+  }
+  return ok({ path: pushed || s.hub.isOnline(other.id) ? ('relayed' as const) : ('stored' as const) });
 };
 
 export const ackDms: Handler<'ackDms'> = (s, c, p) => {
   s.store.dms.ack(p.ids, c.user!.id);
-  deliverStoredDms(s, c);
+  const delivery = deliveries.get(c);
+  if (delivery && !delivery.caughtUp) deliverNextBatch(s, c, delivery);
   return ok({ ok: true as const });
 };
 
+interface Delivery {
+  userId: number;
+  /** Highest stored-envelope id handed to this connection. */
+  cursor: number;
+  /** The backlog is drained: new envelopes are pushed live. */
+  caughtUp: boolean;
+}
+
+const deliveries = new WeakMap<Connection, Delivery>();
+
 /**
- * Hands over what waited while the user was away, a batch at a time: the next batch goes
- * when the client acknowledges (ackDms), so a large backlog never floods one socket.
+ * Session start: hands over what waited while the user was away, a batch at a time
+ * (the next batch goes when the client acknowledges, so a large backlog never floods a socket).
  */
 export function deliverStoredDms(s: Services, c: Connection): void {
   if (!c.user || !c.isOpen) return;
-  for (const row of s.store.dms.pendingFor(c.user.id, c.dmCursor, DELIVERY_BATCH)) {
-    c.send({ ev: 'dmReceived', id: row.id, from: row.from_name, envelope: row.envelope, ts: row.created_at });
-    c.dmCursor = row.id;
+  const delivery: Delivery = { userId: c.user.id, cursor: 0, caughtUp: false };
+  deliveries.set(c, delivery);
+  deliverNextBatch(s, c, delivery);
+}
+
+function deliverNextBatch(s: Services, c: Connection, delivery: Delivery): void {
+  if (!c.user || c.user.id !== delivery.userId || !c.isOpen) return;
+  const oldest = s.now() - s.config.limits.storedDmMaxAgeMs;
+  const rows = s.store.dms.pendingFor(delivery.userId, delivery.cursor, oldest, DELIVERY_BATCH);
+  for (const row of rows) {
+    c.send({ ev: 'dmReceived', id: row.id, from: row.from_name, envelope: row.envelope, ts: row.created_at, stored: true });
+    delivery.cursor = row.id;
   }
+  if (rows.length < DELIVERY_BATCH) delivery.caughtUp = true;
 }

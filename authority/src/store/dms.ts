@@ -35,9 +35,10 @@ export class DmRepo {
         'INSERT INTO stored_dms (to_id, from_id, envelope, created_at) VALUES (?, ?, ?, ?)',
       ),
       countFor: db.prepare<[number], { n: number }>('SELECT COUNT(*) AS n FROM stored_dms WHERE to_id = ?'),
-      pendingFor: db.prepare<[number, number, number], StoredDmRow>(
+      pendingFor: db.prepare<[number, number, number, number], StoredDmRow>(
         `SELECT d.id, d.to_id, d.from_id, u.username AS from_name, d.envelope, d.created_at
-         FROM stored_dms d JOIN users u ON u.id = d.from_id WHERE d.to_id = ? AND d.id > ? ORDER BY d.id LIMIT ?`,
+         FROM stored_dms d JOIN users u ON u.id = d.from_id
+         WHERE d.to_id = ? AND d.id > ? AND d.created_at >= ? ORDER BY d.id LIMIT ?`,
       ),
       ack: db.prepare<[number, number]>('DELETE FROM stored_dms WHERE id = ? AND to_id = ?'),
       deleteBetween: db.prepare<[number, number, number, number]>(
@@ -72,8 +73,9 @@ export class DmRepo {
     return this.q.countFor.get(toId)?.n ?? 0;
   }
 
-  pendingFor(toId: number, afterId: number, limit: number): StoredDmRow[] {
-    return this.q.pendingFor.all(toId, afterId, limit);
+  /** The recipient's envelopes after `afterId`, oldest first, skipping any past their age limit. */
+  pendingFor(toId: number, afterId: number, notBefore: number, limit: number): StoredDmRow[] {
+    return this.q.pendingFor.all(toId, afterId, notBefore, limit);
   }
 
   /** Deletes the recipient's acknowledged envelopes; returns how many went. */

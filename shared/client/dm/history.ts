@@ -1,0 +1,469 @@
+/**
+ * The device's DM history and pinned friend keys: a sql.js (SQLite in memory) database,
+ * encrypted at rest with nacl.secretbox under a key the engine derives once per session.
+ *
+ * At rest:  "CHDM" | version (1 byte) | nonce (24) | secretbox(sqlite file bytes)
+ *
+ * Saves are coalesced and serialised. The same user may run several processes on one device
+ * (the CLI's `listen` beside a one-shot `dm`), so a save first reads what is stored: when
+ * another process changed it, its rows are merged in before writing (messages by id, the
+ * furthest status winning; pins by the latest decision; erasures as tombstones).
+ */
+import nacl from 'tweetnacl';
+import type { Database, SqlJsStatic, SqlValue } from 'sql.js';
+import type { PublicIdentity } from '../../protocol/index.js';
+import { bytesToBase64, concatBytes, utf8Encode, verifyPublicIdentity } from '../../crypto/index.js';
+import type { DmDirection, DmPath, DmRecord, DmStatus, DmStorage } from './types.js';
+
+const MAGIC = utf8Encode('CHDM');
+const FORMAT_VERSION = 1;
+const HEADER_BYTES = MAGIC.length + 1 + nacl.secretbox.nonceLength;
+const SCHEMA_VERSION = 1;
+/** Erasure tombstone for every conversation. */
+const ALL_PEERS = '*';
+
+const SCHEMA = `
+PRAGMA secure_delete = ON;
+CREATE TABLE IF NOT EXISTS pins (
+  peer       TEXT PRIMARY KEY,   -- lower-case username
+  username   TEXT NOT NULL,
+  identity   TEXT NOT NULL,      -- the pinned PublicIdentity (JSON)
+  key_id     TEXT NOT NULL,
+  pinned_at  INTEGER NOT NULL,
+  pending    TEXT,               -- a changed identity waiting for trust (JSON), or NULL
+  changed_at INTEGER
+);
+CREATE TABLE IF NOT EXISTS dms (
+  peer       TEXT NOT NULL,      -- lower-case username of the friend
+  id         TEXT NOT NULL,
+  peer_name  TEXT NOT NULL,
+  direction  TEXT NOT NULL CHECK (direction IN ('in', 'out')),
+  author     TEXT NOT NULL,
+  text       TEXT NOT NULL,
+  ts         INTEGER NOT NULL,   -- the sender's timestamp: the conversation's order
+  path       TEXT,
+  status     TEXT NOT NULL,
+  error      TEXT,
+  saved_at   INTEGER NOT NULL,   -- this device's clock, for erasures
+  PRIMARY KEY (peer, id)
+);
+CREATE INDEX IF NOT EXISTS dms_order ON dms (peer, ts, id);
+CREATE TABLE IF NOT EXISTS erasures (
+  peer TEXT PRIMARY KEY,         -- lower-case username, or '*'
+  at   INTEGER NOT NULL
+);
+PRAGMA user_version = ${SCHEMA_VERSION};
+`;
+
+/** How far along a DM is; a merge keeps the furthest. */
+const STATUS_RANK: Record<DmStatus, number> = { sending: 0, queued: 1, failed: 2, sent: 3, delivered: 4, received: 5 };
+
+export interface Pin {
+  peer: string;
+  username: string;
+  identity: PublicIdentity;
+  pinnedAt: number;
+  /** A changed key the user has not accepted yet: sending is blocked while it is set. */
+  pending: PublicIdentity | null;
+}
+
+export interface HistoryExport {
+  format: 'chandler-dm-history';
+  version: 1;
+  exportedAt: number;
+  pins: { username: string; keyId: string; pinnedAt: number; pendingKeyId: string | null }[];
+  messages: DmRecord[];
+}
+
+/** The history key: derived from the device's secret keys, so it needs no extra password stretching. */
+export function historyKeyFrom(boxSecretKey: Uint8Array, signSeed: Uint8Array): Uint8Array {
+  const label = utf8Encode('chandler-dm-history-v1');
+  return nacl.hash(concatBytes(label, boxSecretKey, signSeed)).slice(0, nacl.secretbox.keyLength);
+}
+
+function seal(plain: Uint8Array, key: Uint8Array): Uint8Array {
+  const nonce = nacl.randomBytes(nacl.secretbox.nonceLength);
+  return concatBytes(MAGIC, new Uint8Array([FORMAT_VERSION]), nonce, nacl.secretbox(plain, nonce, key));
+}
+
+function unseal(bytes: Uint8Array, key: Uint8Array): Uint8Array | null {
+  if (bytes.length < HEADER_BYTES + nacl.secretbox.overheadLength) return null;
+  for (let i = 0; i < MAGIC.length; i++) if (bytes[i] !== MAGIC[i]) return null;
+  if (bytes[MAGIC.length] !== FORMAT_VERSION) return null;
+  const nonce = bytes.subarray(MAGIC.length + 1, HEADER_BYTES);
+  return nacl.secretbox.open(bytes.subarray(HEADER_BYTES), nonce, key);
+}
+
+function digest(bytes: Uint8Array): string {
+  return bytesToBase64(nacl.hash(bytes).subarray(0, 24));
+}
+
+type Row = Record<string, SqlValue>;
+
+function parseIdentity(json: SqlValue | undefined): PublicIdentity | null {
+  if (typeof json !== 'string') return null;
+  try {
+    const value: unknown = JSON.parse(json);
+    return verifyPublicIdentity(value) ? value : null;
+  } catch {
+    return null;
+  }
+}
+
+function toRecord(r: Row): DmRecord {
+  const record: DmRecord = {
+    id: String(r.id),
+    peer: String(r.peer_name),
+    direction: r.direction as DmDirection,
+    author: String(r.author),
+    text: String(r.text),
+    ts: Number(r.ts),
+    path: (r.path as DmPath | null) ?? null,
+    status: r.status as DmStatus,
+  };
+  if (typeof r.error === 'string') record.error = JSON.parse(r.error) as DmRecord['error'];
+  return record;
+}
+
+export interface OpenedHistory {
+  history: DmHistory;
+  /** Set when the stored history could not be read (another identity's, or damaged) and was set aside. */
+  setAside: string | null;
+}
+
+export class DmHistory {
+  private readonly statements = new Map<string, ReturnType<Database['prepare']>>();
+  private dirty = false;
+  private saveTimer: ReturnType<typeof setTimeout> | null = null;
+  private chain: Promise<void> = Promise.resolve();
+  private closed = false;
+
+  private constructor(
+    private readonly sql: SqlJsStatic,
+    private db: Database,
+    private readonly storage: DmStorage,
+    private readonly name: string,
+    private readonly key: Uint8Array,
+    private lastDigest: string | null,
+    private readonly saveDelayMs: number,
+    private readonly onSaveError: (err: unknown) => void,
+  ) {}
+
+  static async open(options: {
+    sql: SqlJsStatic;
+    storage: DmStorage;
+    name: string;
+    key: Uint8Array;
+    saveDelayMs: number;
+    onSaveError: (err: unknown) => void;
+    now?: number;
+  }): Promise<OpenedHistory> {
+    const { sql, storage, name, key } = options;
+    const bytes = await storage.read(name);
+    let db: Database | null = null;
+    let setAside: string | null = null;
+    if (bytes) {
+      db = openDatabase(sql, bytes, key);
+      if (!db) {
+        // Never destroy what cannot be read: keep it under another name, start a new history.
+        setAside = `${name}.unreadable-${options.now ?? Date.now()}`;
+        await storage.write(setAside, bytes);
+      }
+    }
+    db ??= new sql.Database();
+    db.exec(SCHEMA);
+    const history = new DmHistory(
+      sql,
+      db,
+      storage,
+      name,
+      key,
+      bytes && !setAside ? digest(bytes) : null,
+      options.saveDelayMs,
+      options.onSaveError,
+    );
+    if (setAside || !bytes) history.markDirty();
+    return { history, setAside };
+  }
+
+  // ---------- statements ----------
+
+  private stmt(sql: string) {
+    let s = this.statements.get(sql);
+    if (!s) {
+      s = this.db.prepare(sql);
+      this.statements.set(sql, s);
+    }
+    return s;
+  }
+
+  private all(sql: string, params: SqlValue[] = []): Row[] {
+    const s = this.stmt(sql);
+    try {
+      s.bind(params);
+      const rows: Row[] = [];
+      while (s.step()) rows.push(s.getAsObject() as Row);
+      return rows;
+    } finally {
+      s.reset();
+    }
+  }
+
+  private run(sql: string, params: SqlValue[] = []): number {
+    const s = this.stmt(sql);
+    try {
+      s.run(params);
+    } finally {
+      s.reset();
+    }
+    const changed = this.db.getRowsModified();
+    if (changed > 0) this.markDirty();
+    return changed;
+  }
+
+  // ---------- pins ----------
+
+  pin(peer: string): Pin | null {
+    const r = this.all('SELECT * FROM pins WHERE peer = ?', [peer.toLowerCase()])[0];
+    if (!r) return null;
+    const identity = parseIdentity(r.identity);
+    if (!identity) return null;
+    return {
+      peer: String(r.peer),
+      username: String(r.username),
+      identity,
+      pinnedAt: Number(r.pinned_at),
+      pending: parseIdentity(r.pending),
+    };
+  }
+
+  setPin(username: string, identity: PublicIdentity, now: number): void {
+    this.run(
+      `INSERT INTO pins (peer, username, identity, key_id, pinned_at, pending, changed_at) VALUES (?, ?, ?, ?, ?, NULL, NULL)
+       ON CONFLICT (peer) DO UPDATE SET username = excluded.username, identity = excluded.identity,
+         key_id = excluded.key_id, pinned_at = excluded.pinned_at, pending = NULL, changed_at = NULL`,
+      [username.toLowerCase(), username, JSON.stringify(identity), identity.keyId, now],
+    );
+  }
+
+  setPending(peer: string, identity: PublicIdentity | null, now: number): void {
+    this.run('UPDATE pins SET pending = ?, changed_at = ? WHERE peer = ?', [
+      identity ? JSON.stringify(identity) : null,
+      identity ? now : null,
+      peer.toLowerCase(),
+    ]);
+  }
+
+  // ---------- messages ----------
+
+  /** Adds a DM; false when this conversation already holds that id (a duplicate). */
+  insert(record: DmRecord, now: number): boolean {
+    return (
+      this.run(
+        `INSERT OR IGNORE INTO dms (peer, id, peer_name, direction, author, text, ts, path, status, error, saved_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        [
+          record.peer.toLowerCase(),
+          record.id,
+          record.peer,
+          record.direction,
+          record.author,
+          record.text,
+          record.ts,
+          record.path,
+          record.status,
+          record.error ? JSON.stringify(record.error) : null,
+          now,
+        ],
+      ) > 0
+    );
+  }
+
+  update(record: DmRecord): void {
+    this.run('UPDATE dms SET path = ?, status = ?, error = ? WHERE peer = ? AND id = ?', [
+      record.path,
+      record.status,
+      record.error ? JSON.stringify(record.error) : null,
+      record.peer.toLowerCase(),
+      record.id,
+    ]);
+  }
+
+  get(peer: string, id: string): DmRecord | null {
+    const r = this.all('SELECT * FROM dms WHERE peer = ? AND id = ?', [peer.toLowerCase(), id])[0];
+    return r ? toRecord(r) : null;
+  }
+
+  /** The latest `limit` DMs with a friend (before `beforeTs` if given), oldest first. */
+  conversation(peer: string, limit: number, beforeTs?: number): DmRecord[] {
+    const rows = this.all(
+      `SELECT * FROM (SELECT * FROM dms WHERE peer = ? AND ts < ? ORDER BY ts DESC, id DESC LIMIT ?) ORDER BY ts, id`,
+      [peer.toLowerCase(), beforeTs ?? Number.MAX_SAFE_INTEGER, limit],
+    );
+    return rows.map(toRecord);
+  }
+
+  /** Outgoing DMs not yet handed to any path (sent again when the engine can). */
+  unsent(): DmRecord[] {
+    return this.all(`SELECT * FROM dms WHERE direction = 'out' AND status IN ('sending', 'queued') ORDER BY ts, id`).map(toRecord);
+  }
+
+  lastOutgoingTs(peer: string): number {
+    const r = this.all(`SELECT MAX(ts) AS ts FROM dms WHERE peer = ? AND direction = 'out'`, [peer.toLowerCase()])[0];
+    return typeof r?.ts === 'number' ? r.ts : 0;
+  }
+
+  // ---------- export and erase ----------
+
+  export(now: number): HistoryExport {
+    const pins = this.all('SELECT * FROM pins ORDER BY peer').map((r) => ({
+      username: String(r.username),
+      keyId: String(r.key_id),
+      pinnedAt: Number(r.pinned_at),
+      pendingKeyId: parseIdentity(r.pending)?.keyId ?? null,
+    }));
+    const messages = this.all('SELECT * FROM dms ORDER BY peer, ts, id').map(toRecord);
+    return { format: 'chandler-dm-history', version: 1, exportedAt: now, pins, messages };
+  }
+
+  /** Deletes the DMs of one conversation, or of all; keys stay pinned. Returns how many went. */
+  erase(peer: string | null, now: number): number {
+    const key = peer === null ? ALL_PEERS : peer.toLowerCase();
+    this.run('INSERT INTO erasures (peer, at) VALUES (?, ?) ON CONFLICT (peer) DO UPDATE SET at = MAX(at, excluded.at)', [key, now]);
+    const n = this.applyErasures();
+    this.db.exec('VACUUM');
+    return n;
+  }
+
+  private applyErasures(): number {
+    let n = 0;
+    for (const e of this.all('SELECT peer, at FROM erasures')) {
+      n += this.run(
+        e.peer === ALL_PEERS ? 'DELETE FROM dms WHERE saved_at <= ?' : 'DELETE FROM dms WHERE saved_at <= ? AND peer = ?',
+        e.peer === ALL_PEERS ? [e.at as number] : [e.at as number, e.peer as string],
+      );
+    }
+    return n;
+  }
+
+  // ---------- persistence ----------
+
+  markDirty(): void {
+    this.dirty = true;
+    if (this.closed || this.saveTimer) return;
+    this.saveTimer = setTimeout(() => {
+      this.saveTimer = null;
+      void this.flush().catch(this.onSaveError);
+    }, this.saveDelayMs);
+  }
+
+  /** Writes pending changes now; resolves once they are stored. */
+  flush(): Promise<void> {
+    if (this.saveTimer) {
+      clearTimeout(this.saveTimer);
+      this.saveTimer = null;
+    }
+    const next = this.chain.then(() => this.saveNow());
+    this.chain = next.catch(() => undefined);
+    return next;
+  }
+
+  private async saveNow(): Promise<void> {
+    if (!this.dirty || this.closed) return;
+    try {
+      const stored = await this.storage.read(this.name);
+      if (stored && digest(stored) !== this.lastDigest) this.mergeFrom(stored);
+      // Everything in memory from here on goes into this export; later changes mark it dirty again.
+      this.dirty = false;
+      if (this.saveTimer) clearTimeout(this.saveTimer);
+      this.saveTimer = null;
+      const sealed = seal(this.db.export(), this.key);
+      await this.storage.write(this.name, sealed);
+      this.lastDigest = digest(sealed);
+    } catch (err) {
+      this.dirty = true;
+      throw err;
+    }
+  }
+
+  /** Folds in what another process of this user saved since we last read or wrote. */
+  private mergeFrom(bytes: Uint8Array): void {
+    const other = openDatabase(this.sql, bytes, this.key);
+    if (!other) return; // not ours to merge: ours replaces it
+    try {
+      const rows = (sql: string): Row[] => {
+        const s = other.prepare(sql);
+        try {
+          const out: Row[] = [];
+          while (s.step()) out.push(s.getAsObject() as Row);
+          return out;
+        } finally {
+          s.free();
+        }
+      };
+      for (const r of rows('SELECT * FROM dms')) {
+        const mine = this.all('SELECT status FROM dms WHERE peer = ? AND id = ?', [r.peer!, r.id!])[0];
+        if (!mine) {
+          this.run(
+            `INSERT INTO dms (peer, id, peer_name, direction, author, text, ts, path, status, error, saved_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+            [r.peer!, r.id!, r.peer_name!, r.direction!, r.author!, r.text!, r.ts!, r.path ?? null, r.status!, r.error ?? null, r.saved_at!],
+          );
+        } else if (STATUS_RANK[r.status as DmStatus] > STATUS_RANK[mine.status as DmStatus]) {
+          this.run('UPDATE dms SET status = ?, path = ?, error = ? WHERE peer = ? AND id = ?', [
+            r.status!,
+            r.path ?? null,
+            r.error ?? null,
+            r.peer!,
+            r.id!,
+          ]);
+        }
+      }
+      for (const r of rows('SELECT * FROM pins')) {
+        const mine = this.all('SELECT pinned_at, changed_at FROM pins WHERE peer = ?', [r.peer!])[0];
+        const theirs = Math.max(Number(r.pinned_at), Number(r.changed_at ?? 0));
+        const ours = mine ? Math.max(Number(mine.pinned_at), Number(mine.changed_at ?? 0)) : -1;
+        if (theirs > ours) {
+          this.run(
+            `INSERT OR REPLACE INTO pins (peer, username, identity, key_id, pinned_at, pending, changed_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+            [r.peer!, r.username!, r.identity!, r.key_id!, r.pinned_at!, r.pending ?? null, r.changed_at ?? null],
+          );
+        }
+      }
+      for (const r of rows('SELECT * FROM erasures')) {
+        this.run('INSERT INTO erasures (peer, at) VALUES (?, ?) ON CONFLICT (peer) DO UPDATE SET at = MAX(at, excluded.at)', [
+          r.peer!,
+          r.at!,
+        ]);
+      }
+      this.applyErasures();
+    } finally {
+      other.close();
+    }
+  }
+
+  /** Saves what is pending, then releases the database. Idempotent. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    try {
+      await this.flush();
+    } finally {
+      this.closed = true;
+      for (const s of this.statements.values()) s.free();
+      this.statements.clear();
+      this.db.close();
+    }
+  }
+}
+
+function openDatabase(sql: SqlJsStatic, bytes: Uint8Array, key: Uint8Array): Database | null {
+  const plain = unseal(bytes, key);
+  if (!plain) return null;
+  try {
+    const db = new sql.Database(plain);
+    db.exec('SELECT COUNT(*) FROM sqlite_master'); // a damaged file fails here, not later
+    return db;
+  } catch {
+    return null;
+  }
+}
