@@ -108,6 +108,8 @@ export class ChandlerClient extends Emitter<ClientEvents> {
   private reconnectTimer: ReturnType<typeof setTimeout> | null = null;
   private closedByUser = false;
   private lastClose: ClosedInfo | null = null;
+  private syncing: Promise<void> | null = null;
+  private syncAgain = false;
 
   constructor(private readonly options: ClientOptions) {
     super();
@@ -342,11 +344,18 @@ export class ChandlerClient extends Emitter<ClientEvents> {
     for (const info of r.value.rooms) {
       const known = this.rooms.get(info.name);
       if (known) {
+        const joined = known.info.access !== 'member' && info.access === 'member';
         known.info = info;
         if (info.access !== 'member') {
           known.messages.clear();
           known.lastSeq = 0;
           known.oldestSeq = 0;
+        } else if (joined) {
+          // Just let in: live from "now", like a room first seen (older messages come by pages).
+          known.lastSeq = info.lastSeq;
+          known.oldestSeq = info.lastSeq + 1;
+          known.hasOlder = info.lastSeq > 0;
+          while (known.messages.has(known.lastSeq + 1)) known.lastSeq++;
         }
       } else {
         this.rooms.set(info.name, {
@@ -364,8 +373,25 @@ export class ChandlerClient extends Emitter<ClientEvents> {
     return { ok: true, value: r.value.rooms };
   }
 
-  /** Fetches everything missed since the last sequence held per room, page by page. */
-  async syncAll(): Promise<void> {
+  /**
+   * Fetches everything missed since the last sequence held per room, page by page. One sync
+   * runs at a time: a call while one runs makes it go round once more (a gap seen meanwhile).
+   */
+  syncAll(): Promise<void> {
+    if (this.syncing) {
+      this.syncAgain = true;
+      return this.syncing;
+    }
+    this.syncing = (async () => {
+      do {
+        this.syncAgain = false;
+        await this.syncOnce();
+      } while (this.syncAgain && this.rpc);
+    })().finally(() => (this.syncing = null));
+    return this.syncing;
+  }
+
+  private async syncOnce(): Promise<void> {
     let cursors = this.memberCursors();
     let filledRooms = 0;
     let filled = 0;
@@ -376,7 +402,8 @@ export class ChandlerClient extends Emitter<ClientEvents> {
       for (const page of r.value.rooms) {
         if (page.messages.length) filledRooms++;
         for (const m of page.messages) if (this.accept(m, false)) filled++;
-        if (page.hasMore) next[page.room] = this.rooms.get(page.room)?.lastSeq ?? 0;
+        const held = this.rooms.get(page.room)?.lastSeq ?? 0;
+        if (page.hasMore && held > (cursors[page.room] ?? 0)) next[page.room] = held;
       }
       cursors = next;
     }
@@ -389,13 +416,16 @@ export class ChandlerClient extends Emitter<ClientEvents> {
     return cursors;
   }
 
-  /** Adds a message if new; true when it was. */
+  /**
+   * Adds a message if new; true when it was. lastSeq moves only over an unbroken run, so a
+   * message that arrives past a gap never hides the gap from the next sync.
+   */
   private accept(m: RoomMessage, live: boolean): boolean {
     const room = this.rooms.get(m.room);
     if (!room || room.messages.has(m.seq)) return false;
     if (m.seq <= room.lastSeq && m.seq >= room.oldestSeq) return false; // already seen and evicted
     room.messages.set(m.seq, m);
-    if (m.seq > room.lastSeq) room.lastSeq = m.seq;
+    while (room.messages.has(room.lastSeq + 1)) room.lastSeq++;
     if (m.seq < room.oldestSeq) room.oldestSeq = m.seq;
     room.info.lastSeq = Math.max(room.info.lastSeq, m.seq);
     if (m.author !== this.username) room.unread++;
@@ -543,7 +573,7 @@ export class ChandlerClient extends Emitter<ClientEvents> {
     switch (e.ev) {
       case 'messagePosted': {
         const room = this.rooms.get(e.room);
-        if (room && room.info.access === 'member' && e.seq > room.lastSeq + 1 && room.lastSeq > 0) {
+        if (room && room.info.access === 'member' && e.seq > room.lastSeq + 1) {
           // A gap (we were cut off as a slow reader, or a frame got lost): fetch what is missing.
           void this.syncAll();
         }
