@@ -3,6 +3,7 @@ import { stdin, stdout, stderr } from 'node:process';
 import { Authority } from './server.js';
 import { parseCommandLine } from './config.js';
 import { createAdmin } from './admin/create-admin.js';
+import { signalActor, startAdmin, type AdminSurfaces } from './admin/index.js';
 
 async function main(): Promise<number> {
   const cmd = parseCommandLine(process.argv.slice(2), Boolean(stdin.isTTY));
@@ -27,12 +28,16 @@ async function main(): Promise<number> {
   const web = started.url.replace(/^ws/, 'http').replace(/\/ws$/, '/');
   authority.log.announce(`web client: ${web}`);
 
-  const stop = async (why: string) => {
-    await authority.stop(why);
-    process.exit(0);
-  };
-  process.once('SIGTERM', () => void stop('SIGTERM'));
-  process.once('SIGINT', () => void stop('SIGINT'));
+  let admin: AdminSurfaces;
+  try {
+    admin = await startAdmin(authority, { console: cmd.config.console, onStopped: () => process.exit(0) });
+  } catch (err) {
+    await authority.stop('the admin surfaces could not start');
+    stderr.write(`error: ${(err as Error).message}\n`);
+    return 1;
+  }
+  process.once('SIGTERM', () => void admin.shutdown('SIGTERM', signalActor('SIGTERM')));
+  process.once('SIGINT', () => void admin.shutdown('SIGINT', signalActor('SIGINT')));
   return -1; // keep running
 }
 

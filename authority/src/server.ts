@@ -144,6 +144,15 @@ export class Authority implements Services {
     };
   }
 
+  /** The authority's periodic jobs, for /threads. */
+  periodicJobs(): { name: string; everyMs: number }[] {
+    if (this.timers.length === 0) return [];
+    return [
+      { name: 'sweep: throttles, idle sessions, expired stored DMs', everyMs: SWEEP_INTERVAL_MS },
+      { name: 'ping: cut connections that stopped answering', everyMs: PING_INTERVAL_MS },
+    ];
+  }
+
   get tlsMaterial(): TlsMaterial | null {
     return this.tls;
   }

@@ -132,9 +132,12 @@ export class AdminConsole {
     if (rows > 0) moveCursor(t, 0, -rows);
     cursorTo(t, 0);
     clearScreenDown(t);
-    // readline redraws a wrapped line by first moving up as many rows as the cursor was
-    // down: leave it that many blank rows below the text.
-    t.write(`${text}\n${'\n'.repeat(rows)}`);
+    // readline redraws a wrapped line by first moving up as many rows as the cursor was down
+    // at its last redraw (its `prevRows`; a pasted line leaves it behind): leave it that many
+    // rows below the text to move back into.
+    const lastRedrawRows = (this.rl as unknown as { prevRows?: unknown }).prevRows;
+    const padding = typeof lastRedrawRows === 'number' ? lastRedrawRows : rows;
+    t.write(`${text}\n${'\n'.repeat(padding)}`);
     this.rl.prompt(true);
   }
 

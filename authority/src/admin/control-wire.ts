@@ -3,12 +3,17 @@
  * command's words (and a password it prompted for, if any); the authority answers with the
  * command's reply. Both ends parse what they receive.
  */
+import { join } from 'node:path';
 import { z } from 'zod';
 import { LIMITS } from '../../../shared/protocol/index.js';
 
 /** The socket's file name in the data directory. */
 export const CONTROL_SOCKET_NAME = 'admin.sock';
 export const CONTROL_WIRE_VERSION = 1;
+
+export function controlSocketPath(dataDir: string): string {
+  return join(dataDir, CONTROL_SOCKET_NAME);
+}
 /** Largest request line (bytes). */
 export const MAX_CONTROL_REQUEST_BYTES = 16 * 1024;
 const MAX_WORDS = 64;

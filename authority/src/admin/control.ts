@@ -6,12 +6,11 @@
 import { chmodSync, lstatSync, unlinkSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { userInfo } from 'node:os';
-import { join } from 'node:path';
 import type { Actor } from '../context.js';
 import type { Authority } from '../server.js';
 import { runWords } from './commands/index.js';
 import type { AdminContext, AdminIo } from './commands/types.js';
-import { CONTROL_SOCKET_NAME, ControlRequest, MAX_CONTROL_REQUEST_BYTES, type ControlReply } from './control-wire.js';
+import { ControlRequest, controlSocketPath, MAX_CONTROL_REQUEST_BYTES, type ControlReply } from './control-wire.js';
 
 /** Owner read/write only. */
 const SOCKET_MODE = 0o600;
@@ -19,10 +18,6 @@ const SOCKET_MODE = 0o600;
 const IDLE_TIMEOUT_MS = 30_000;
 /** How long a probe of a leftover socket file waits for an answer. */
 const PROBE_TIMEOUT_MS = 1000;
-
-export function controlSocketPath(dataDir: string): string {
-  return join(dataDir, CONTROL_SOCKET_NAME);
-}
 
 /** True when something answers on the socket file (another authority on this data dir). */
 function answers(path: string): Promise<boolean> {

@@ -5,7 +5,7 @@ import { passwordPolicyError, validUsername } from '../handlers/accounts.js';
 import { PasswordPool } from '../passwords.js';
 import { Store } from '../store/index.js';
 import { DEFAULT_ROOM } from '../store/rooms.js';
-import { readSecret } from './prompt.js';
+import { readSecret, releaseInput } from './prompt.js';
 
 export const ADMIN_PASSWORD_ENV = 'CHANDLER_ADMIN_PASSWORD';
 
@@ -51,6 +51,7 @@ export async function createAdmin(config: AuthorityConfig, rawName: string): Pro
     stdout.write(`admin ${username} created in ${config.dataDir}\n`);
     return 0;
   } finally {
+    releaseInput();
     await pool.close();
     store.close();
   }

@@ -1,5 +1,5 @@
 /** The audit log: the latest entries, and a check of the whole hash chain. */
-import { localTime, table } from './format.js';
+import { localTime, plural, table } from './format.js';
 import { done, failed, usage, type Command } from './types.js';
 
 const DEFAULT_ENTRIES = 20;
@@ -9,7 +9,7 @@ const HEAD_SHOWN_CHARS = 16;
 const audit: Command = {
   name: 'audit',
   args: [{ name: 'n|verify', kind: 'count', optional: true, choices: ['verify'] }],
-  summary: `the last n admin actions (default ${DEFAULT_ENTRIES}), or verify the whole hash chain`,
+  summary: `last n actions (${DEFAULT_ENTRIES}) or verify the chain`,
   run({ authority: s }, { args }) {
     if (args.length > 1) return usage(audit);
     const arg = args[0];
@@ -17,7 +17,7 @@ const audit: Command = {
       const v = s.store.audit.verify();
       if (!v.ok) return failed(`audit log TAMPERED at entry ${v.id}: ${v.problem} (${v.entries} entries read)`);
       return done(
-        `audit log intact: ${v.entries} entries, chain head ${v.head.slice(0, HEAD_SHOWN_CHARS)}… ` +
+        `audit log intact: ${plural(v.entries, 'entry', 'entries')}, chain head ${v.head.slice(0, HEAD_SHOWN_CHARS)}… ` +
           '(note the head elsewhere to detect a later truncation)',
       );
     }

@@ -16,8 +16,8 @@ function width(s: string): number {
 }
 
 /** Columns padded to their widest cell; the last column is not padded. */
-export function table(headers: string[], rows: unknown[][]): string {
-  const cells = rows.map((r) => r.map((v) => cell(v)));
+export function table(headers: string[], rows: unknown[][], maxCell = MAX_CELL_CHARS): string {
+  const cells = rows.map((r) => r.map((v) => cell(v, maxCell)));
   const widths = headers.map((h, i) => Math.max(width(h), ...cells.map((r) => width(r[i] ?? ''))));
   const line = (r: string[]) =>
     r

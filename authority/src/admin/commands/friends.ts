@@ -8,7 +8,7 @@ const forceFriend: Command = {
     { name: 'a', kind: 'user' },
     { name: 'b', kind: 'user' },
   ],
-  summary: 'make two users friends without asking them',
+  summary: 'make two users friends, no consent',
   run({ authority: s, actor }, { args }) {
     if (args.length !== 2) return usage(forceFriend);
     const r = forceFriendship(s, actor, args[0]!, args[1]!);

@@ -15,10 +15,11 @@ export type { AdminContext, AdminIo, Reply } from './types.js';
 
 /** Longest command line accepted (console or socket). */
 export const MAX_LINE_CHARS = 2000;
+/** /help shows summaries whole. */
+const HELP_CELL_CHARS = 200;
 
 const help: Command = {
   name: 'help',
-  aliases: ['?'],
   args: [{ name: 'command', kind: 'word', optional: true }],
   summary: 'this list, or one command’s usage',
   run(_ctx, { args }) {
@@ -30,8 +31,9 @@ const help: Command = {
     }
     const rows = COMMANDS.map((c) => [usageOf(c), c.summary + aliasNote(c)]);
     return done(
-      `${table(['COMMAND', 'WHAT IT DOES'], rows)}\n` +
-        'The slash is optional. Tab completes commands, usernames and rooms; ↑ recalls history.',
+      `${table(['COMMAND', 'WHAT IT DOES'], rows, HELP_CELL_CHARS)}\n` +
+        'The slash is optional. Tab completes commands, users and rooms.\n' +
+        'Quote names with spaces: /create_room "Team room" open',
     );
   },
 };

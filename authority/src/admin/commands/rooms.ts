@@ -67,7 +67,7 @@ export function revokeRoom(s: Services, actor: Actor, username: string, roomName
 const rooms: Command = {
   name: 'rooms',
   args: [],
-  summary: 'every room: policy, members, live readers, messages, pending requests',
+  summary: 'rooms: policy, members, readers, messages',
   run({ authority: s }) {
     const counts = s.store.rooms.memberCounts();
     const pending = new Map<string, number>();
@@ -88,9 +88,9 @@ const createRoomCmd: Command = {
   name: 'create_room',
   args: [
     { name: 'name', kind: 'word' },
-    { name: POLICIES.join('|'), kind: 'policy', choices: POLICIES },
+    { name: 'policy', kind: 'policy', choices: POLICIES },
   ],
-  summary: 'create a room (quote a name with spaces: "Team room")',
+  summary: `policy: ${POLICIES.join(', ')}`,
   run({ authority: s, actor }, { args }) {
     if (args.length !== 2) return usage(createRoomCmd);
     const r = createRoom(s, actor, args[0]!, args[1]!);
@@ -102,7 +102,7 @@ const createRoomCmd: Command = {
 const requests: Command = {
   name: 'requests',
   args: [],
-  summary: 'pending access requests (many from one user are flagged)',
+  summary: 'pending access requests',
   run({ authority: s }) {
     const list = listAccessRequestsFor(s);
     if (list.length === 0) return done('no pending access request');
@@ -146,7 +146,7 @@ function membership(grant: boolean): Command {
       { name: 'user', kind: 'user' },
       { name: 'room', kind: 'room' },
     ],
-    summary: grant ? 'make a user a member of a room (no request needed)' : 'remove a user from a room',
+    summary: grant ? 'make a user a member of a room' : 'remove a user from a room',
     run({ authority: s, actor }, { args }) {
       if (args.length !== 2) return usage(cmd);
       const r = (grant ? grantRoom : revokeRoom)(s, actor, args[0]!, args[1]!);

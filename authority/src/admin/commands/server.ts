@@ -9,7 +9,7 @@ const ROOMS_SHOWN_CHARS = 32;
 const showClients: Command = {
   name: 'show_clients',
   args: [],
-  summary: 'every live connection: user, address, since, rooms, client version, traffic, send queue',
+  summary: 'live connections, traffic, send queues',
   run({ authority: s }) {
     const roomNames = new Map(s.store.rooms.all().map((r) => [r.id, r.name]));
     const now = s.now();
@@ -52,7 +52,7 @@ function ms(x: number): string {
 const threads: Command = {
   name: 'threads',
   args: [],
-  summary: 'what the server runs now: event loop, worker threads and queues, readers per room, timers',
+  summary: 'event loop, workers, queues, timers',
   run({ authority: s }) {
     const loop = loopMonitor().sample();
     const mem = process.memoryUsage();
@@ -74,8 +74,8 @@ const threads: Command = {
         `busy ${percent(loop.utilisation)} over the last ${duration(loop.windowMs)}, ${percent(loop.utilisationSinceStart)} since start`,
     );
     lines.push(
-      `main thread  ${plural(conns.length, 'connection')} (${authed} logged in), ${bytes(queued)} waiting in send queues; ` +
-        `frames in ${s.counters.framesIn}, malformed ${s.counters.badFrames}, handler errors ${s.counters.handlerErrors}`,
+      `main thread  ${plural(conns.length, 'connection')} (${authed} logged in), send queues ${bytes(queued)}; ` +
+        `frames ${s.counters.framesIn} in, ${s.counters.badFrames} malformed, ${s.counters.handlerErrors} handler errors`,
     );
     lines.push(
       `group commit ${s.committer.queued} queued; ${commit.batches} batches, ${commit.messages} messages, ` +
@@ -92,8 +92,20 @@ const threads: Command = {
     lines.push('');
     lines.push('readers per room:');
     lines.push(table(['ROOM', 'CONNECTIONS'], s.store.rooms.all().map((r) => [r.name, s.hub.readersOf(r.id).size])));
+    const anonymous = conns.filter((c) => c.state === 'anonymous').length;
     lines.push('');
-    lines.push('active handles (timers, sockets, servers):');
+    lines.push('timers:');
+    lines.push(
+      table(
+        ['TIMER', 'EVERY'],
+        [
+          ...s.periodicJobs().map((j) => [j.name, duration(j.everyMs)]),
+          [`login deadline of each connection not logged in yet (${anonymous} now)`, 'once'],
+        ],
+      ),
+    );
+    lines.push('');
+    lines.push('libuv handles keeping the process alive:');
     lines.push(table(['KIND', 'COUNT'], [...handles.entries()].sort((a, b) => b[1] - a[1])));
     return done(lines.join('\n'));
   },
@@ -103,7 +115,7 @@ const shutdown: Command = {
   name: 'shutdown',
   aliases: ['kill'],
   args: [],
-  summary: 'graceful stop: refuse new work, tell clients, flush sends and the database, exit 0',
+  summary: 'graceful stop, then exit 0',
   run(ctx, { args }) {
     if (args.length !== 0) return usage(shutdown);
     ctx.shutdown('server stopped by an administrator');

@@ -178,7 +178,7 @@ export function parseSeconds(text: string): number | null {
 const users: Command = {
   name: 'users',
   args: [],
-  summary: 'every account: role, ban or kick, online',
+  summary: 'accounts: role, ban or kick, online',
   run({ authority: s }) {
     const list = listUsers(s);
     const rows = list.map((u) => [
@@ -198,7 +198,7 @@ const ban: Command = {
     { name: 'user', kind: 'user' },
     { name: 'reason', kind: 'text', optional: true, rest: true },
   ],
-  summary: 'disconnect a user and block the account and every address it used',
+  summary: 'disconnect, block account + its addresses',
   run({ authority: s, actor }, { args }) {
     const [name, ...words] = args;
     if (!name) return usage(ban);
@@ -213,7 +213,7 @@ const ban: Command = {
 const unban: Command = {
   name: 'unban',
   args: [{ name: 'user', kind: 'user' }],
-  summary: 'lift a ban (and its address bans) or a kick',
+  summary: 'lift a ban (and its address bans) or kick',
   run({ authority: s, actor }, { args }) {
     if (args.length !== 1) return usage(unban);
     const r = unbanUser(s, actor, args[0]!);
@@ -228,7 +228,7 @@ const kick: Command = {
     { name: 'user', kind: 'user' },
     { name: 'seconds', kind: 'seconds' },
   ],
-  summary: 'disconnect a user now and refuse their login for a while (90, 15m, 2h, 1d)',
+  summary: 'disconnect; no login for a while (15m, 2h)',
   run({ authority: s, actor }, { args }) {
     if (args.length !== 2) return usage(kick);
     const seconds = parseSeconds(args[1]!);
@@ -246,7 +246,7 @@ const changePassword: Command = {
   name: 'change_password',
   args: [{ name: 'user', kind: 'user' }],
   flags: ['--generate'],
-  summary: "reset a user's password (typed without echo, or --generate a one-time one); ends their sessions",
+  summary: 'reset password; ends their sessions',
   async run({ authority: s, actor, io }, { args, flags }) {
     if (args.length !== 1) return usage(changePassword);
     const user = findUser(s, args[0]!);
@@ -275,7 +275,7 @@ const makeAdmin: Command = {
   name: 'make_admin',
   args: [{ name: 'user', kind: 'user' }],
   flags: ['--yes'],
-  summary: 'grant admin rights: every room, access decisions, this console’s actions from their client',
+  summary: 'grant admin rights (asks to confirm)',
   async run({ authority: s, actor, io }, { args, flags }) {
     if (args.length !== 1) return usage(makeAdmin);
     const user = findUser(s, args[0]!);
@@ -295,7 +295,7 @@ const makeAdmin: Command = {
 const revokeAdmin: Command = {
   name: 'revoke_admin',
   args: [{ name: 'user', kind: 'user' }],
-  summary: 'withdraw admin rights (they keep the rooms they are a member of)',
+  summary: 'withdraw admin rights',
   run({ authority: s, actor }, { args }) {
     if (args.length !== 1) return usage(revokeAdmin);
     const r = setAdmin(s, actor, args[0]!, false);
