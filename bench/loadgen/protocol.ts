@@ -1,0 +1,96 @@
+/** The messages between bench/run.ts and its load-generator processes. */
+import type { HistogramData } from '../histogram.js';
+
+export type Target = 'authority' | 'baseline';
+
+export interface ClientSpec {
+  /** Global index: also this client's sender id in message texts. */
+  index: number;
+  username: string;
+  password: string;
+  room: string;
+  roomIndex: number;
+  sends: boolean;
+}
+
+export interface SetupBody {
+  url: string;
+  target: Target;
+  fingerprint: string | null;
+  clients: ClientSpec[];
+  /** Room index of every global client index (senders are clients). */
+  roomOfSender: number[];
+  concurrency: number;
+}
+
+export interface ConnectReply {
+  connected: number;
+  failed: number;
+  errors: Record<string, number>;
+  ms: number;
+}
+
+export interface StepBody {
+  t0Us: number;
+  durationMs: number;
+  /** Gap between this process's messages, and its offset so that processes interleave. */
+  intervalUs: number;
+  phaseUs: number;
+}
+
+export interface SentReply {
+  /** [sender index, its last message number] for this process's senders. */
+  finalN: [number, number][];
+  sent: number;
+  /** Messages due while their sender was disconnected. */
+  skipped: number;
+  genLag: { data: HistogramData; max: number };
+}
+
+export interface DrainBody {
+  startN: number[];
+  finalN: number[];
+  maxWaitMs: number;
+  quietMs: number;
+}
+
+export interface DrainReply {
+  expected: number;
+  unique: number;
+  dup: number;
+  gap: number;
+  latency: { data: HistogramData; max: number };
+  ack: { data: HistogramData; max: number };
+  acks: number;
+  ackMissing: number;
+  errors: Record<string, number>;
+  closes: Record<string, number>;
+}
+
+export interface HistoryBody {
+  room: string;
+  limit: number;
+  /** `before` cursors to measure, each `perDepth` times. */
+  depths: number[];
+  perDepth: number;
+}
+
+export interface HistoryReply {
+  perDepth: { before: number; latency: { data: HistogramData; max: number }; badPages: number }[];
+}
+
+export interface StormBody {
+  url: string;
+  fingerprint: string | null;
+  usernames: string[];
+  password: string;
+  concurrency: number;
+  durationMs: number;
+}
+
+export interface StormReply {
+  logins: number;
+  failures: number;
+  errors: Record<string, number>;
+  latency: { data: HistogramData; max: number };
+}

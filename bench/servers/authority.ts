@@ -1,0 +1,93 @@
+/**
+ * Child process: the real authority under test (authority/src/server.ts with the default
+ * configuration), on 127.0.0.1, with the bench's accounts written into its store first and the
+ * per-user and per-address limits raised so that 2000 clients from one address can run flat out.
+ * Started by bench/run.ts; stops on SIGTERM (a graceful stop, so that --cpu-prof gets written).
+ */
+import { Authority } from '../../authority/src/server.js';
+import { defaultConfig } from '../../authority/src/config.js';
+import { Logger } from '../../authority/src/log.js';
+import { PasswordPool } from '../../authority/src/passwords.js';
+import { serve } from '../ipc.js';
+import { accountName, roomOf, type AccountSeed, type ServerLaunch, type ServerReady } from './types.js';
+
+/** Cheap scrypt for the seeded accounts: same format and code path, about a millisecond a login. */
+const CHEAP_SCRYPT = { N: 1 << 10, r: 8, p: 1 };
+const UNLIMITED = 1_000_000_000;
+
+let authority: Authority | null = null;
+
+async function seed(a: Authority, seeds: AccountSeed[]): Promise<void> {
+  const hashes = new Map<string, string>();
+  const cheap = new PasswordPool(1, CHEAP_SCRYPT);
+  try {
+    for (const s of seeds) {
+      const key = `${s.hash}\u0000${s.password}`;
+      if (!hashes.has(key)) {
+        hashes.set(key, s.hash === 'cheap' ? await cheap.hash(s.password) : await a.passwords.hash(s.password));
+      }
+    }
+  } finally {
+    await cheap.close();
+  }
+  const { users, rooms } = a.store;
+  const now = Date.now();
+  a.store.transaction(() => {
+    for (const s of seeds) {
+      const hash = hashes.get(`${s.hash}\u0000${s.password}`)!;
+      for (let i = 0; i < s.count; i++) {
+        const name = accountName(s.prefix, i);
+        if (users.byName(name)) continue; // a cached store (history) already holds it
+        const user = users.create(name, hash, false, now);
+        const roomName = roomOf(s, i);
+        if (roomName === null) continue;
+        const room = rooms.byName(roomName) ?? rooms.create(roomName, 'closed', now);
+        rooms.addMember(user.id, room.id, now);
+      }
+    }
+  });
+}
+
+async function start(launch: ServerLaunch): Promise<ServerReady> {
+  const config = defaultConfig({
+    host: '127.0.0.1',
+    port: 0,
+    dataDir: launch.dataDir,
+    tls: launch.tls,
+    quiet: true,
+    console: false,
+    limits: {
+      ...defaultConfig().limits,
+      messagesPerSecond: UNLIMITED,
+      messageBurst: UNLIMITED,
+      connectionsPerIp: UNLIMITED,
+      registrationsPerIp: UNLIMITED,
+      loginFailuresPerIp: UNLIMITED,
+    },
+  });
+  const log = new Logger(true);
+  authority = new Authority(config, log);
+  await seed(authority, launch.accounts);
+  const started = await authority.start();
+  return { url: started.url, pid: process.pid, fingerprint: started.fingerprint };
+}
+
+function collect(): NodeJS.MemoryUsage {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (gc) {
+    gc();
+    gc();
+  }
+  return process.memoryUsage();
+}
+
+process.on('SIGTERM', () => {
+  const a = authority;
+  void (a ? a.stop('bench done') : Promise.resolve()).finally(() => process.exit(0));
+});
+
+serve({
+  start: (body: ServerLaunch) => start(body),
+  gc: () => collect(),
+  stats: () => ({ committer: authority?.committer.stats, counters: authority?.counters }),
+});
