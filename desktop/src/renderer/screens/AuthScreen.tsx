@@ -1,0 +1,200 @@
+/** Log in or create an account; each error in words next to the field it is about. */
+import { useId, useState, type FormEvent } from 'react';
+import type { ChandlerClient, ClientError } from '../../../../shared/client/index.js';
+import { LIMITS, USERNAME_PATTERN } from '../../../../shared/protocol/index.js';
+import { EyeIcon, EyeOffIcon, AlertIcon, Logo } from '../components/Icons.js';
+import { passwordChecks, PasswordRules } from '../components/PasswordRules.js';
+import { useI18n, type MessageKey } from '../i18n/index.js';
+import { setPrefs } from '../state/prefs.js';
+
+type Problem = { error: Pick<ClientError, 'code' | 'message' | 'until'> } | { key: MessageKey };
+type Problems = { username?: Problem; password?: Problem; form?: Problem };
+
+const USERNAME_CODES = new Set(['UNKNOWN_USER', 'INVALID_USERNAME', 'USERNAME_TAKEN']);
+const PASSWORD_CODES = new Set(['WRONG_PASSWORD', 'WEAK_PASSWORD']);
+
+export function validUsernameShape(name: string): boolean {
+  return name.length >= LIMITS.usernameMin && name.length <= LIMITS.usernameMax && USERNAME_PATTERN.test(name);
+}
+
+export function AuthScreen({
+  client,
+  notice,
+  serverLabel,
+  onAuthenticated,
+}: {
+  client: ChandlerClient;
+  notice: ClientError | null;
+  serverLabel: string | null;
+  onAuthenticated: () => void;
+}) {
+  const { t, err, lang } = useI18n();
+  const [mode, setMode] = useState<'login' | 'register'>('login');
+  const [username, setUsername] = useState('');
+  const [password, setPassword] = useState('');
+  const [show, setShow] = useState(false);
+  const [busy, setBusy] = useState(false);
+  const [problems, setProblems] = useState<Problems>(notice ? { form: { error: notice } } : {});
+  const ids = { user: useId(), pass: useId(), userErr: useId(), passErr: useId(), rules: useId(), hint: useId() };
+
+  const say = (p: Problem | undefined) => (p ? ('key' in p ? t(p.key) : err(p.error)) : null);
+
+  function switchMode(next: 'login' | 'register') {
+    setMode(next);
+    setProblems({});
+  }
+
+  async function submit(e: FormEvent) {
+    e.preventDefault();
+    if (busy) return;
+    const name = username.trim();
+    const local: Problems = {};
+    if (!name) local.username = { key: 'auth.required' };
+    else if (mode === 'register' && !validUsernameShape(name)) local.username = { error: { code: 'INVALID_USERNAME', message: '' } };
+    if (!password) local.password = { key: 'auth.required' };
+    else if (mode === 'register') {
+      const c = passwordChecks(password);
+      if (!c.length || !c.symbol) local.password = { error: { code: 'WEAK_PASSWORD', message: '' } };
+    }
+    if (local.username || local.password) {
+      setProblems(local);
+      return;
+    }
+    setBusy(true);
+    setProblems({});
+    const r = mode === 'login' ? await client.login(name, password) : await client.register(name, password);
+    setBusy(false);
+    if (r.ok) {
+      onAuthenticated();
+      return;
+    }
+    const code = r.error.code;
+    if (USERNAME_CODES.has(code)) setProblems({ username: { error: r.error } });
+    else if (PASSWORD_CODES.has(code)) setProblems({ password: { error: r.error } });
+    else setProblems({ form: { error: r.error } });
+  }
+
+  const userProblem = say(problems.username);
+  const passProblem = say(problems.password);
+  const formProblem = say(problems.form);
+
+  return (
+    <div className="auth">
+      <div className="auth-card">
+        <div className="auth-brand">
+          <Logo size={44} />
+          <div>
+            <h1 className="auth-name">{t('app.name')}</h1>
+            <p className="auth-tagline">{t('app.tagline')}</p>
+          </div>
+        </div>
+
+        <div className="segmented" role="tablist" aria-label={t('app.name')}>
+          <button
+            type="button"
+            role="tab"
+            aria-selected={mode === 'login'}
+            className={mode === 'login' ? 'segmented-item is-active' : 'segmented-item'}
+            onClick={() => switchMode('login')}
+          >
+            {t('auth.loginTab')}
+          </button>
+          <button
+            type="button"
+            role="tab"
+            aria-selected={mode === 'register'}
+            className={mode === 'register' ? 'segmented-item is-active' : 'segmented-item'}
+            onClick={() => switchMode('register')}
+          >
+            {t('auth.registerTab')}
+          </button>
+        </div>
+
+        <form className="form" onSubmit={submit} noValidate aria-label={mode === 'login' ? t('auth.loginTitle') : t('auth.registerTitle')}>
+          {formProblem && (
+            <div className="alert alert--error" role="alert" data-testid="form-error">
+              <AlertIcon />
+              <span>{formProblem}</span>
+            </div>
+          )}
+
+          <div className="field">
+            <label htmlFor={ids.user}>{t('auth.username')}</label>
+            <input
+              id={ids.user}
+              name="username"
+              autoComplete="username"
+              autoCapitalize="none"
+              spellCheck={false}
+              maxLength={LIMITS.usernameMax * 2}
+              value={username}
+              onChange={(e) => setUsername(e.target.value)}
+              aria-invalid={userProblem ? true : undefined}
+              aria-describedby={[userProblem ? ids.userErr : '', mode === 'register' ? ids.hint : ''].filter(Boolean).join(' ') || undefined}
+              autoFocus
+            />
+            {mode === 'register' && !userProblem && (
+              <p className="field-hint" id={ids.hint}>
+                {t('auth.usernameHint')}
+              </p>
+            )}
+            {userProblem && (
+              <p className="field-error" id={ids.userErr} data-testid="username-error">
+                {userProblem}
+              </p>
+            )}
+          </div>
+
+          <div className="field">
+            <label htmlFor={ids.pass}>{t('auth.password')}</label>
+            <div className="input-with-button">
+              <input
+                id={ids.pass}
+                name="password"
+                type={show ? 'text' : 'password'}
+                autoComplete={mode === 'login' ? 'current-password' : 'new-password'}
+                maxLength={LIMITS.passwordMax}
+                value={password}
+                onChange={(e) => setPassword(e.target.value)}
+                aria-invalid={passProblem ? true : undefined}
+                aria-describedby={[passProblem ? ids.passErr : '', mode === 'register' ? ids.rules : ''].filter(Boolean).join(' ') || undefined}
+              />
+              <button
+                type="button"
+                className="icon-btn"
+                aria-label={show ? t('auth.hidePassword') : t('auth.showPassword')}
+                aria-pressed={show}
+                onClick={() => setShow((s) => !s)}
+              >
+                {show ? <EyeOffIcon /> : <EyeIcon />}
+              </button>
+            </div>
+            {passProblem && (
+              <p className="field-error" id={ids.passErr} data-testid="password-error">
+                {passProblem}
+              </p>
+            )}
+            {mode === 'register' && <PasswordRules password={password} id={ids.rules} />}
+          </div>
+
+          <button type="submit" className="btn btn--primary btn--block" disabled={busy}>
+            {busy ? t('auth.working') : mode === 'login' ? t('auth.submitLogin') : t('auth.submitRegister')}
+          </button>
+        </form>
+
+        <footer className="auth-foot">
+          {serverLabel && <span className="muted">{t('auth.server', { host: serverLabel })}</span>}
+          <span className="lang-switch">
+            <button type="button" className={lang === 'fr' ? 'link is-active' : 'link'} aria-pressed={lang === 'fr'} onClick={() => setPrefs({ lang: 'fr' })}>
+              Français
+            </button>
+            <span aria-hidden="true">·</span>
+            <button type="button" className={lang === 'en' ? 'link is-active' : 'link'} aria-pressed={lang === 'en'} onClick={() => setPrefs({ lang: 'en' })}>
+              English
+            </button>
+          </span>
+        </footer>
+      </div>
+    </div>
+  );
+}

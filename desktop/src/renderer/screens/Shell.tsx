@@ -1,0 +1,205 @@
+/**
+ * The logged-in app: sidebar, the open view, the reconnect banner, dialogs and keyboard
+ * shortcuts. Live events become toasts and desktop notifications here.
+ */
+import { useCallback, useEffect, useMemo, useState } from 'react';
+import { RefreshIcon, WifiOffIcon } from '../components/Icons.js';
+import { toast } from '../components/Toasts.js';
+import { useI18n } from '../i18n/index.js';
+import { desktop, showNotification } from '../platform.js';
+import { getPrefs } from '../state/prefs.js';
+import { useSession, type Session } from '../state/session.js';
+import { mentions } from '../state/timeline.js';
+import { AdminView } from './AdminView.js';
+import { DmView } from './DmView.js';
+import { FriendsView } from './FriendsView.js';
+import { LockedRoom } from './LockedRoom.js';
+import { QuickSwitcher } from './QuickSwitcher.js';
+import { RoomView } from './RoomView.js';
+import { SettingsDialog } from './SettingsDialog.js';
+import { Sidebar } from './Sidebar.js';
+
+export type View =
+  | { kind: 'room'; name: string }
+  | { kind: 'friends' }
+  | { kind: 'dm'; username: string }
+  | { kind: 'admin' };
+
+export function viewKey(v: View): string {
+  return v.kind === 'room' ? `room:${v.name}` : v.kind === 'dm' ? `dm:${v.username}` : v.kind;
+}
+
+function parseTarget(target: string): View | null {
+  if (target.startsWith('room:')) return { kind: 'room', name: target.slice(5) };
+  if (target.startsWith('dm:')) return { kind: 'dm', username: target.slice(3) };
+  return null;
+}
+
+export function Shell({ session, onLogout }: { session: Session; onLogout: () => void }) {
+  useSession(session);
+  const { t } = useI18n();
+  const client = session.client;
+  const [view, setView] = useState<View>(() => {
+    const first = [...client.rooms.values()].find((r) => r.info.access === 'member');
+    return first ? { kind: 'room', name: first.info.name } : { kind: 'friends' };
+  });
+  const [dialog, setDialog] = useState<'settings' | 'switcher' | null>(null);
+
+  useShellEvents(session, view, setView);
+
+  // The room on screen is read while the window is visible.
+  const activeRoom = view.kind === 'room' ? view.name : null;
+  const activeUnread = activeRoom ? (client.rooms.get(activeRoom)?.unread ?? 0) : 0;
+  useEffect(() => {
+    if (!activeRoom || !activeUnread) return;
+    if (document.visibilityState === 'visible') client.markRead(activeRoom);
+  }, [activeRoom, activeUnread, client]);
+  useEffect(() => {
+    const onVisible = () => {
+      if (document.visibilityState === 'visible' && activeRoom) client.markRead(activeRoom);
+    };
+    document.addEventListener('visibilitychange', onVisible);
+    return () => document.removeEventListener('visibilitychange', onVisible);
+  }, [activeRoom, client]);
+
+  // Sidebar order, for Alt+↑/↓.
+  const order = useMemo<View[]>(() => {
+    const rooms = [...client.rooms.values()].map((r) => ({ kind: 'room', name: r.info.name }) as View);
+    const friends = client.friends.filter((f) => f.state === 'friends').map((f) => ({ kind: 'dm', username: f.username }) as View);
+    return [...rooms, { kind: 'friends' }, ...friends, ...(client.isAdmin ? [{ kind: 'admin' } as View] : [])];
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [session.getVersion()]);
+
+  const onKey = useCallback(
+    (e: KeyboardEvent) => {
+      if ((e.ctrlKey || e.metaKey) && e.key.toLowerCase() === 'k') {
+        e.preventDefault();
+        setDialog('switcher');
+        return;
+      }
+      if (e.altKey && (e.key === 'ArrowUp' || e.key === 'ArrowDown')) {
+        e.preventDefault();
+        const i = order.findIndex((v) => viewKey(v) === viewKey(view));
+        const next = order[(i + (e.key === 'ArrowDown' ? 1 : -1) + order.length) % order.length];
+        if (next) setView(next);
+      }
+    },
+    [order, view],
+  );
+  useEffect(() => {
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, [onKey]);
+
+  useEffect(() => {
+    if (!desktop) return;
+    return desktop.onNotificationClicked((target) => {
+      const v = parseTarget(target);
+      if (v) setView(v);
+    });
+  }, []);
+
+  const reconnecting = client.status === 'reconnecting' || client.status === 'connecting';
+
+  let main;
+  if (view.kind === 'room') {
+    const room = client.rooms.get(view.name);
+    if (!room) main = <div className="empty-view">{t('common.loading')}</div>;
+    else if (room.info.access === 'member') main = <RoomView key={view.name} session={session} room={view.name} />;
+    else main = <LockedRoom key={view.name} session={session} room={view.name} />;
+  } else if (view.kind === 'friends') {
+    main = <FriendsView session={session} onOpenDm={(username) => setView({ kind: 'dm', username })} />;
+  } else if (view.kind === 'dm') {
+    main = <DmView key={view.username} session={session} username={view.username} />;
+  } else {
+    main = client.isAdmin ? <AdminView session={session} /> : null;
+  }
+
+  return (
+    <div className="shell">
+      <Sidebar session={session} view={view} onSelect={setView} onOpenSettings={() => setDialog('settings')} />
+      <main className="main" aria-busy={reconnecting || undefined}>
+        {reconnecting && (
+          <div className="banner banner--warn" role="status" data-testid="reconnect-banner">
+            <WifiOffIcon />
+            <span>{t('status.reconnecting')}</span>
+            <button type="button" className="btn btn--sm btn--ghost" onClick={() => void client.reconnect()}>
+              <RefreshIcon size={14} /> {t('status.reconnectNow')}
+            </button>
+          </div>
+        )}
+        {main}
+      </main>
+      {dialog === 'settings' && <SettingsDialog session={session} onClose={() => setDialog(null)} onLogout={onLogout} />}
+      {dialog === 'switcher' && (
+        <QuickSwitcher
+          session={session}
+          onClose={() => setDialog(null)}
+          onPick={(v) => {
+            setView(v);
+            setDialog(null);
+          }}
+        />
+      )}
+    </div>
+  );
+}
+
+/** Toasts for decisions and friend events; notifications for mentions (and DMs, with the engine). */
+function useShellEvents(session: Session, view: View, setView: (v: View) => void): void {
+  const { t } = useI18n();
+  const client = session.client;
+  useEffect(() => {
+    const offs = [
+      client.on('event', (e) => {
+        switch (e.ev) {
+          case 'accessDecided':
+            if (e.granted) {
+              toast('success', t('toast.accessGranted', { room: e.room, by: e.by }), {
+                label: t('toast.open'),
+                run: () => setView({ kind: 'room', name: e.room }),
+              });
+            } else {
+              toast('error', t('toast.accessDenied', { room: e.room }));
+            }
+            break;
+          case 'friendRequested':
+            toast('info', t('toast.friendRequested', { user: e.username }), {
+              label: t('toast.see'),
+              run: () => setView({ kind: 'friends' }),
+            });
+            break;
+          case 'friendsChanged':
+            if (e.state === 'friends') toast('success', t('toast.friendAccepted', { user: e.username }));
+            break;
+          case 'accessRequested':
+            toast('info', t('toast.accessRequestedAdmin', { user: e.username, room: e.room }), {
+              label: t('toast.see'),
+              run: () => setView({ kind: 'admin' }),
+            });
+            break;
+          case 'notice':
+            toast('info', e.text);
+            break;
+          default:
+            break;
+        }
+      }),
+      client.on('resynced', (r) => {
+        if (r.messages > 0) toast('info', t('status.resynced', { n: r.messages }));
+      }),
+      client.on('message', (m) => {
+        if (!getPrefs().notifications || m.author === client.username) return;
+        const looking = document.visibilityState === 'visible' && document.hasFocus() && view.kind === 'room' && view.name === m.room;
+        if (looking || !mentions(m.text, client.username ?? '')) return;
+        showNotification(
+          { title: t('notify.mention', { user: m.author, room: m.room }), body: m.text.slice(0, 300), target: `room:${m.room}` },
+          () => setView({ kind: 'room', name: m.room }),
+        );
+      }),
+    ];
+    return () => {
+      for (const off of offs) off();
+    };
+  }, [client, t, view, setView]);
+}

@@ -1,0 +1,71 @@
+/** Pure helpers for the message list: grouping, day separators, links and mentions. */
+import type { TimelineItem } from './session.js';
+
+/** Messages from one author closer than this are shown as one group. */
+export const GROUP_GAP_MS = 5 * 60_000;
+
+export type Row =
+  | { kind: 'day'; key: string; day: number }
+  | { kind: 'message'; key: string; item: TimelineItem; first: boolean };
+
+export function startOfDay(ms: number): number {
+  const d = new Date(ms);
+  d.setHours(0, 0, 0, 0);
+  return d.getTime();
+}
+
+/** Day separators, and a header (author, time) on the first message of each group. */
+export function buildRows(items: readonly TimelineItem[], gapMs: number = GROUP_GAP_MS): Row[] {
+  const rows: Row[] = [];
+  let prev: TimelineItem | null = null;
+  for (const item of items) {
+    const day = startOfDay(item.ts);
+    const newDay = !prev || startOfDay(prev.ts) !== day;
+    if (newDay) rows.push({ kind: 'day', key: `d${day}`, day });
+    const first = newDay || !prev || prev.author !== item.author || item.ts - prev.ts > gapMs;
+    rows.push({ kind: 'message', key: item.key, item, first });
+    prev = item;
+  }
+  return rows;
+}
+
+export type TextPart = { kind: 'text'; text: string } | { kind: 'link'; href: string; text: string } | { kind: 'mention'; text: string; me: boolean };
+
+const TOKEN = /(https?:\/\/[^\s<>"']+[^\s<>"'.,;:!?)\]]|@[A-Za-z0-9._-]{3,32})/g;
+
+/** Splits message text into plain text, http(s) links and @mentions (never HTML). */
+export function splitText(text: string, me: string): TextPart[] {
+  const parts: TextPart[] = [];
+  let at = 0;
+  for (const m of text.matchAll(TOKEN)) {
+    const index = m.index ?? 0;
+    if (index > at) parts.push({ kind: 'text', text: text.slice(at, index) });
+    const token = m[0];
+    if (token.startsWith('@')) {
+      parts.push({ kind: 'mention', text: token, me: token.slice(1).toLowerCase() === me.toLowerCase() });
+    } else {
+      parts.push({ kind: 'link', href: token, text: token });
+    }
+    at = index + token.length;
+  }
+  if (at < text.length) parts.push({ kind: 'text', text: text.slice(at) });
+  return parts;
+}
+
+export function mentions(text: string, username: string): boolean {
+  if (!username) return false;
+  return splitText(text, username).some((p) => p.kind === 'mention' && p.me);
+}
+
+/** A stable colour slot (0–7) for a username's avatar. */
+export function colorSlot(name: string): number {
+  let h = 0;
+  for (const ch of name.toLowerCase()) h = (h * 31 + ch.codePointAt(0)!) >>> 0;
+  return h % 8;
+}
+
+export function initials(name: string): string {
+  const parts = name.split(/[._-]+/).filter(Boolean);
+  const letters = parts.length >= 2 ? parts[0]![0]! + parts[1]![0]! : name.slice(0, 2);
+  return letters.toUpperCase();
+}
