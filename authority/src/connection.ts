@@ -9,7 +9,6 @@ import type { Socket } from 'node:net';
 import WebSocket from 'ws';
 import { CLOSE_CODES, ERROR_TEXT, type ErrorBody, type ErrorCode } from '../../shared/protocol/index.js';
 import { frameJson } from './frame.js';
-import type { TokenBucket } from './throttle.js';
 
 export type ConnState = 'anonymous' | 'authenticating' | 'authenticated' | 'closed';
 
@@ -38,7 +37,6 @@ export class Connection {
   dmCursor = 0;
   /** Answered the last ping. */
   alive = true;
-  bucket: TokenBucket | null = null;
   private pending: Buffer[] = [];
   private pendingBytes = 0;
   private closeTimer: NodeJS.Timeout | null = null;

@@ -13,7 +13,7 @@ import type { Hub } from './hub.js';
 import type { Logger } from './log.js';
 import type { PasswordPool } from './passwords.js';
 import type { Store } from './store/index.js';
-import type { WindowCounter } from './throttle.js';
+import type { KeyedBuckets, WindowCounter } from './throttle.js';
 import type { MessageCommitter } from './committer.js';
 
 export interface Services {
@@ -27,6 +27,8 @@ export interface Services {
     loginPerAccount: WindowCounter;
     loginPerIp: WindowCounter;
     registerPerIp: WindowCounter;
+    /** Room messages, per user over all their connections. */
+    messagesPerUser: KeyedBuckets;
   };
   readonly serverVersion: string;
   now(): number;

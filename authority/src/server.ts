@@ -23,7 +23,7 @@ import { Logger } from './log.js';
 import { PasswordPool } from './passwords.js';
 import { Store } from './store/index.js';
 import { MessageCommitter } from './committer.js';
-import { WindowCounter } from './throttle.js';
+import { KeyedBuckets, WindowCounter } from './throttle.js';
 import { loadOrCreateTls, type TlsMaterial } from './tls.js';
 import { serveStatic } from './web.js';
 
@@ -78,6 +78,7 @@ export class Authority implements Services {
       loginPerAccount: new WindowCounter(l.loginFailuresPerAccount, l.loginWindowMs),
       loginPerIp: new WindowCounter(l.loginFailuresPerIp, l.loginWindowMs),
       registerPerIp: new WindowCounter(l.registrationsPerIp, l.registrationWindowMs),
+      messagesPerUser: new KeyedBuckets(l.messagesPerSecond, l.messageBurst),
     };
   }
 

@@ -51,6 +51,11 @@ export class TokenBucket {
     this.last = now;
   }
 
+  /** True when the bucket would be full by now: forgetting it changes nothing. */
+  isFull(now = Date.now()): boolean {
+    return this.tokens + ((now - this.last) / 1000) * this.ratePerSecond >= this.burst;
+  }
+
   /** Takes one token; when none is left returns the time one will be there. */
   take(now = Date.now()): { ok: true } | { ok: false; until: number } {
     this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) / 1000) * this.ratePerSecond);
@@ -60,5 +65,28 @@ export class TokenBucket {
       return { ok: true };
     }
     return { ok: false, until: now + Math.ceil(((1 - this.tokens) / this.ratePerSecond) * 1000) };
+  }
+}
+
+/**
+ * One token bucket per key (a user id), made on first use: every connection of a user draws on
+ * the same allowance, and reconnecting does not refill it. Full buckets are dropped by sweep.
+ */
+export class KeyedBuckets {
+  private readonly buckets = new Map<string | number, TokenBucket>();
+
+  constructor(
+    private readonly ratePerSecond: number,
+    private readonly burst: number,
+  ) {}
+
+  take(key: string | number, now = Date.now()): { ok: true } | { ok: false; until: number } {
+    let bucket = this.buckets.get(key);
+    if (!bucket) this.buckets.set(key, (bucket = new TokenBucket(this.ratePerSecond, this.burst, now)));
+    return bucket.take(now);
+  }
+
+  sweep(now = Date.now()): void {
+    for (const [key, bucket] of this.buckets) if (bucket.isFull(now)) this.buckets.delete(key);
   }
 }

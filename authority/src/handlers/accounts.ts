@@ -11,7 +11,6 @@ import type { Connection } from '../connection.js';
 import { fail, ok, type Handler, type Outcome, type Services } from '../context.js';
 import type { UserRow } from '../store/index.js';
 import { DEFAULT_ROOM } from '../store/rooms.js';
-import { TokenBucket } from '../throttle.js';
 import { announcePresence } from './friends.js';
 import { deliverStoredDms } from './dms.js';
 
@@ -65,7 +64,6 @@ function startSession(s: Services, c: Connection, user: UserRow, tokenHash: stri
   };
   c.tokenHash = tokenHash;
   c.state = 'authenticated';
-  c.bucket = new TokenBucket(s.config.limits.messagesPerSecond, s.config.limits.messageBurst, now);
   s.store.users.recordIp(user.id, c.ip, now);
   const roomIds = c.user.admin ? s.store.rooms.all().map((r) => r.id) : s.store.rooms.roomIdsOf(user.id);
   for (const id of roomIds) s.hub.subscribe(c, id);

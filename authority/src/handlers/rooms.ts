@@ -137,8 +137,8 @@ export const postMessage: Handler<'postMessage'> = (s, c, p, requestId) => {
   if (!isCleanText(text)) return fail('INVALID_TEXT');
   const existing = s.store.messages.byClientId(me.id, p.clientId);
   if (existing) return ok({ seq: existing.seq, ts: existing.ts, duplicate: true });
-  const rate = c.bucket?.take(s.now());
-  if (rate && !rate.ok) return fail('RATE_LIMITED', { until: rate.until });
+  const rate = s.throttles.messagesPerUser.take(me.id, s.now());
+  if (!rate.ok) return fail('RATE_LIMITED', { until: rate.until });
   s.committer.enqueue({
     msg: { roomId: room.id, authorId: me.id, authorName: me.username, clientId: p.clientId, text, ts: s.now() },
     roomName: room.name,
