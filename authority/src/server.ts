@@ -13,7 +13,7 @@ import {
   parseRequest,
   type RequestType,
 } from '../../shared/protocol/index.js';
-import type { AuthorityConfig } from './config.js';
+import { isLoopback, type AuthorityConfig } from './config.js';
 import { Connection } from './connection.js';
 import { DEFERRED, fail, type Actor, type Handler, type Services } from './context.js';
 import { ADMIN_REQUESTS, ANONYMOUS_REQUESTS, HANDLERS, PASSWORD_CHANGE_REQUESTS } from './dispatch.js';
@@ -103,6 +103,10 @@ export class Authority implements Services {
   }
 
   async start(): Promise<StartedAuthority> {
+    // The command line refuses this too; here it holds for every way of building a config.
+    if (!this.config.tls && !isLoopback(this.config.host)) {
+      throw new Error(`refusing to serve without TLS on ${this.config.host}: plaintext is allowed only on a loopback address`);
+    }
     const onRequest = (req: IncomingMessage, res: ServerResponse) => serveStatic(this.config.webRoot, req, res);
     if (this.config.tls) {
       this.tls = await loadOrCreateTls(
