@@ -5,6 +5,7 @@ import { isIP } from 'node:net';
 export const DEFAULT_PORT = 7443;
 export const DEFAULT_HOST = '0.0.0.0';
 export const DEFAULT_DATA_DIR = './data';
+export const DEFAULT_BACKUP_TIME = '03:00';
 
 export interface IceServerConfig {
   urls: string | string[];
@@ -45,6 +46,8 @@ export interface AuthorityConfig {
     storedDmsPerRecipient: number;
     storedDmMaxAgeMs: number;
   };
+  /** Daily online backup time, "HH:MM" local; null: no daily backup. */
+  backupTime: string | null;
   /** Console on stdin when it is a terminal (or when forced). */
   console: boolean;
   quiet: boolean;
@@ -76,6 +79,7 @@ export function defaultConfig(overrides: Partial<AuthorityConfig> = {}): Authori
       storedDmsPerRecipient: 1000,
       storedDmMaxAgeMs: 30 * 24 * 3600_000,
     },
+    backupTime: DEFAULT_BACKUP_TIME,
     console: false,
     quiet: false,
   };
@@ -92,12 +96,14 @@ export function isLoopback(host: string): boolean {
 export type CommandLine =
   | { kind: 'serve'; config: AuthorityConfig }
   | { kind: 'createAdmin'; config: AuthorityConfig; username: string }
+  | { kind: 'restore'; config: AuthorityConfig; file: string }
   | { kind: 'help'; text: string }
   | { kind: 'error'; message: string };
 
 export const USAGE = `usage: npm start -- [--host ADDR] [--port N] [--data DIR] [--tls on|off]
                   [--cert FILE --key FILE] [--turn URL --turn-user U --turn-pass P]
-                  [--console | --no-console] [--create-admin NAME]`;
+                  [--backup-time HH:MM|off] [--console | --no-console]
+                  [--create-admin NAME] [--restore BACKUP_FILE]`;
 
 export function parseCommandLine(argv: string[], stdinIsTTY: boolean): CommandLine {
   let values;
@@ -118,6 +124,8 @@ export function parseCommandLine(argv: string[], stdinIsTTY: boolean): CommandLi
         console: { type: 'boolean' },
         'no-console': { type: 'boolean' },
         'create-admin': { type: 'string' },
+        'backup-time': { type: 'string' },
+        restore: { type: 'string' },
         quiet: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -142,6 +150,10 @@ export function parseCommandLine(argv: string[], stdinIsTTY: boolean): CommandLi
   if ((values.cert === undefined) !== (values.key === undefined)) {
     return { kind: 'error', message: '--cert and --key go together' };
   }
+  const backupTime = values['backup-time'] ?? DEFAULT_BACKUP_TIME;
+  if (backupTime !== 'off' && !/^([01]?\d|2[0-3]):[0-5]\d$/.test(backupTime)) {
+    return { kind: 'error', message: '--backup-time takes HH:MM (24 h, local time) or off' };
+  }
   const iceServers: IceServerConfig[] = values.turn
     ? [{ urls: values.turn, username: values['turn-user'], credential: values['turn-pass'] }]
     : [];
@@ -156,7 +168,9 @@ export function parseCommandLine(argv: string[], stdinIsTTY: boolean): CommandLi
     iceServers,
     console: values['no-console'] ? false : (values.console ?? stdinIsTTY),
     quiet: values.quiet ?? false,
+    backupTime: backupTime === 'off' ? null : backupTime,
   });
+  if (values.restore !== undefined) return { kind: 'restore', config, file: values.restore };
   if (values['create-admin'] !== undefined) {
     return { kind: 'createAdmin', config, username: values['create-admin'] };
   }

@@ -5,6 +5,7 @@ import * as accounts from './handlers/accounts.js';
 import * as rooms from './handlers/rooms.js';
 import * as friends from './handlers/friends.js';
 import * as dms from './handlers/dms.js';
+import * as privacy from './handlers/privacy.js';
 import * as admin from './admin/handlers.js';
 
 export const HANDLERS: HandlerMap = {
@@ -13,6 +14,7 @@ export const HANDLERS: HandlerMap = {
   resume: accounts.resume,
   logout: accounts.logout,
   changePassword: accounts.changePassword,
+  deleteAccount: privacy.deleteAccount,
   listRooms: rooms.listRooms,
   requestAccess: rooms.requestAccess,
   postMessage: rooms.postMessage,

@@ -26,6 +26,9 @@ import { MessageCommitter } from './committer.js';
 import { KeyedBuckets, WindowCounter } from './throttle.js';
 import { loadOrCreateTls, type TlsMaterial } from './tls.js';
 import { serveStatic } from './web.js';
+import { BackupManager, parseTimeOfDay } from './backup.js';
+import { EXPORT_PATH, handleExportRequest } from './handlers/privacy.js';
+import { removePidFile, writePidFile } from './pidfile.js';
 
 const PACKAGE = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 /** Consecutive malformed frames tolerated before the connection is closed PROTOCOL_ABUSE. */
@@ -53,6 +56,7 @@ export class Authority implements Services {
   readonly hub = new Hub();
   readonly passwords: PasswordPool;
   readonly committer: MessageCommitter;
+  readonly backups: BackupManager;
   readonly throttles;
   readonly serverVersion = PACKAGE.version;
   readonly startedAt = Date.now();
@@ -73,6 +77,7 @@ export class Authority implements Services {
     this.store = Store.openInDir(config.dataDir);
     this.passwords = new PasswordPool(config.hashWorkers, config.scrypt);
     this.committer = new MessageCommitter(this.store, this.hub, this.log);
+    this.backups = new BackupManager(this.store, config.dataDir);
     const l = config.limits;
     this.throttles = {
       loginPerAccount: new WindowCounter(l.loginFailuresPerAccount, l.loginWindowMs),
@@ -107,7 +112,10 @@ export class Authority implements Services {
     if (!this.config.tls && !isLoopback(this.config.host)) {
       throw new Error(`refusing to serve without TLS on ${this.config.host}: plaintext is allowed only on a loopback address`);
     }
-    const onRequest = (req: IncomingMessage, res: ServerResponse) => serveStatic(this.config.webRoot, req, res);
+    const onRequest = (req: IncomingMessage, res: ServerResponse) => {
+      if (req.url?.split('?')[0] === EXPORT_PATH) handleExportRequest(this, req, res);
+      else serveStatic(this.config.webRoot, req, res);
+    };
     if (this.config.tls) {
       this.tls = await loadOrCreateTls(
         this.config.dataDir,
@@ -136,6 +144,14 @@ export class Authority implements Services {
     });
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : this.config.port;
+    writePidFile(this.config.dataDir);
+    const daily = this.config.backupTime ? parseTimeOfDay(this.config.backupTime) : null;
+    if (daily) {
+      this.backups.scheduleDaily(daily, (r) => {
+        if (r instanceof Error) this.log.error('backup_failed', { error: r.message });
+        else this.log.info('backup_done', { file: r.file, bytes: r.bytes, ms: r.ms, removed: r.removed.length });
+      });
+    }
     this.timers.push(setInterval(() => this.sweep(), SWEEP_INTERVAL_MS));
     this.timers.push(setInterval(() => this.ping(), PING_INTERVAL_MS));
     for (const t of this.timers) t.unref();
@@ -299,6 +315,7 @@ export class Authority implements Services {
   private async doStop(reason: string): Promise<void> {
     this.shuttingDown = true;
     for (const t of this.timers) clearInterval(t);
+    this.backups.stop();
     this.committer.flush();
     this.hub.flush();
     const closing = [...this.hub.connections].map(
@@ -321,6 +338,7 @@ export class Authority implements Services {
     this.committer.flush();
     this.store.close();
     await this.passwords.close();
+    removePidFile(this.config.dataDir);
     this.log.info('stopped', { reason });
   }
 }

@@ -161,6 +161,8 @@ export const REQUESTS = {
   resume: req({ token: Token, clientVersion: ClientVersion }, SessionInfo),
   logout: req({}, Ok),
   changePassword: req({ oldPassword: Password, newPassword: Password }, Ok),
+  /** GDPR erasure of one's own account (the export is GET /api/export, as it can be large). */
+  deleteAccount: req({ password: Password }, Ok),
 
   listRooms: req({}, z.object({ rooms: z.array(RoomInfo) })),
   requestAccess: req({ room: RoomName }, z.object({ access: Access })),

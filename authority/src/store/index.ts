@@ -13,6 +13,7 @@ import { MessageRepo } from './messages.js';
 import { FriendRepo } from './friends.js';
 import { DmRepo } from './dms.js';
 import { AuditRepo } from './audit.js';
+import { PrivacyRepo } from './privacy.js';
 export type { NewMessage, MessageRow } from './messages.js';
 export type { UserRow } from './users.js';
 export type { RoomRow } from './rooms.js';
@@ -33,6 +34,7 @@ export class Store {
   readonly friends: FriendRepo;
   readonly dms: DmRepo;
   readonly audit: AuditRepo;
+  readonly privacy: PrivacyRepo;
   readonly schemaVersion: number;
   private closed = false;
 
@@ -49,6 +51,7 @@ export class Store {
     this.friends = new FriendRepo(this.db);
     this.dms = new DmRepo(this.db);
     this.audit = new AuditRepo(this.db);
+    this.privacy = new PrivacyRepo(this.db);
   }
 
   static openInDir(dataDir: string, options?: StoreOptions): Store {
