@@ -5,6 +5,8 @@ import { safeLine } from './text.js';
 import { table, type Output } from './output.js';
 
 export interface CommandContext {
+  /** The command's name (plug-ins act only for the commands that need them). */
+  command: string;
   client: ChandlerClient;
   args: string[];
   options: { before?: number; limit?: number; for?: number };

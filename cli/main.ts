@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import { ChandlerClient } from '../shared/client/index.js';
 import { normalizeFingerprint } from '../shared/protocol/index.js';
 import { COMMANDS, type CliPlugin, type Command, type CommandContext } from './commands.js';
+import { dmPlugin } from './dm-commands.js';
 import { knownFingerprint, rememberFingerprint } from './known-hosts.js';
 import { pinnedSocketFactory } from './node-socket.js';
 import { Output } from './output.js';
@@ -17,7 +18,7 @@ export const PASSWORD_ENV = 'CHANDLER_PASSWORD';
 const CLIENT_VERSION = 'chandler-cli/2';
 
 /** Plug-ins add commands (the DM engine registers its own here). */
-export const PLUGINS: CliPlugin[] = [];
+export const PLUGINS: CliPlugin[] = [dmPlugin()];
 
 function usage(): string {
   const all = { ...COMMANDS, ...Object.assign({}, ...PLUGINS.map((p) => p.commands)) } as Record<string, Command>;
@@ -160,7 +161,7 @@ async function main(argv: string[]): Promise<number> {
     out.note(`trusted ${url.host} with certificate fingerprint ${seen} (saved in known_hosts)`);
   }
 
-  const ctx: CommandContext = { client, args, options: numbers, out, password, plugins: PLUGINS };
+  const ctx: CommandContext = { command: name, client, args, options: numbers, out, password, plugins: PLUGINS };
   try {
     for (const p of PLUGINS) {
       const r = await p.onSession?.(ctx);

@@ -116,6 +116,8 @@ export class DmEngine extends Emitter<DmEngineEvents> {
   private readonly receiptsDue = new Map<string, Set<string>>();
   private receiptTimer: ReturnType<typeof setTimeout> | null = null;
   private acksDue: number[] = [];
+  /** Stored-envelope ids received and not yet acknowledged: a redelivery of one is skipped. */
+  private readonly unacked = new Set<number>();
   private ackTimer: ReturnType<typeof setTimeout> | null = null;
   private acking: Promise<void> = Promise.resolve();
   private incoming: Promise<void> = Promise.resolve();
@@ -192,6 +194,8 @@ export class DmEngine extends Emitter<DmEngineEvents> {
       const queued = this.queuedEvents;
       this.queuedEvents = [];
       for (const e of queued) this.onServerEvent(e);
+      // Whatever waited at the authority before this engine listened: ask for it again.
+      await this.client.call('ackDms', { ids: [] });
       return { ok: true, value: { keyId: identity.keyId, created: unlocked.created } };
     } catch (err) {
       if ((this.state as EngineState) !== 'closed') this.state = 'locked';
@@ -230,6 +234,7 @@ export class DmEngine extends Emitter<DmEngineEvents> {
     if (!published.ok) this.log('publish_keys_failed', { code: published.error.code });
     await this.pinFriends();
     this.retryUnsent();
+    if (this.acksDue.length > 0) void this.flushAcks();
   }
 
   private async pinFriends(): Promise<void> {
@@ -644,6 +649,8 @@ export class DmEngine extends Emitter<DmEngineEvents> {
     }
     switch (e.ev) {
       case 'dmReceived':
+        if (this.unacked.has(e.id)) break; // delivered again before our acknowledgement reached the authority
+        this.unacked.add(e.id);
         this.enqueueIncoming(e.from, e.envelope, e.stored ? 'stored' : 'relayed', e.id);
         break;
       case 'signalReceived':
@@ -692,7 +699,10 @@ export class DmEngine extends Emitter<DmEngineEvents> {
     let pin = history.pin(friend.username);
     if (!pin) {
       const fetched = await this.fetchKeys(friend.username);
-      if (!fetched.ok && transient(fetched.error.code)) return; // not acknowledged: it comes again
+      if (!fetched.ok && transient(fetched.error.code)) {
+        if (storeId !== undefined) this.unacked.delete(storeId); // not acknowledged: processed when it comes again
+        return;
+      }
       pin = history.pin(friend.username);
       if (!pin) {
         this.reject(friend.username, 'UNPINNED_KEY', path);
@@ -819,8 +829,14 @@ export class DmEngine extends Emitter<DmEngineEvents> {
         return; // not saved: not acknowledged, the authority delivers them again next session
       }
       for (let i = 0; i < ids.length; i += LIMITS.maxAckIds) {
-        const r = await this.client.call('ackDms', { ids: ids.slice(i, i + LIMITS.maxAckIds) });
-        if (!r.ok) this.log('ack_failed', { code: r.error.code });
+        const chunk = ids.slice(i, i + LIMITS.maxAckIds);
+        const r = await this.client.call('ackDms', { ids: chunk });
+        if (r.ok) {
+          for (const id of chunk) this.unacked.delete(id);
+        } else {
+          this.log('ack_failed', { code: r.error.code });
+          this.acksDue.push(...chunk); // tried again when the session is back
+        }
       }
     });
     return this.acking;
