@@ -14,6 +14,7 @@ import { ServerSetup } from './screens/ServerSetup.js';
 import { Shell } from './screens/Shell.js';
 import { applyPrefs, usePrefs } from './state/prefs.js';
 import { Session } from './state/session.js';
+import type { PasswordCheck } from './state/dm.js';
 import { Logo } from './components/Icons.js';
 
 type Phase =
@@ -25,6 +26,28 @@ type Phase =
 
 function newClient(url: string): ChandlerClient {
   return new ChandlerClient({ url, socketFactory: browserSocket, clientVersion: CLIENT_VERSION });
+}
+
+/** The DM engine is a separate chunk (WebRTC, sql.js): loaded once the session is up. */
+function loadDmEngine(client: ChandlerClient) {
+  return () => import('./dm/browser-engine.js').then((m) => m.createBrowserDmEngine(client));
+}
+
+/** Checks a password with a short-lived second connection (see DmController.unlockWithPassword). */
+function passwordCheck(url: string): PasswordCheck {
+  return async (username, password) => {
+    const probe = newClient(url);
+    const r = await probe.login(username, password);
+    if (r.ok) await probe.logout();
+    else probe.close();
+    return r;
+  };
+}
+
+function startSession(client: ChandlerClient, password: string | null): Session {
+  const session = new Session(client);
+  void session.dm.start(loadDmEngine(client), password);
+  return session;
 }
 
 function hostOf(url: string): string {
@@ -52,7 +75,7 @@ function Root() {
   const url = useRef<string | null>(null);
 
   /** A session is live: watch for its end, then show the shell (or the password change). */
-  const enter = useCallback((client: ChandlerClient) => {
+  const enter = useCallback((client: ChandlerClient, password: string | null) => {
     if (client.session) void tokenVault.save(client.session.token);
     client.on('closed', (info) => {
       if (info.code === 1000 && !info.error) return; // we closed it (logout)
@@ -60,12 +83,12 @@ function Root() {
       if (!isTransient(error.code)) void tokenVault.clear();
       clearToasts();
       setPhase((p) => {
-        if (p.kind === 'app') p.session.destroy();
+        if (p.kind === 'app') void p.session.destroy();
         return { kind: 'auth', client: newClient(url.current!), notice: error };
       });
     });
     if (client.session?.user.mustChangePassword) setPhase({ kind: 'password', client });
-    else setPhase({ kind: 'app', session: new Session(client) });
+    else setPhase({ kind: 'app', session: startSession(client, password) });
   }, []);
 
   useEffect(() => {
@@ -85,7 +108,7 @@ function Root() {
         const r = await client.resume(token);
         if (cancelled) return;
         if (r.ok) {
-          enter(client);
+          enter(client, null);
           return;
         }
         if (!isTransient(r.error.code)) await tokenVault.clear();
@@ -100,8 +123,8 @@ function Root() {
   }, [enter]);
 
   const logout = useCallback(async (session: Session) => {
+    await session.destroy();
     await session.client.logout();
-    session.destroy();
     await tokenVault.clear();
     clearToasts();
     setPhase({ kind: 'auth', client: newClient(url.current!), notice: null });
@@ -124,12 +147,14 @@ function Root() {
           client={phase.client}
           notice={phase.notice}
           serverLabel={desktop && url.current ? hostOf(url.current) : null}
-          onAuthenticated={() => enter(phase.client)}
+          onAuthenticated={(password) => enter(phase.client, password)}
         />
       );
     case 'password':
-      return <ChangePasswordScreen client={phase.client} onDone={() => setPhase({ kind: 'app', session: new Session(phase.client) })} />;
+      return (
+        <ChangePasswordScreen client={phase.client} onDone={(password) => setPhase({ kind: 'app', session: startSession(phase.client, password) })} />
+      );
     case 'app':
-      return <Shell session={phase.session} onLogout={() => void logout(phase.session)} />;
+      return <Shell session={phase.session} onLogout={() => void logout(phase.session)} checkPassword={passwordCheck(url.current!)} />;
   }
 }

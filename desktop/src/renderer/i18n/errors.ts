@@ -3,10 +3,19 @@
  * in both languages. A code missing here falls back to the server's English text; the unit
  * test tests/desktop/i18n.test.ts fails when one is missing.
  */
-import type { ClientError, ClientErrorCode } from '../../../../shared/client/index.js';
+import type { DmErrorCode } from '../../../../shared/client/dm/types.js';
 import type { Lang } from './index.js';
 
-export const ERROR_WORDS: Record<Lang, Partial<Record<ClientErrorCode, string>>> = {
+/** Every code a person may be shown: the wire's, the client core's and the DM engine's. */
+export type UserErrorCode = DmErrorCode;
+
+export interface UserError {
+  code: UserErrorCode;
+  message: string;
+  until?: number;
+}
+
+export const ERROR_WORDS: Record<Lang, Partial<Record<UserErrorCode, string>>> = {
   fr: {
     BAD_REQUEST: 'La requête est mal formée.',
     NOT_AUTHENTICATED: "Connectez-vous d'abord.",
@@ -43,11 +52,15 @@ export const ERROR_WORDS: Record<Lang, Partial<Record<ClientErrorCode, string>>>
     STORE_FULL: 'Votre ami a trop de messages en attente.',
     PEER_OFFLINE: "Cet ami n'est pas connecté.",
     SHUTTING_DOWN: 'Le serveur redémarre. Reconnexion automatique…',
+    CANNOT_TARGET_SELF: 'Vous ne pouvez pas faire cela sur votre propre compte.',
     INTERNAL: 'Erreur interne du serveur. Réessayez plus tard.',
     DISCONNECTED: 'Impossible de joindre le serveur.',
     TIMEOUT: "Le serveur n'a pas répondu à temps.",
     CERT_MISMATCH: 'Le certificat du serveur ne correspond pas à celui enregistré : connexion refusée.',
     BAD_REPLY: 'Le serveur a envoyé une réponse incompréhensible.',
+    KEY_CHANGED: 'La clé de sécurité de cet ami a changé : vérifiez le numéro de sécurité avant d\'envoyer.',
+    LOCKED: 'Les messages privés sont verrouillés : saisissez votre mot de passe.',
+    CLOSED: 'Les messages privés sont fermés pour cette session.',
   },
   en: {
     BAD_REQUEST: 'The request is malformed.',
@@ -85,11 +98,15 @@ export const ERROR_WORDS: Record<Lang, Partial<Record<ClientErrorCode, string>>>
     STORE_FULL: 'Your friend has too many waiting messages.',
     PEER_OFFLINE: 'That friend is not connected.',
     SHUTTING_DOWN: 'The server is restarting. Reconnecting by itself…',
+    CANNOT_TARGET_SELF: 'You cannot do that to your own account.',
     INTERNAL: 'Internal server error. Try again later.',
     DISCONNECTED: 'Cannot reach the server.',
     TIMEOUT: 'The server did not answer in time.',
     CERT_MISMATCH: "The server's certificate is not the one recorded: connection refused.",
     BAD_REPLY: 'The server sent a reply this app does not understand.',
+    KEY_CHANGED: "This friend's security key changed: check the safety number before sending.",
+    LOCKED: 'Direct messages are locked: type your password.',
+    CLOSED: 'Direct messages are closed for this session.',
   },
 };
 
@@ -102,7 +119,7 @@ function formatTime(lang: Lang, ms: number): string {
 }
 
 /** The error in the user's words, with "until when" filled in where the code carries it. */
-export function errorText(lang: Lang, error: Pick<ClientError, 'code' | 'message' | 'until'>): string {
+export function errorText(lang: Lang, error: UserError): string {
   const words = ERROR_WORDS[lang][error.code];
   if (!words) return error.message;
   const until = error.until;

@@ -1,8 +1,7 @@
 /** Translation: French by default, English in the settings; `{name}` placeholders. */
 import { createContext, useContext, useMemo, type ReactNode } from 'react';
-import type { ClientError } from '../../../../shared/client/index.js';
 import { en } from './en.js';
-import { errorText } from './errors.js';
+import { errorText, type UserError } from './errors.js';
 import { fr, type MessageKey } from './fr.js';
 
 export type Lang = 'fr' | 'en';
@@ -31,7 +30,7 @@ export function translate(lang: Lang, key: MessageKey, vars?: Vars): string {
 export interface I18n {
   lang: Lang;
   t(key: MessageKey, vars?: Vars): string;
-  err(error: Pick<ClientError, 'code' | 'message' | 'until'>): string;
+  err(error: UserError): string;
   time(ms: number): string;
   locale: string;
 }

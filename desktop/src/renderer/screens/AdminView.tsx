@@ -10,12 +10,13 @@ import { AlertIcon, ShieldIcon } from '../components/Icons.js';
 import { toast } from '../components/Toasts.js';
 import { useI18n } from '../i18n/index.js';
 import type { Session } from '../state/session.js';
+import { RoomsPanel } from './AdminRooms.js';
 import { UsersPanel } from './AdminUsers.js';
 
 /** From this many pending requests, an account's requests are flagged (seed §4b). */
 export const MANY_REQUESTS = 3;
 
-type Tab = 'requests' | 'users' | 'force';
+type Tab = 'requests' | 'users' | 'rooms' | 'force';
 
 export function AdminView({ session }: { session: Session }) {
   const { t } = useI18n();
@@ -29,6 +30,7 @@ export function AdminView({ session }: { session: Session }) {
   const tabs: Array<{ id: Tab; label: string }> = [
     { id: 'requests', label: t('admin.requests') },
     { id: 'users', label: t('admin.users') },
+    { id: 'rooms', label: t('admin.rooms') },
     { id: 'force', label: t('admin.forceFriend') },
   ];
 
@@ -68,6 +70,7 @@ export function AdminView({ session }: { session: Session }) {
         <div role="tabpanel" id={`admin-panel-${tab}`} aria-labelledby={`admin-tab-${tab}`} className="tabpanel">
           {tab === 'requests' && <RequestsPanel session={session} />}
           {tab === 'users' && <UsersPanel session={session} />}
+          {tab === 'rooms' && <RoomsPanel session={session} />}
           {tab === 'force' && <ForceFriendPanel session={session} />}
         </div>
       </div>

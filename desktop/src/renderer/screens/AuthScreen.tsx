@@ -26,7 +26,7 @@ export function AuthScreen({
   client: ChandlerClient;
   notice: ClientError | null;
   serverLabel: string | null;
-  onAuthenticated: () => void;
+  onAuthenticated: (password: string) => void;
 }) {
   const { t, err, lang } = useI18n();
   const [mode, setMode] = useState<'login' | 'register'>('login');
@@ -65,7 +65,7 @@ export function AuthScreen({
     const r = mode === 'login' ? await client.login(name, password) : await client.register(name, password);
     setBusy(false);
     if (r.ok) {
-      onAuthenticated();
+      onAuthenticated(password);
       return;
     }
     const code = r.error.code;

@@ -5,7 +5,7 @@ import { AlertIcon } from '../components/Icons.js';
 import { passwordChecks, PasswordRules } from '../components/PasswordRules.js';
 import { useI18n } from '../i18n/index.js';
 
-export function ChangePasswordForm({ client, onDone }: { client: ChandlerClient; onDone: () => void }) {
+export function ChangePasswordForm({ client, onDone }: { client: ChandlerClient; onDone: (newPassword: string) => void }) {
   const { t, err } = useI18n();
   const [current, setCurrent] = useState('');
   const [next, setNext] = useState('');
@@ -24,7 +24,7 @@ export function ChangePasswordForm({ client, onDone }: { client: ChandlerClient;
     const r = await client.changePassword(current, next);
     setBusy(false);
     if (r.ok) {
-      onDone();
+      onDone(next);
       return;
     }
     const field = r.error.code === 'WRONG_PASSWORD' ? 'current' : r.error.code === 'WEAK_PASSWORD' ? 'next' : 'form';
@@ -81,7 +81,7 @@ export function ChangePasswordForm({ client, onDone }: { client: ChandlerClient;
   );
 }
 
-export function ChangePasswordScreen({ client, onDone }: { client: ChandlerClient; onDone: () => void }) {
+export function ChangePasswordScreen({ client, onDone }: { client: ChandlerClient; onDone: (newPassword: string) => void }) {
   const { t } = useI18n();
   return (
     <div className="auth">

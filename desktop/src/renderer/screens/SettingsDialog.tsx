@@ -107,7 +107,8 @@ export function SettingsDialog({ session, onClose, onLogout }: { session: Sessio
           {changing ? (
             <ChangePasswordForm
               client={session.client}
-              onDone={() => {
+              onDone={(newPassword) => {
+                void session.dm.changePassword(newPassword);
                 setChanging(false);
                 toast('success', t('pw.changed'));
               }}

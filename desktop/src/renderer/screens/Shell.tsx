@@ -5,8 +5,9 @@
 import { useCallback, useEffect, useMemo, useState } from 'react';
 import { RefreshIcon, WifiOffIcon } from '../components/Icons.js';
 import { toast } from '../components/Toasts.js';
-import { useI18n } from '../i18n/index.js';
+import { useI18n, type MessageKey } from '../i18n/index.js';
 import { desktop, showNotification } from '../platform.js';
+import type { PasswordCheck } from '../state/dm.js';
 import { getPrefs } from '../state/prefs.js';
 import { useSession, type Session } from '../state/session.js';
 import { mentions } from '../state/timeline.js';
@@ -18,6 +19,12 @@ import { QuickSwitcher } from './QuickSwitcher.js';
 import { RoomView } from './RoomView.js';
 import { SettingsDialog } from './SettingsDialog.js';
 import { Sidebar } from './Sidebar.js';
+
+const DM_WARNINGS: Record<string, MessageKey> = {
+  IDENTITY_REPLACED: 'dm.warn.identityReplaced',
+  HISTORY_UNREADABLE: 'dm.warn.historyUnreadable',
+  HISTORY_SAVE_FAILED: 'dm.warn.historySaveFailed',
+};
 
 export type View =
   | { kind: 'room'; name: string }
@@ -35,7 +42,7 @@ function parseTarget(target: string): View | null {
   return null;
 }
 
-export function Shell({ session, onLogout }: { session: Session; onLogout: () => void }) {
+export function Shell({ session, onLogout, checkPassword }: { session: Session; onLogout: () => void; checkPassword: PasswordCheck }) {
   useSession(session);
   const { t } = useI18n();
   const client = session.client;
@@ -110,7 +117,7 @@ export function Shell({ session, onLogout }: { session: Session; onLogout: () =>
   } else if (view.kind === 'friends') {
     main = <FriendsView session={session} onOpenDm={(username) => setView({ kind: 'dm', username })} />;
   } else if (view.kind === 'dm') {
-    main = <DmView key={view.username} session={session} username={view.username} />;
+    main = <DmView key={view.username} session={session} username={view.username} checkPassword={checkPassword} />;
   } else {
     main = client.isAdmin ? <AdminView session={session} /> : null;
   }
@@ -185,6 +192,22 @@ function useShellEvents(session: Session, view: View, setView: (v: View) => void
             break;
         }
       }),
+      session.dm.on('received', (r) => {
+        if (!getPrefs().notifications) return;
+        const looking = document.visibilityState === 'visible' && document.hasFocus() && view.kind === 'dm' && view.username.toLowerCase() === r.peer.toLowerCase();
+        if (looking) return;
+        showNotification(
+          { title: t('notify.dm', { user: r.author }), body: r.text.slice(0, 300), target: `dm:${r.peer}` },
+          () => setView({ kind: 'dm', username: r.peer }),
+        );
+      }),
+      session.dm.on('keyChanged', (k) => {
+        toast('error', t('dm.keyChangedTitle', { user: k.username }), { label: t('toast.see'), run: () => setView({ kind: 'dm', username: k.username }) });
+      }),
+      session.dm.on('warning', (w) => {
+        const known = DM_WARNINGS[w.code];
+        toast('error', known ? t(known) : w.message);
+      }),
       client.on('resynced', (r) => {
         if (r.messages > 0) toast('info', t('status.resynced', { n: r.messages }));
       }),
@@ -201,5 +224,5 @@ function useShellEvents(session: Session, view: View, setView: (v: View) => void
     return () => {
       for (const off of offs) off();
     };
-  }, [client, t, view, setView]);
+  }, [client, session, t, view, setView]);
 }

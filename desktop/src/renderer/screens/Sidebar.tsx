@@ -111,6 +111,11 @@ export function Sidebar({
                 <Avatar name={f.username} size="sm" online={f.online} />
                 <span className="nav-label">{f.username}</span>
                 <span className="sr-only">{f.online ? t('common.online') : t('common.offline')}</span>
+                {session.dm.unreadOf(f.username) > 0 && (
+                  <span className="badge" aria-label={t('sidebar.unread', { n: session.dm.unreadOf(f.username) })}>
+                    {session.dm.unreadOf(f.username)}
+                  </span>
+                )}
               </button>
             </li>
           ))}

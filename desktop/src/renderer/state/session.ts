@@ -6,6 +6,7 @@
 import { useSyncExternalStore } from 'react';
 import type { ChandlerClient, ClientError, OutgoingMessage, RoomState } from '../../../../shared/client/index.js';
 import type { AccessRequestInfo } from '../../../../shared/protocol/index.js';
+import { DmController } from './dm.js';
 
 export type TimelineStatus = 'received' | 'sent' | 'sending' | 'failed';
 
@@ -30,8 +31,10 @@ export class Session {
   private readonly timelines = new Map<string, { version: number; items: TimelineItem[] }>();
   private readonly offs: Array<() => void> = [];
   accessRequests: AccessRequestInfo[] = [];
+  readonly dm: DmController;
 
   constructor(readonly client: ChandlerClient) {
+    this.dm = new DmController(() => this.bump(), () => this.version);
     const bump = () => this.bump();
     this.offs.push(
       client.on('status', (s) => {
@@ -155,9 +158,10 @@ export class Session {
     }
   }
 
-  /** Ends this session's subscriptions (the client itself is closed by its owner). */
-  destroy(): void {
+  /** Ends this session's subscriptions and the DM engine (the client is closed by its owner). */
+  async destroy(): Promise<void> {
     for (const off of this.offs.splice(0)) off();
+    await this.dm.close();
     this.listeners.clear();
   }
 }
