@@ -194,8 +194,11 @@ export class DmEngine extends Emitter<DmEngineEvents> {
       const queued = this.queuedEvents;
       this.queuedEvents = [];
       for (const e of queued) this.onServerEvent(e);
-      // Whatever waited at the authority before this engine listened: ask for it again.
+      // Whatever waited at the authority before this engine listened: ask for it again. Its
+      // first batch comes before the reply, so once the reply is in, it is all queued: wait
+      // for it, so that whoever unlocked sees the waiting DMs in the history at once.
       await this.client.call('ackDms', { ids: [] });
+      await this.incoming;
       return { ok: true, value: { keyId: identity.keyId, created: unlocked.created } };
     } catch (err) {
       if ((this.state as EngineState) !== 'closed') this.state = 'locked';
@@ -216,13 +219,15 @@ export class DmEngine extends Emitter<DmEngineEvents> {
     const wasReady = this.state === 'ready';
     this.state = 'closed';
     for (const off of this.offClient) off();
-    for (const link of [...this.links.values()]) link.destroy('ENGINE_CLOSED');
     if (this.receiptTimer) clearTimeout(this.receiptTimer);
     this.receiptTimer = null;
     if (wasReady) {
+      // Receipts still due go out (over the channels, else the relay) before everything closes.
       await this.incoming;
+      await this.flushReceipts();
       await this.flushAcks();
     }
+    for (const link of [...this.links.values()]) link.destroy('ENGINE_CLOSED');
     if (this.ackTimer) clearTimeout(this.ackTimer);
     await this.history?.close();
   }
@@ -786,14 +791,17 @@ export class DmEngine extends Emitter<DmEngineEvents> {
     ids.add(id);
     this.receiptTimer ??= setTimeout(() => {
       this.receiptTimer = null;
-      this.flushReceipts();
+      if (this.state === 'ready') void this.flushReceipts();
     }, 0);
   }
 
-  private flushReceipts(): void {
-    if (this.state !== 'ready') return;
+  private async flushReceipts(): Promise<void> {
+    if (this.receiptTimer) clearTimeout(this.receiptTimer);
+    this.receiptTimer = null;
+    if (!this.history) return;
     const due = [...this.receiptsDue];
     this.receiptsDue.clear();
+    const relays: Promise<unknown>[] = [];
     for (const [lower, idSet] of due) {
       const pin = this.history!.pin(lower);
       if (!pin || pin.pending) continue; // the friend's new key is not trusted: no receipt to it
@@ -802,11 +810,14 @@ export class DmEngine extends Emitter<DmEngineEvents> {
       for (let i = 0; i < ids.length; i += MAX_RECEIPT_IDS) {
         const wire = sealEnvelope(keys, { id: newClientId(), body: { kind: 'receipt', ids: ids.slice(i, i + MAX_RECEIPT_IDS) } });
         if (this.links.get(lower)?.send(wire)) continue;
-        void this.client.call('relayDm', { to: pin.username, envelope: wire }).then((r) => {
-          if (!r.ok) this.log('receipt_failed', { to: pin.username, code: r.error.code });
-        });
+        relays.push(
+          this.client.call('relayDm', { to: pin.username, envelope: wire }).then((r) => {
+            if (!r.ok) this.log('receipt_failed', { to: pin.username, code: r.error.code });
+          }),
+        );
       }
     }
+    await Promise.all(relays);
   }
 
   /** Acknowledged to the authority (which deletes its copy) only once the history holding it is saved. */

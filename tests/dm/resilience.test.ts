@@ -1,0 +1,63 @@
+/** DMs across authority restarts and outages: stored ones survive, open channels keep working. */
+import { afterEach, describe, expect, it } from 'vitest';
+import { startAuthority, until, type TestAuthority } from '../helpers/authority.js';
+import { befriend, closeAll, dmUser, friends, goOffline, receivedText } from './helpers.js';
+
+let t: TestAuthority | null = null;
+afterEach(async () => {
+  await closeAll();
+  await t?.cleanup();
+  t = null;
+});
+
+describe('resilience', () => {
+  it('delivers a DM stored for an offline friend after the authority restarted', async () => {
+    t = await startAuthority();
+    const [a, b] = await friends(t);
+    await goOffline(b);
+    await until(() => a.client.friends.some((f) => f.username === b.name && !f.online), 'b offline');
+    const texts = ['stored before the restart 1', 'stored before the restart 2', 'stored before the restart 3'];
+    const sent = [];
+    for (const text of texts) {
+      const r = await a.dm.send(b.name, text);
+      if (!r.ok) throw new Error(r.error.code);
+      expect(r.value.path).toBe('stored');
+      sent.push(r.value);
+    }
+
+    t = await t.restart();
+    await until(() => a.client.status === 'ready', 'a reconnected to the restarted authority', 15_000);
+    const back = await dmUser(t, { name: b.name, dir: b.dir, register: false });
+    await until(() => back.events.received.length === texts.length, 'stored DMs received after the restart', 15_000);
+    expect(back.events.received.map((r) => [r.text, r.path])).toEqual(texts.map((x) => [x, 'stored']));
+    for (const s of sent) expect((await a.dm.waitFor(s, 'delivered', 15_000))?.status).toBe('delivered');
+    await until(() => t!.authority.store.dms.total() === 0, 'deleted once acknowledged');
+  });
+
+  it('keeps an open data channel delivering while the authority is down, and queues the rest', async () => {
+    t = await startAuthority();
+    const [a, b] = await friends(t);
+    const c = await dmUser(t, { name: `${a.name}c` });
+    await befriend(a, c);
+    const first = await a.dm.send(b.name, 'channel up');
+    expect(first.ok && first.value.path).toBe('direct');
+    await receivedText(b, 'channel up');
+
+    await t.stop();
+    await until(() => a.client.status !== 'ready' && b.client.status !== 'ready', 'clients lost the authority');
+    const during = await a.dm.send(b.name, 'while the authority is down');
+    expect(during.ok && during.value.path).toBe('direct');
+    expect((await receivedText(b, 'while the authority is down')).path).toBe('direct');
+    if (during.ok) expect((await a.dm.waitFor(during.value, 'delivered', 10_000))?.status).toBe('delivered');
+    const reply = await b.dm.send(a.name, 'reply while down');
+    expect(reply.ok && reply.value.path).toBe('direct');
+    await receivedText(a, 'reply while down');
+
+    // No channel with c and no authority: queued, and sent by itself once the authority is back.
+    const queued = await a.dm.send(c.name, 'queued during the outage');
+    expect(queued.ok && queued.value.status).toBe('queued');
+    t = await t.restart();
+    await receivedText(c, 'queued during the outage', 20_000);
+    if (queued.ok) expect((await a.dm.waitFor(queued.value, 'delivered', 15_000))?.status).toBe('delivered');
+  });
+});

@@ -1,0 +1,60 @@
+/** One data channel's life: real WebRTC (@roamhq/wrtc), one idempotent destroy, bounded connecting. */
+import { describe, expect, it } from 'vitest';
+import { createNodePeer } from '../../../../cli/dm/index.js';
+import { PeerLink, type PeerLinkOptions } from '../../../../shared/client/dm/index.js';
+
+function link(initiator: boolean, extra: Partial<PeerLinkOptions> = {}) {
+  const closes: string[] = [];
+  const messages: (string | null)[] = [];
+  let opens = 0;
+  const l = new PeerLink({
+    username: initiator ? 'bob' : 'alice',
+    initiator,
+    remoteSid: null,
+    createPeer: createNodePeer,
+    config: { iceServers: [] },
+    connectTimeoutMs: 10_000,
+    onSignal: () => undefined,
+    onMessage: (_l, text) => messages.push(text),
+    onOpen: () => opens++,
+    onClose: (_l, reason) => closes.push(reason),
+    ...extra,
+  });
+  return { l, closes, messages, opens: () => opens };
+}
+
+describe('PeerLink', () => {
+  it('opens a channel, carries text both ways, and reports its close once', async () => {
+    let a!: ReturnType<typeof link>;
+    const b = link(false, { onSignal: (_l, data) => a.l.signal(data) });
+    a = link(true, { onSignal: (_l, data) => b.l.signal(data) });
+    expect(await a.l.opened).toBe(true);
+    expect(a.l.state).toBe('open');
+    expect(a.l.send('ping')).toBe(true);
+    await expect.poll(() => b.messages).toEqual(['ping']);
+    expect(b.l.send('pong')).toBe(true);
+    await expect.poll(() => a.messages).toEqual(['pong']);
+    a.l.destroy('ENGINE_CLOSED');
+    a.l.destroy('PEER_ERROR');
+    expect(a.closes).toEqual(['ENGINE_CLOSED']);
+    expect(a.l.send('after')).toBe(false);
+    await expect.poll(() => b.closes).toEqual(['PEER_CLOSED']);
+    expect(a.opens()).toBe(1);
+  });
+
+  it('gives up after its deadline when nobody answers', async () => {
+    const lonely = link(true, { connectTimeoutMs: 300 });
+    expect(await lonely.l.opened).toBe(false);
+    expect(lonely.closes).toEqual(['TIMEOUT']);
+  });
+
+  it('ends on garbage from the other side, and when WebRTC cannot even start', async () => {
+    const responder = link(false);
+    responder.l.signal({ type: 'offer', sdp: 'v=0\r\nnonsense\r\n' });
+    expect(await responder.l.opened).toBe(false);
+    expect(responder.closes).toEqual(['PEER_ERROR']);
+    const broken = link(true, { createPeer: () => { throw new Error('no WebRTC here'); } });
+    expect(await broken.l.opened).toBe(false);
+    expect(broken.closes).toEqual(['PEER_ERROR']);
+  });
+});
