@@ -34,6 +34,18 @@ describe('resilience', () => {
     await until(() => t!.authority.store.dms.total() === 0, 'deleted once acknowledged');
   });
 
+  it('stops using a channel to a friend whose last session ended, and stores for them instead', async () => {
+    t = await startAuthority();
+    const [a, b] = await friends(t);
+    const first = await a.dm.send(b.name, 'channel up');
+    expect(first.ok && first.value.path).toBe('direct');
+    await receivedText(b, 'channel up');
+    b.client.close(); // b's process loses its session (its engine is not closed properly)
+    await until(() => a.dm.channelState(b.name) === 'closed', 'a closes the channel when b goes offline');
+    const later = await a.dm.send(b.name, 'after b left');
+    expect(later.ok && later.value.path).toBe('stored');
+  });
+
   it('keeps an open data channel delivering while the authority is down, and queues the rest', async () => {
     t = await startAuthority();
     const [a, b] = await friends(t);

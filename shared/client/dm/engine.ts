@@ -560,7 +560,7 @@ export class DmEngine extends Emitter<DmEngineEvents> {
         this.directFailedAt.delete(lower);
         this.emit('channel', { username: l.username, state: 'open' });
       },
-      onClose: (l, reason) => this.onLinkClosed(l, reason as LinkCloseReason),
+      onClose: (l, reason) => this.onLinkClosed(l, reason),
     });
     this.links.set(lower, link);
     if (link.state === 'connecting') this.emit('channel', { username: peer, state: 'connecting' });
@@ -584,7 +584,7 @@ export class DmEngine extends Emitter<DmEngineEvents> {
       this.emit('channel', { username: link.username, state: 'closed' });
     }
     if (reason === 'PEER_ERROR') this.reject(link.username, 'PEER_ERROR', 'signal');
-    if (reason === 'ENGINE_CLOSED' || reason === 'UNFRIENDED' || this.state !== 'ready') return;
+    if (reason === 'ENGINE_CLOSED' || reason === 'UNFRIENDED' || reason === 'KEY_CHANGED' || this.state !== 'ready') return;
     // What went over the channel without a receipt may be lost with it: send it again by the
     // authority (same envelope, same id: the friend drops the copy if the first one arrived).
     for (const [id, sent] of [...this.unreceipted]) {
@@ -667,6 +667,11 @@ export class DmEngine extends Emitter<DmEngineEvents> {
       case 'friendsChanged':
         if (e.state === 'friends') void this.fetchKeys(e.username);
         else if (e.state === 'none') this.unfriended(e.username);
+        break;
+      case 'presenceChanged':
+        // The friend's last session ended (closed, crashed, cut off): a channel that looks open may
+        // be dead, and what went over it unreceipted is sent again through the authority's store.
+        if (!e.online) this.links.get(e.username.toLowerCase())?.destroy('PEER_OFFLINE');
         break;
       default:
         break;

@@ -25,11 +25,20 @@ export interface PeerLinkOptions {
   onMessage(link: PeerLink, text: string | null): void;
   onOpen(link: PeerLink): void;
   /** Called exactly once, whatever closed the link. */
-  onClose(link: PeerLink, reason: string): void;
+  onClose(link: PeerLink, reason: LinkCloseReason): void;
 }
 
 /** Why a link closed, for logs and tests. */
-export type LinkCloseReason = 'TIMEOUT' | 'PEER_ERROR' | 'PEER_CLOSED' | 'REPLACED' | 'UNFRIENDED' | 'ENGINE_CLOSED' | 'KEY_CHANGED' | 'SIGNAL_FAILED';
+export type LinkCloseReason =
+  | 'TIMEOUT'
+  | 'PEER_ERROR'
+  | 'PEER_CLOSED'
+  | 'PEER_OFFLINE'
+  | 'REPLACED'
+  | 'UNFRIENDED'
+  | 'ENGINE_CLOSED'
+  | 'KEY_CHANGED'
+  | 'SIGNAL_FAILED';
 
 export class PeerLink {
   state: ChannelState = 'connecting';
@@ -60,20 +69,23 @@ export class PeerLink {
     peer.on('signal', (data) => {
       if (this.state !== 'closed') o.onSignal(this, data);
     });
-    peer.on('connect', () => {
-      if (this.state !== 'connecting') return;
-      this.state = 'open';
-      this.clearTimer();
-      this.settle(true);
-      o.onOpen(this);
-    });
+    peer.on('connect', () => this.markOpen());
     peer.on('data', (data) => {
-      // The friend's side may open first and send before our 'connect' fires: accept it.
+      // The friend's side may open first and send before our 'connect' fires: data proves the channel works.
       if (this.state === 'closed') return;
+      this.markOpen();
       o.onMessage(this, decode(data));
     });
     peer.on('close', () => this.destroy('PEER_CLOSED'));
     peer.on('error', () => this.destroy('PEER_ERROR'));
+  }
+
+  private markOpen(): void {
+    if (this.state !== 'connecting') return;
+    this.state = 'open';
+    this.clearTimer();
+    this.settle(true);
+    this.o.onOpen(this);
   }
 
   /** Hands a signal from the friend to WebRTC; a bad one ends the link, never the process. */
@@ -99,7 +111,7 @@ export class PeerLink {
   }
 
   /** Idempotent: the first call closes everything and reports why; later calls do nothing. */
-  destroy(reason: LinkCloseReason | string = 'PEER_CLOSED'): void {
+  destroy(reason: LinkCloseReason = 'PEER_CLOSED'): void {
     if (this.state === 'closed') return;
     this.state = 'closed';
     this.clearTimer();

@@ -25,9 +25,10 @@ function link(initiator: boolean, extra: Partial<PeerLinkOptions> = {}) {
 
 describe('PeerLink', () => {
   it('opens a channel, carries text both ways, and reports its close once', async () => {
-    let a!: ReturnType<typeof link>;
-    const b = link(false, { onSignal: (_l, data) => a.l.signal(data) });
-    a = link(true, { onSignal: (_l, data) => b.l.signal(data) });
+    const initiator: { link?: PeerLink } = {};
+    const b = link(false, { onSignal: (_l, data) => initiator.link?.signal(data) });
+    const a = link(true, { onSignal: (_l, data) => b.l.signal(data) });
+    initiator.link = a.l;
     expect(await a.l.opened).toBe(true);
     expect(a.l.state).toBe('open');
     expect(a.l.send('ping')).toBe(true);
