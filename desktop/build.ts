@@ -37,22 +37,23 @@ function nodeBundle(entry: string, outDir: string, format: 'es' | 'cjs', fileNam
   };
 }
 
-export async function buildRenderer(outDir?: string): Promise<void> {
+export async function buildRenderer(outDir: string = join(DIST, 'renderer')): Promise<void> {
   await build({
     configFile: join(DESKTOP, 'vite.config.ts'),
     logLevel: 'warn',
-    build: outDir ? { outDir, emptyOutDir: true } : {},
+    build: { outDir, emptyOutDir: true },
   });
 }
 
-export async function buildDesktop(): Promise<void> {
-  await buildRenderer();
-  await build(nodeBundle(join(DESKTOP, 'src/main/main.ts'), join(DIST, 'main'), 'es', 'main.mjs'));
-  await build(nodeBundle(join(DESKTOP, 'src/preload/preload.ts'), join(DIST, 'preload'), 'cjs', 'preload.cjs'));
+/** Everything the packaged app holds, into `dist` (desktop/dist unless a test asks elsewhere). */
+export async function buildDesktop(dist: string = DIST): Promise<void> {
+  await buildRenderer(join(dist, 'renderer'));
+  await build(nodeBundle(join(DESKTOP, 'src/main/main.ts'), join(dist, 'main'), 'es', 'main.mjs'));
+  await build(nodeBundle(join(DESKTOP, 'src/preload/preload.ts'), join(dist, 'preload'), 'cjs', 'preload.cjs'));
   const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string; description?: string };
-  mkdirSync(DIST, { recursive: true });
+  mkdirSync(dist, { recursive: true });
   writeFileSync(
-    join(DIST, 'package.json'),
+    join(dist, 'package.json'),
     JSON.stringify(
       {
         name: 'chandler-desktop',

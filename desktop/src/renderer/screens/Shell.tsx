@@ -69,13 +69,14 @@ export function Shell({ session, onLogout, checkPassword }: { session: Session; 
     return () => document.removeEventListener('visibilitychange', onVisible);
   }, [activeRoom, client]);
 
-  // Sidebar order, for Alt+↑/↓.
+  // Sidebar order, for Alt+↑/↓ (rebuilt each render: the session changes under it).
+  const version = session.getVersion();
   const order = useMemo<View[]>(() => {
+    void version;
     const rooms = [...client.rooms.values()].map((r) => ({ kind: 'room', name: r.info.name }) as View);
     const friends = client.friends.filter((f) => f.state === 'friends').map((f) => ({ kind: 'dm', username: f.username }) as View);
     return [...rooms, { kind: 'friends' }, ...friends, ...(client.isAdmin ? [{ kind: 'admin' } as View] : [])];
-    // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [session.getVersion()]);
+  }, [client, version]);
 
   const onKey = useCallback(
     (e: KeyboardEvent) => {

@@ -31,7 +31,8 @@ export function buildRows(items: readonly TimelineItem[], gapMs: number = GROUP_
 
 export type TextPart = { kind: 'text'; text: string } | { kind: 'link'; href: string; text: string } | { kind: 'mention'; text: string; me: boolean };
 
-const TOKEN = /(https?:\/\/[^\s<>"']+[^\s<>"'.,;:!?)\]]|@[A-Za-z0-9._-]{3,32})/g;
+/** Links, and @mentions (a mention does not end with a dot: "merci @marie."). */
+const TOKEN = /(https?:\/\/[^\s<>"']+[^\s<>"'.,;:!?)\]]|@[A-Za-z0-9._-]{2,31}[A-Za-z0-9_-])/g;
 
 /** Splits message text into plain text, http(s) links and @mentions (never HTML). */
 export function splitText(text: string, me: string): TextPart[] {
