@@ -93,22 +93,22 @@ describe('graceful stop', () => {
     }
   });
 
-  it('SIGTERM stops the same way and is audited', async () => {
+  it.each(['SIGTERM', 'SIGINT'] as const)('%s stops the same way and is audited', async (signal) => {
     a = await spawnAuthority();
     const c = newClient(a);
     live.push(c);
     expect((await c.register(uniqueName('sleeper'), PASSWORD)).ok).toBe(true);
     const told = await observer(a);
     await until(() => a!.output().includes('session_started'), 'the session');
-    process.kill(a.proc.pid!, 'SIGTERM');
+    process.kill(a.proc.pid!, signal);
     expect(await exitWithin(a)).toBe(0);
-    expect(await told.closed).toEqual({ code: CLOSE_CODES.SHUTDOWN, reason: 'SIGTERM' });
+    expect(await told.closed).toEqual({ code: CLOSE_CODES.SHUTDOWN, reason: signal });
     // The WAL was folded into the main file and removed at the stop.
     expect(existsSync(join(a.dataDir, 'chandler.db-wal'))).toBe(false);
     const db = new Database(join(a.dataDir, 'chandler.db'), { readonly: true });
     try {
       const last = db.prepare('SELECT action, origin, detail FROM audit_log ORDER BY id DESC LIMIT 1').get();
-      expect(last).toEqual({ action: 'shutdown', origin: 'signal SIGTERM', detail: 'SIGTERM' });
+      expect(last).toEqual({ action: 'shutdown', origin: `signal ${signal}`, detail: signal });
     } finally {
       db.close();
     }

@@ -56,16 +56,34 @@ export function lookup(word: string): Command | undefined {
   return COMMANDS.find((c) => c.name === name || c.aliases?.includes(name));
 }
 
-/** Splits a line into words; "double" or 'single' quotes keep spaces. Null when a quote is left open. */
+/**
+ * Splits a line into words: "double" or 'single' quotes keep spaces, as does a backslash
+ * before a space (what completion inserts). Null when a quote is left open.
+ */
 export function tokenize(line: string): string[] | null {
+  return scan(line).words;
+}
+
+/** The words, and where the last unfinished word starts (for completion). */
+function scan(line: string): { words: string[] | null; lastWordStart: number | null } {
   const words: string[] = [];
   let current = '';
   let inWord = false;
+  let start = 0;
   let quote: '"' | "'" | null = null;
-  for (const ch of line) {
+  const chars = [...line];
+  let offset = 0;
+  for (let i = 0; i < chars.length; offset += chars[i]!.length, i++) {
+    const ch = chars[i]!;
+    if (!inWord && !/\s/.test(ch)) start = offset;
     if (quote) {
       if (ch === quote) quote = null;
       else current += ch;
+    } else if (ch === '\\' && i + 1 < chars.length) {
+      current += chars[++i]!;
+      offset += ch.length;
+      inWord = true;
+      continue;
     } else if (ch === '"' || ch === "'") {
       quote = ch;
       inWord = true;
@@ -78,9 +96,9 @@ export function tokenize(line: string): string[] | null {
       inWord = true;
     }
   }
-  if (quote) return null;
+  if (quote) return { words: null, lastWordStart: inWord ? start : null };
   if (inWord) words.push(current);
-  return words;
+  return { words, lastWordStart: inWord ? start : null };
 }
 
 /** Runs one command line. Null for a blank line. Never throws: a bug becomes an error reply. */
@@ -111,35 +129,34 @@ export async function runWords(ctx: AdminContext, words: readonly string[]): Pro
   }
 }
 
-function quoteIfNeeded(word: string): string {
-  return /\s/.test(word) ? `"${word}"` : word;
-}
-
 /**
  * Tab completion for readline: [candidates, the text they complete]. Commands first, then
- * each argument by its kind (usernames, rooms, policies), then the command's flags.
+ * each argument by its kind (usernames, rooms, policies), then the command's flags. A name
+ * with spaces is offered quoted when the admin opened a quote, escaped ("Salle\\ projets") otherwise.
  */
 export function complete(s: Services, line: string): [string[], string] {
-  const match = /(?:^|\s)("?[^\s"]*)$/.exec(line);
-  const partial = match?.[1] ?? '';
-  const before = line.slice(0, line.length - partial.length);
-  const words = tokenize(before) ?? [];
-  const starts = (c: string) => c.toLowerCase().startsWith(partial.replace(/^"/, '').toLowerCase());
+  const { lastWordStart } = scan(line);
+  const partial = lastWordStart === null ? '' : line.slice(lastWordStart);
+  const words = tokenize(line.slice(0, line.length - partial.length)) ?? [];
+  const quoted = partial.startsWith('"');
+  const typed = (tokenize(quoted ? `${partial}"` : partial) ?? [''])[0] ?? '';
+  const offer = (names: readonly string[]): [string[], string] => {
+    const hits = names.filter((n) => n.toLowerCase().startsWith(typed.toLowerCase()));
+    const shown = hits.map((n) => (quoted ? `"${n}" ` : `${n.replace(/([\\\s"'])/g, '\\$1')} `));
+    return [shown.sort(), partial];
+  };
   if (words.length === 0) {
-    const names = COMMANDS.flatMap((c) => [`/${c.name}`, ...(c.aliases ?? []).filter((a) => /^\w/.test(a))]);
-    const slashless = !partial.startsWith('/');
-    const candidates = [...new Set(names.map((n) => (slashless && n.startsWith('/') ? n.slice(1) : n)))].filter(starts);
-    return [candidates.sort().map((c) => `${c} `), partial];
+    const names = COMMANDS.flatMap((c) => [`/${c.name}`, ...(c.aliases ?? [])]);
+    return offer(partial === '' || partial.startsWith('/') ? names : names.map((n) => n.replace(/^\//, '')));
   }
   const cmd = lookup(words[0]!);
   if (!cmd) return [[], partial];
-  if (partial.startsWith('--')) return [(cmd.flags ?? []).filter(starts).map((f) => `${f} `), partial];
+  if (partial.startsWith('--')) return offer(cmd.flags ?? []);
   const spec = cmd.args[words.length - 1];
   if (!spec || spec.rest) return [[], partial];
   let pool: string[] = [];
   if (spec.kind === 'user') pool = s.store.users.all().map((u) => u.username);
-  else if (spec.kind === 'room') pool = s.store.rooms.all().map((r) => quoteIfNeeded(r.name));
+  else if (spec.kind === 'room') pool = s.store.rooms.all().map((r) => r.name);
   else if (spec.kind === 'word' && cmd.name === 'help') pool = COMMANDS.map((c) => c.name);
-  if (spec.choices) pool = pool.concat(spec.choices);
-  return [pool.filter(starts).map((c) => `${c} `), partial];
+  return offer(pool.concat(spec.choices ?? []));
 }
