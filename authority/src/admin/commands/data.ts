@@ -91,7 +91,8 @@ const deleteUser: Command = {
     const r = eraseAccount(authority, user.id, ctx.actor.name);
     if (!r.ok) return failure(r.error);
     authority.audit(ctx.actor, 'delete_user', r.value.username, `${r.value.messagesDeleted} messages`);
-    return done(`erased ${r.value.username} (${r.value.messagesDeleted} room messages deleted, sessions ended)`);
+    const n = r.value.messagesDeleted;
+    return done(`erased ${r.value.username} (${n} room message${n === 1 ? '' : 's'} deleted, sessions ended)`);
   },
 };
 

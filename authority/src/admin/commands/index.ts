@@ -4,6 +4,7 @@
  */
 import type { Services } from '../../context.js';
 import { AUDIT_COMMANDS } from './audit.js';
+import { DATA_COMMANDS } from './data.js';
 import { FRIEND_COMMANDS } from './friends.js';
 import { table } from './format.js';
 import { ROOM_COMMANDS } from './rooms.js';
@@ -48,6 +49,7 @@ export const COMMANDS: readonly Command[] = [
   ...ROOM_COMMANDS,
   ...FRIEND_COMMANDS,
   ...SERVER_COMMANDS,
+  ...DATA_COMMANDS,
   ...AUDIT_COMMANDS,
 ];
 
