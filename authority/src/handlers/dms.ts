@@ -80,12 +80,29 @@ function takeToken(buckets: WeakMap<Connection, TokenBucket>, c: Connection, rat
   return bucket.take(now);
 }
 
+/** SDP and ICE payloads are a few levels deep; deeper nesting is refused before serialising (which recurses). */
+const MAX_SIGNAL_DEPTH = 32;
+
+function nestedDeeperThan(value: unknown, limit: number): boolean {
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop()!;
+    if (v === null || typeof v !== 'object') continue;
+    if (depth >= limit) return true;
+    for (const x of Object.values(v)) stack.push([x, depth + 1]);
+  }
+  return false;
+}
+
 export const sendSignal: Handler<'sendSignal'> = (s, c, p) => {
   const perSecond = s.config.limits.signalsPerSecond;
   const rate = takeToken(signalBuckets, c, perSecond, perSecond * 2, s.now());
   if (!rate.ok) return fail('RATE_LIMITED', { until: rate.until });
   const other = friendNamed(s, c, p.to);
   if (!isUser(other)) return refused(s, c, 'signal_refused', other);
+  if (nestedDeeperThan(p.data, MAX_SIGNAL_DEPTH)) {
+    return refused(s, c, 'signal_refused', fail('SIGNAL_TOO_LARGE', { message: 'the signaling message is nested too deeply' }));
+  }
   const data = JSON.stringify(p.data ?? null);
   const bytes = utf8.encode(data).length;
   if (bytes > LIMITS.maxSignalBytes) return refused(s, c, 'signal_refused', fail('SIGNAL_TOO_LARGE'), { bytes });
