@@ -167,6 +167,31 @@ describe('the web client in Chromium', () => {
     expect(await reply.getAttribute('data-author')).toBe(bob);
   }, 60_000);
 
+  it('a message the server refuses shows as failed, with a retry', async () => {
+    const composer = A.page.getByTestId('composer');
+    await composer.fill('cloche \u0007 interdite');
+    await composer.press('Enter');
+    const failed = messages(A.page).filter({ hasText: 'interdite' });
+    await expect.poll(() => failed.getAttribute('data-status'), { timeout: UI_TIMEOUT_MS }).toBe('failed');
+    await failed.getByText("Échec de l'envoi : Le message est vide ou contient des caractères interdits.").waitFor();
+    await failed.getByRole('button', { name: 'Réessayer' }).waitFor();
+  }, 60_000);
+
+  it('works from the keyboard: Ctrl+K goes to a room, Alt+↑/↓ to the one before or after', async () => {
+    await A.page.keyboard.press('Control+k');
+    const search = A.page.getByRole('combobox', { name: 'Salon ou ami' });
+    await search.waitFor();
+    await A.page.keyboard.type('info');
+    await A.page.keyboard.press('Enter');
+    await expect.poll(() => A.page.locator('h1.view-title').textContent(), { timeout: UI_TIMEOUT_MS }).toBe('Informatique');
+    expect(await A.page.evaluate(() => document.activeElement?.getAttribute('data-testid'))).toBe('composer');
+    await A.page.keyboard.press('Alt+ArrowUp');
+    await expect.poll(() => A.page.locator('h1.view-title').textContent(), { timeout: UI_TIMEOUT_MS }).toBe('Général');
+    await A.page.keyboard.press('Alt+ArrowDown');
+    await expect.poll(() => A.page.locator('h1.view-title').textContent(), { timeout: UI_TIMEOUT_MS }).toBe('Informatique');
+    await room(A.page, 'Général').click();
+  }, 60_000);
+
   it('a friend request is accepted, and each sees the other online', async () => {
     await A.page.getByRole('button', { name: 'Gérer les amis' }).click();
     await A.page.getByTestId('add-friend-input').fill(bob);
@@ -183,6 +208,29 @@ describe('the web client in Chromium', () => {
     await expect.poll(() => friendRow.getAttribute('data-online'), { timeout: UI_TIMEOUT_MS }).toBe('true');
     await expect.poll(() => A.page.getByTestId(`friend-${bob}`).getAttribute('data-online'), { timeout: UI_TIMEOUT_MS }).toBe('true');
     await B.page.getByTestId(`friend-${alice}`).waitFor();
+  }, 60_000);
+
+  it('a mention of me, read elsewhere, raises a desktop notification', async () => {
+    await B.context.grantPermissions(['notifications'], { origin });
+    await B.page.evaluate(() => {
+      const Real = window.Notification;
+      const seen: string[] = [];
+      (window as unknown as { seenNotifications: string[] }).seenNotifications = seen;
+      window.Notification = class extends Real {
+        constructor(title: string, options?: NotificationOptions) {
+          super(title, options);
+          seen.push(`${title} | ${options?.body ?? ''}`);
+        }
+      } as typeof Notification;
+    });
+    await B.page.getByRole('button', { name: /Gérer les amis/ }).click();
+    await room(A.page, 'Général').click();
+    const composer = A.page.getByTestId('composer');
+    await composer.fill(`@${bob} tu as vu le planning ?`);
+    await composer.press('Enter');
+    await expect
+      .poll(() => B.page.evaluate(() => (window as unknown as { seenNotifications: string[] }).seenNotifications), { timeout: UI_TIMEOUT_MS })
+      .toEqual([`${alice} vous mentionne dans #Général | @${bob} tu as vu le planning ?`]);
   }, 60_000);
 
   it('a DM between the two pages goes direct, with the lock, and both see the same safety number', async () => {
@@ -281,6 +329,26 @@ describe('the web client in Chromium', () => {
     const from = Math.min(...seqs);
     expect(seqs).toEqual(Array.from({ length: seqs.length }, (_, i) => from + i));
   }, 90_000);
+
+  it('an admin suspends a user from the panel: their page returns to the login with until when', async () => {
+    const C = await open();
+    await login(C.page, adminName, PASSWORD);
+    await shellReady(C.page);
+    await C.page.getByTestId('nav-admin').click();
+    await C.page.getByRole('tab', { name: 'Utilisateurs' }).click();
+    const row = C.page.getByTestId(`user-${bob}`);
+    await row.getByRole('button', { name: 'Suspendre' }).click();
+    await C.page.getByLabel('Durée').selectOption({ label: '15 minutes' });
+    await C.page.locator('dialog[open]').getByRole('button', { name: 'Suspendre' }).click();
+    await row.getByText(/^Suspendu jusqu'à \d\d:\d\d$/).waitFor();
+
+    const notice = B.page.getByTestId('form-error');
+    await notice.waitFor({ timeout: 20_000 });
+    expect(await notice.textContent()).toMatch(/^Ce compte est suspendu jusqu'à \d\d:\d\d\.$/);
+    await login(B.page, bob, PASSWORD);
+    await B.page.getByTestId('form-error').getByText(/suspendu jusqu'à/).waitFor();
+    await C.context.close();
+  }, 60_000);
 
   it('raised no page error and no CSP violation', () => {
     expect(pages.flatMap((p) => p.problems)).toEqual([]);

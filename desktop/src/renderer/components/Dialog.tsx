@@ -21,6 +21,11 @@ export function Dialog({
   useEffect(() => {
     const d = ref.current;
     if (d && !d.open) d.showModal();
+    // showModal focuses the first focusable element (the close button): start on the content instead.
+    const first =
+      d?.querySelector<HTMLElement>('[data-autofocus]') ??
+      d?.querySelector<HTMLElement>('.dialog-inner > :is(input, select, textarea), .dialog-inner > :not(.dialog-head) :is(input, select, textarea)');
+    first?.focus();
     return () => d?.close();
   }, []);
   return (

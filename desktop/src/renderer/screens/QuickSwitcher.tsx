@@ -46,7 +46,7 @@ export function QuickSwitcher({ session, onClose, onPick }: { session: Session; 
         aria-activedescendant={entries[index] ? `switcher-${index}` : undefined}
         role="combobox"
         aria-expanded="true"
-        autoFocus
+        data-autofocus
         onChange={(e) => {
           setQuery(e.target.value);
           setIndex(0);

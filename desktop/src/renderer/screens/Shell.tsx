@@ -73,7 +73,11 @@ export function Shell({ session, onLogout, checkPassword }: { session: Session; 
   const version = session.getVersion();
   const order = useMemo<View[]>(() => {
     void version;
-    const rooms = [...client.rooms.values()].map((r) => ({ kind: 'room', name: r.info.name }) as View);
+    // Mine first, then the others: the sidebar's order.
+    const all = [...client.rooms.values()];
+    const rooms = [...all.filter((r) => r.info.access === 'member'), ...all.filter((r) => r.info.access !== 'member')].map(
+      (r) => ({ kind: 'room', name: r.info.name }) as View,
+    );
     const friends = client.friends.filter((f) => f.state === 'friends').map((f) => ({ kind: 'dm', username: f.username }) as View);
     return [...rooms, { kind: 'friends' }, ...friends, ...(client.isAdmin ? [{ kind: 'admin' } as View] : [])];
   }, [client, version]);
