@@ -231,5 +231,6 @@ describe('admin console', () => {
     expect(out).toMatch(/^Général\s+[1-9]\d*$/m);
     expect(out).toMatch(/sweep: .*\s+1 min$/m);
     expect(out).toMatch(/ping: .*\s+30 s$/m);
+    expect(out).toMatch(/^backups\s+on the main thread in small steps; no backup yet; next daily /m);
   });
 });

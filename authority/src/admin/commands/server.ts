@@ -1,4 +1,5 @@
 /** The running server: live connections, what the process runs (/threads), graceful stop. */
+import { basename } from 'node:path';
 import { loopMonitor } from '../loop-monitor.js';
 import { bytes, cell, duration, localTime, plural, table } from './format.js';
 import { done, usage, type Command } from './types.js';
@@ -81,6 +82,12 @@ const threads: Command = {
       `group commit ${s.committer.queued} queued; ${commit.batches} batches, ${commit.messages} messages, ` +
         `largest batch ${commit.largestBatch}, last ${commit.lastBatchSize}`,
     );
+    const b = s.backups;
+    const last = b.lastResult ? `last ${basename(b.lastResult.file)} (${bytes(b.lastResult.bytes)}, ${b.lastResult.ms} ms)` : 'no backup yet';
+    lines.push(
+      `backups      on the main thread in small steps; ${last}` +
+        `${b.lastError ? `; last error: ${b.lastError}` : ''}; next daily ${b.nextRunAt ? localTime(b.nextRunAt) : 'not scheduled'}`,
+    );
     lines.push('');
     lines.push(`worker threads: password hashing (scrypt), ${plural(pool.workers.length, 'worker')}, ${pool.queued} job(s) queued`);
     lines.push(
@@ -100,6 +107,7 @@ const threads: Command = {
         ['TIMER', 'EVERY'],
         [
           ...s.periodicJobs().map((j) => [j.name, duration(j.everyMs)]),
+          ...(b.nextRunAt ? [[`daily backup (next ${localTime(b.nextRunAt)})`, '1 d']] : []),
           [`login deadline of each connection not logged in yet (${anonymous} now)`, 'once'],
         ],
       ),
