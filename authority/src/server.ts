@@ -39,6 +39,29 @@ const SWEEP_INTERVAL_MS = 60_000;
 const SHUTDOWN_SOCKET_WAIT_MS = 3000;
 const PING_INTERVAL_MS = 30_000;
 
+const LONE_SURROGATE = /\p{Surrogate}/u;
+
+/**
+ * JSON lets a lone UTF-16 surrogate through ("\ud800"); UTF-8 storage cannot keep one (SQLite
+ * would hold U+FFFD), so what was acknowledged or hashed would differ from what is stored.
+ * Walks without recursion: params may nest deeply.
+ */
+function hasLoneSurrogate(value: unknown): boolean {
+  const stack = [value];
+  while (stack.length > 0) {
+    const v = stack.pop();
+    if (typeof v === 'string') {
+      if (LONE_SURROGATE.test(v)) return true;
+    } else if (v !== null && typeof v === 'object') {
+      for (const [k, x] of Object.entries(v)) {
+        if (LONE_SURROGATE.test(k)) return true;
+        stack.push(x);
+      }
+    }
+  }
+  return false;
+}
+
 export function normalizeIp(address: string | undefined): string {
   if (!address) return 'unknown';
   return address.startsWith('::ffff:') ? address.slice(7) : address;
@@ -227,6 +250,7 @@ export class Authority implements Services {
     }
     const parsed = parseRequest(json);
     if (!parsed.ok) return this.badFrame(conn, parsed.id, parsed.reason);
+    if (hasLoneSurrogate(parsed.params)) return this.badFrame(conn, parsed.id, 'strings must be well-formed Unicode (a lone surrogate)');
     conn.badFrames = 0;
     this.dispatch(conn, parsed.id, parsed.type, parsed.params);
   }

@@ -207,6 +207,8 @@ export const changePassword: Handler<'changePassword'> = async (s, c, p) => {
   if (weak) return fail('WEAK_PASSWORD', { message: `weak password: ${weak}` });
   if (!(await s.passwords.verify(p.oldPassword, row.pass_hash))) return fail('WRONG_PASSWORD');
   const hash = await s.passwords.hash(p.newPassword);
+  // While the hashes ran, the connection or session may have ended, or the account been erased.
+  if (c.closed || c.user !== me || !s.store.users.byId(me.id)) return fail('INVALID_SESSION');
   s.store.transaction(() => {
     s.store.users.setPassword(me.id, hash, false);
     s.store.users.deleteSessionsOf(me.id);
