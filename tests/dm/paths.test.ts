@@ -1,6 +1,7 @@
 /** The three paths a DM can take, chosen by what is possible, and what the user sees of each. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { DmRecord } from '../../shared/client/dm/index.js';
+import type { DmRecord, PeerOptions } from '../../shared/client/dm/index.js';
+import { createNodePeer } from '../../cli/dm/index.js';
 import { startAuthority, until, type TestAuthority } from '../helpers/authority.js';
 import { closeAll, dmUser, friends, goOffline, receivedText, TEST_DIRECT_TIMEOUT_MS } from './helpers.js';
 
@@ -108,6 +109,29 @@ describe('DM paths', () => {
     const conv = back.dm.conversation(a.name, { limit: 100 });
     expect(conv.ok && conv.value.map((r) => r.text)).toEqual(texts);
     expect(back.events.received).toHaveLength(texts.length);
+  });
+});
+
+describe('ICE configuration', () => {
+  it("hands the authority's configured ICE (TURN) servers to WebRTC", async () => {
+    const iceServers = [{ urls: 'turn:127.0.0.1:9', username: 'lan', credential: 'turn-secret' }];
+    const own = await startAuthority({ iceServers });
+    try {
+      const seen: PeerOptions[] = [];
+      const createPeer = (opts: PeerOptions) => {
+        seen.push(opts);
+        return createNodePeer(opts);
+      };
+      const [a, b] = await friends(own, { first: { createPeer }, second: { createPeer } });
+      expect(a.client.session?.iceServers).toEqual(iceServers);
+      const sent = await a.dm.send(b.name, 'with a TURN server configured');
+      expect(sent.ok && sent.value.path).toBe('direct'); // on a LAN the host candidates still win
+      expect(seen.length).toBeGreaterThanOrEqual(2);
+      for (const opts of seen) expect(opts.config.iceServers).toEqual(iceServers);
+    } finally {
+      await closeAll();
+      await own.cleanup();
+    }
   });
 });
 
