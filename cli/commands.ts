@@ -1,6 +1,8 @@
 /** The CLI's commands: each declares its usage, what login it needs, and what it does. */
 import type { ChandlerClient, ClientError, Outcome } from '../shared/client/index.js';
 import type { RoomMessage, ServerEvent } from '../shared/protocol/index.js';
+import { writeFileSync } from 'node:fs';
+import { pinnedGet } from './pinned-https.js';
 import { safeLine } from './text.js';
 import { table, type Output } from './output.js';
 
@@ -9,7 +11,9 @@ export interface CommandContext {
   command: string;
   client: ChandlerClient;
   args: string[];
-  options: { before?: number; limit?: number; for?: number };
+  options: { before?: number; limit?: number; for?: number; out?: string; yes?: boolean };
+  /** The authority as this run reached it: its URL and the certificate fingerprint it was pinned to. */
+  server: { url: URL; fingerprint: string | null };
   out: Output;
   /** The password typed for this run (the DM engine unlocks the device keys with it). */
   password: string;
@@ -25,10 +29,13 @@ export interface CliPlugin {
   commands: Record<string, Command>;
   onSession?(ctx: CommandContext): Promise<CommandResult>;
   onListen?(ctx: CommandContext): void;
+  /** Device-side data for `export` (the DM plug-in adds the local DM history). */
+  exportData?(ctx: CommandContext): Promise<{ key: string; data: unknown } | null>;
   close?(): Promise<void> | void;
 }
 
-export type CommandResult = { ok: true } | { ok: false; error: ClientError };
+/** A failure carries the authority's code, a client-side one, or a CLI one such as USAGE. */
+export type CommandResult = { ok: true } | { ok: false; error: ClientError | { code: string; message: string; until?: number } };
 
 export interface Command {
   usage: string;
@@ -78,6 +85,47 @@ function simple(type: 'requestFriend' | 'acceptFriend' | 'refuseFriend' | 'remov
     },
   };
 }
+
+/** GDPR: everything the authority holds about me, plus this device's data, as one JSON file. */
+const exportCommand: Command = {
+  usage: 'export [--out FILE]',
+  session: 'login',
+  args: 0,
+  async run(ctx) {
+    const { client, out, server, options } = ctx;
+    const url = new URL('/api/export', server.url.href.replace(/^ws/, 'http'));
+    const r = await pinnedGet(url, server.fingerprint, { Authorization: `Bearer ${client.session!.token}` });
+    if (!r.ok) return { ok: false, error: { code: r.code, message: r.message } };
+    if (r.status !== 200) return { ok: false, error: { code: 'INVALID_SESSION', message: `the server refused the export (HTTP ${r.status})` } };
+    const data = JSON.parse(r.body) as Record<string, unknown>;
+    const device: Record<string, unknown> = {};
+    for (const p of ctx.plugins) {
+      const extra = await p.exportData?.(ctx);
+      if (extra) device[extra.key] = extra.data;
+    }
+    const file = { ...data, device };
+    const path = options.out ?? `chandler-export-${client.username}.json`;
+    writeFileSync(path, JSON.stringify(file, null, 2), { mode: 0o600 });
+    out.result(`exported your data to ${path}`, { ok: true, file: path });
+    return DONE;
+  },
+};
+
+/** GDPR: erase my account on the authority (room messages included, see docs/SECURITY.md). */
+const deleteAccountCommand: Command = {
+  usage: 'delete-account --yes',
+  session: 'login',
+  args: 0,
+  async run({ client, out, options, password }) {
+    if (!options.yes) {
+      return { ok: false, error: { code: 'USAGE', message: 'this erases your account and your room messages for good: add --yes' } };
+    }
+    const r = await client.call('deleteAccount', { password });
+    if (!r.ok) return r;
+    out.result(`account ${client.username} erased`, { ok: true });
+    return DONE;
+  },
+};
 
 export const COMMANDS: Record<string, Command> = {
   register: {
@@ -187,6 +235,8 @@ export const COMMANDS: Record<string, Command> = {
       return DONE;
     },
   },
+  export: exportCommand,
+  'delete-account': deleteAccountCommand,
   approve: decide(true),
   deny: decide(false),
   'force-friend': {

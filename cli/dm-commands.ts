@@ -34,6 +34,7 @@ const DM_SESSION_COMMANDS: ReadonlySet<string> = new Set([
   'trust',
   'dm-export',
   'dm-erase',
+  'export',
 ]);
 
 /** How long `dm` waits for the friend's receipt when the friend is online. */
@@ -207,6 +208,11 @@ export function dmPlugin(): CliPlugin {
       engine?.on('keyChanged', (e) => ctx.out.event({ ev: 'dmKeyChanged', username: e.username, blocked: true }));
       engine?.on('channel', (c) => ctx.out.event({ ev: 'dmChannel', username: c.username, state: c.state }));
       engine?.on('rejected', (r) => ctx.out.event({ ev: 'dmRejected', from: r.from, reason: r.reason, path: r.path }));
+    },
+    async exportData() {
+      if (engine?.state !== 'ready') return null;
+      const r = engine.exportHistory();
+      return r.ok ? { key: 'directMessages', data: r.value } : null;
     },
     async close(): Promise<void> {
       await engine?.close();

@@ -57,6 +57,8 @@ async function main(argv: string[]): Promise<number> {
         before: { type: 'string' },
         limit: { type: 'string' },
         for: { type: 'string' },
+        out: { type: 'string' },
+        yes: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -161,7 +163,9 @@ async function main(argv: string[]): Promise<number> {
     out.note(`trusted ${url.host} with certificate fingerprint ${seen} (saved in known_hosts)`);
   }
 
-  const ctx: CommandContext = { command: name, client, args, options: numbers, out, password, plugins: PLUGINS };
+  const options = { ...numbers, out: values.out, yes: values.yes };
+  const server = { url, fingerprint: seen ?? pinned };
+  const ctx: CommandContext = { command: name, client, args, options, out, password, plugins: PLUGINS, server };
   try {
     for (const p of PLUGINS) {
       const r = await p.onSession?.(ctx);

@@ -1,5 +1,6 @@
 /** The CLI end to end, as scripts use it: real processes against a real authority, exit codes included. */
 import { spawn } from 'node:child_process';
+import { readFileSync, statSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adminClient, PASSWORD, startAuthority, tempDir, uniqueName, type TestAuthority } from '../helpers/authority.js';
 import { ROOT, run, tsxArgs } from '../helpers/process.js';
@@ -112,6 +113,34 @@ describe('cli', () => {
     const line = out.split('\n').find((l) => l.includes('can you hear me'))!;
     expect(JSON.parse(line)).toMatchObject({ ev: 'messagePosted', room: 'Général', author: talker, text: 'can you hear me' });
   }, 60_000);
+
+  it('exports my data (server side and this device\'s DMs) and deletes my account', async () => {
+    const me = uniqueName('gdpr');
+    const friend = uniqueName('pal');
+    await cli(me, ['register']);
+    await cli(friend, ['register']);
+    await cli(me, ['befriend', friend]);
+    await cli(friend, ['accept', me]);
+    expect((await cli(me, ['send', 'Général', 'my public words'])).code).toBe(0);
+    const dm = await cli(me, ['dm', friend, 'my private words']);
+    expect(dm.code).toBe(0);
+    const file = `${home}/export-${me}.json`;
+    const ex = await cli(me, ['export', '--out', file]);
+    expect(ex.code).toBe(0);
+    const data = JSON.parse(readFileSync(file, 'utf8'));
+    expect(data.server.account.username).toBe(me);
+    expect(data.server.roomMessages.map((m: { text: string }) => m.text)).toContain('my public words');
+    expect(JSON.stringify(data.device.directMessages)).toContain('my private words');
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+
+    const unsure = await cli(me, ['delete-account']);
+    expect(unsure.code).toBe(1);
+    expect(unsure.stderr).toMatch(/^error USAGE: .*--yes/m);
+    expect((await cli(me, ['delete-account', '--yes'])).stdout).toContain('erased');
+    const gone = await cli(me, ['login']);
+    expect(gone.code).toBe(1);
+    expect(gone.stderr).toMatch(/^error UNKNOWN_USER/m);
+  }, 120_000);
 
   it('pins the certificate: refuses an unknown one with its fingerprint, trusts on --trust, refuses a wrong pin', async () => {
     const u = uniqueName('pin');
