@@ -13,7 +13,7 @@ import { BENCH_PASSWORD, specsFor, type BenchContext } from './common.js';
 export const IDLE_CLIENTS = 2000;
 const SETTLE_MS = 1500;
 
-export async function measureIdleMemory(ctx: BenchContext, kind: ServerKind, clients = IDLE_CLIENTS) {
+export async function measureIdleMemory(ctx: BenchContext, kind: ServerKind, clients = IDLE_CLIENTS, settleMs = SETTLE_MS) {
   const seed: AccountSeed = { prefix: 'idle', count: clients, password: BENCH_PASSWORD, hash: 'cheap', rooms: 'general' };
   const s = await ServerUnderTest.start(kind, { accounts: [seed] });
   const lg = LoadGen.start(ctx.procs);
@@ -21,7 +21,7 @@ export async function measureIdleMemory(ctx: BenchContext, kind: ServerKind, cli
     const rssBefore = await s.settledRss();
     const c = await lg.connect(s.endpoint(), specsFor(seed, () => false));
     if (c.failed > 0) throw new Error(`${kind}: ${c.failed} clients could not log in: ${JSON.stringify(c.errors)}`);
-    await sleep(SETTLE_MS);
+    await sleep(settleMs);
     const rssAfter = await s.settledRss();
     const perConnBytes = (rssAfter - rssBefore) / clients;
     ctx.log(

@@ -18,12 +18,22 @@ const STORM_ACCOUNTS = 200;
 const STORM_LANES = 32;
 const STORM_LEAD_MS = 1000;
 
-export async function measureStorm(ctx: BenchContext, kind: ServerKind, clients = FANOUT_CLIENTS) {
+export interface StormOptions {
+  clients?: number;
+  deliveriesPerSec?: number;
+  durationMs?: number;
+  rounds?: number;
+  /** Logins in flight at once. */
+  lanes?: number;
+}
+
+export async function measureStorm(ctx: BenchContext, kind: ServerKind, o: StormOptions = {}) {
+  const clients = o.clients ?? FANOUT_CLIENTS;
   const room: AccountSeed = { prefix: 'calm', count: clients, password: BENCH_PASSWORD, hash: 'cheap', rooms: 'general' };
   const storm: AccountSeed = { prefix: 'storm', count: STORM_ACCOUNTS, password: BENCH_PASSWORD, hash: 'real', rooms: 'none' };
-  const rate = STORM_DELIVERIES / clients;
-  const durationMs = ctx.quick ? 2500 : 5000;
-  const rounds = ctx.quick ? 1 : 2;
+  const rate = (o.deliveriesPerSec ?? STORM_DELIVERIES) / clients;
+  const durationMs = o.durationMs ?? (ctx.quick ? 2500 : 5000);
+  const rounds = o.rounds ?? (ctx.quick ? 1 : 2);
   return withClients(ctx, kind, { accounts: [room, storm] }, specsFor(room), async (lg, s) => {
     const stormer = await Stormer.start();
     try {
@@ -40,7 +50,7 @@ export async function measureStorm(ctx: BenchContext, kind: ServerKind, clients 
           fingerprint: s.ready.fingerprint,
           usernames: Array.from({ length: STORM_ACCOUNTS }, (_, k) => accountName(storm.prefix, k)),
           password: BENCH_PASSWORD,
-          concurrency: STORM_LANES,
+          concurrency: o.lanes ?? STORM_LANES,
           durationMs: STORM_LEAD_MS + durationMs + 500,
         });
         await sleep(STORM_LEAD_MS);

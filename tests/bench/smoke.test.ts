@@ -1,0 +1,117 @@
+/**
+ * A small run of every part of the benchmark, so that `npm run bench` never rots: the servers,
+ * the load-generator processes, the counting, the history store, the storm and the DM pair.
+ * No timing assertion (speed belongs to the benchmark itself): only that the figures come out
+ * and are sane — at a low rate nothing is lost, duplicated or refused.
+ */
+import { rmSync } from 'node:fs';
+import { afterAll, describe, expect, it } from 'vitest';
+import { BENCH_PASSWORD, specsFor, type BenchContext } from '../../bench/scenarios/common.js';
+import { LoadGen } from '../../bench/loadgen/pool.js';
+import { ServerUnderTest } from '../../bench/server-process.js';
+import { measureIdleMemory } from '../../bench/scenarios/memory.js';
+import { ensureHistoryCache, historyCacheDir, measureHistory, PAGE } from '../../bench/scenarios/history.js';
+import { measureStorm } from '../../bench/scenarios/storm.js';
+import { measureDm } from '../../bench/scenarios/dm.js';
+import { summary, table, type Figure } from '../../bench/report.js';
+import type { StepResult } from '../../bench/loadgen/pool.js';
+import type { ServerKind } from '../../bench/server-process.js';
+import type { AccountSeed } from '../../bench/servers/types.js';
+
+const lines: string[] = [];
+const ctx: BenchContext = { quick: true, procs: 1, log: (l) => lines.push(l) };
+const SMOKE_HISTORY = 3000;
+const TIMEOUT_MS = 120_000;
+
+afterAll(() => rmSync(historyCacheDir(SMOKE_HISTORY), { recursive: true, force: true }));
+
+/** Everything sent arrived exactly once, everything was acknowledged, nothing was refused or cut. */
+function expectClean(r: StepResult, fanout: number): void {
+  expect(r.sent).toBeGreaterThan(0);
+  expect(r.skipped).toBe(0);
+  expect(r.expected).toBe(r.sent * fanout);
+  expect(r.unique).toBe(r.expected);
+  expect({ loss: r.loss, dup: r.dup, gap: r.gap, ackMissing: r.ackMissing }).toEqual({ loss: 0, dup: 0, gap: 0, ackMissing: 0 });
+  expect(r.errors).toEqual({});
+  expect(r.closes).toEqual({});
+  expect(r.acks).toBe(r.sent);
+  expect(r.latency.count).toBe(r.expected);
+  expect(r.latency.p99Ms).toBeGreaterThan(0);
+  expect(r.latency.p99Ms).toBeLessThanOrEqual(r.latency.maxMs);
+  expect(r.ack.count).toBe(r.sent);
+  expect(r.serverRssMiB).toBeGreaterThan(1);
+}
+
+describe.each<ServerKind>(['baseline', 'authority'])('bench against %s', (kind) => {
+  it('delivers everything once at a low rate: 1 room, 5 rooms, senders alone in their rooms', { timeout: TIMEOUT_MS }, async () => {
+    const seeds: AccountSeed[] = [
+      { prefix: 'smkone', count: 25, password: BENCH_PASSWORD, hash: 'cheap', rooms: 'general' },
+      { prefix: 'smkfive', count: 25, password: BENCH_PASSWORD, hash: 'cheap', rooms: 'spread5' },
+      { prefix: 'smkdur', count: 5, password: BENCH_PASSWORD, hash: 'cheap', rooms: 'private' },
+    ];
+    const server = await ServerUnderTest.start(kind, { accounts: seeds });
+    const lg = LoadGen.start(ctx.procs);
+    try {
+      const fanouts = [25, 5, 1];
+      for (const [i, seed] of seeds.entries()) {
+        const c = await lg.connect(server.endpoint(), specsFor(seed));
+        expect(c).toMatchObject({ connected: seed.count, failed: 0 });
+        expectClean(await lg.step(40, 800), fanouts[i]!);
+      }
+    } finally {
+      await lg.stop();
+      await server.stop();
+    }
+  });
+
+  it('measures idle memory per connection', { timeout: TIMEOUT_MS }, async () => {
+    const m = await measureIdleMemory(ctx, kind, 50, 0);
+    expect(m.clients).toBe(50);
+    expect(m.rssBefore).toBeGreaterThan(1 << 20);
+    expect(Number.isFinite(m.perConnBytes)).toBe(true);
+  });
+
+  it('pages through history at every depth with whole pages', { timeout: TIMEOUT_MS }, async () => {
+    const h = await measureHistory(ctx, kind, SMOKE_HISTORY, 20);
+    expect(h.badPages).toBe(0);
+    expect(h.depths.map((d) => d.before)).toEqual([SMOKE_HISTORY + 1, 2250, 1500, 750, PAGE + 1]);
+    for (const d of h.depths) expect(d.p99Ms).toBeGreaterThan(0);
+  });
+});
+
+it('generates the history store once and reuses it', { timeout: TIMEOUT_MS }, () => {
+  const dir = ensureHistoryCache(ctx, SMOKE_HISTORY);
+  const before = lines.length;
+  expect(ensureHistoryCache(ctx, SMOKE_HISTORY)).toBe(dir);
+  expect(lines.length).toBe(before); // no "generating" line the second time
+});
+
+it('keeps fan-out going through a login storm with real scrypt', { timeout: TIMEOUT_MS }, async () => {
+  const s = await measureStorm(ctx, 'authority', { clients: 20, deliveriesPerSec: 400, durationMs: 1000, rounds: 1, lanes: 4 });
+  expect(s.logins.every((l) => l.logins > 0 && l.failures === 0)).toBe(true);
+  for (const r of [...s.quiet, ...s.stormy]) expectClean(r, 20);
+  expect(s.ratio).toBeGreaterThan(0);
+});
+
+it('opens a direct channel and carries encrypted DMs', { timeout: TIMEOUT_MS }, async () => {
+  const d = await measureDm(ctx, 1, 20);
+  expect(d.setups).toHaveLength(1);
+  expect(d.setupMedianMs).toBeGreaterThan(0);
+  expect(d.rate).toBeGreaterThan(0);
+});
+
+it('prints a table and a last line with every ratio', () => {
+  const figures: Figure[] = [
+    { id: 'a', label: 'throughput', unit: 'x/s', ours: 90, baseline: 100, better: 'higher', target: '≥ 0.8×', met: true },
+    { id: 'b', label: 'latency', unit: 'ms', ours: 2, baseline: 1, better: 'lower', target: '≤ 2 ms', met: true },
+    { id: 'c', label: 'missing', unit: 'ms', ours: null, baseline: null, better: 'lower', target: '≤ 1 ms', met: null, note: 'why' },
+  ];
+  const t = table(figures);
+  expect(t).toContain('0.90×');
+  expect(t).toContain('not measured: why');
+  const s = summary(figures);
+  expect(s).toContain('a 0.90×');
+  expect(s).toContain('b 2.00×');
+  expect(s).toContain('geometric mean 0.67×'); // sqrt(0.9 × 0.5)
+  expect(s).toContain('targets met 2/2 (1 not measured)');
+});
