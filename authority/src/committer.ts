@@ -1,7 +1,11 @@
 /**
- * Group commit for room messages: every message accepted during one event-loop turn is
- * written in a single transaction; only after COMMIT is each sender acknowledged (with the
- * room sequence number) and the message fanned out — framed once for all readers.
+ * Group commit for room messages. Accepted messages are written in a single transaction that
+ * does not wait for the disk; the WAL is then flushed off the event loop, and only when the
+ * batch is on stable storage is each sender acknowledged (with the room sequence number) and
+ * the batch fanned out: each message framed once, one buffer per room for all its readers.
+ * While a flush runs, new messages gather; they are committed together as soon as it ends. So a
+ * busy authority commits bigger batches, never blocks its event loop on the disk, and a quiet
+ * one commits each message at once.
  */
 import type { RoomMessage } from '../../shared/protocol/index.js';
 import { frameJson } from './frame.js';
@@ -17,17 +21,34 @@ interface Pending {
   requestId: number;
 }
 
+/** A batch in the database, waiting for the disk before anyone hears of it. */
+interface Committed {
+  /** Every request of the batch, in arrival order. */
+  batch: Pending[];
+  /** The messages stored (a client id repeated within the batch is stored once). */
+  unique: Pending[];
+  /** For each request of `batch`: the index in `unique` of the message it repeats, if any. */
+  dupOf: (number | undefined)[];
+  seqs: number[];
+}
+
 export interface CommitStats {
   batches: number;
   messages: number;
   lastBatchSize: number;
   largestBatch: number;
+  /** WAL flushes (one per batch, plus the one at shutdown). */
+  syncs: number;
 }
+
+const STORE_FAILED = 'the message could not be stored; send it again';
 
 export class MessageCommitter {
   private queue: Pending[] = [];
   private scheduled = false;
-  readonly stats: CommitStats = { batches: 0, messages: 0, lastBatchSize: 0, largestBatch: 0 };
+  /** Committed, waiting for the WAL flush in progress. */
+  private syncing: Committed | null = null;
+  readonly stats: CommitStats = { batches: 0, messages: 0, lastBatchSize: 0, largestBatch: 0, syncs: 0 };
 
   constructor(
     private readonly store: Store,
@@ -35,22 +56,71 @@ export class MessageCommitter {
     private readonly log: Logger,
   ) {}
 
+  /** Accepted requests not yet committed. */
   get queued(): number {
     return this.queue.length;
   }
 
+  /** Messages committed and waiting for the disk before their ack. */
+  get awaitingDisk(): number {
+    return this.syncing?.batch.length ?? 0;
+  }
+
   enqueue(p: Pending): void {
     this.queue.push(p);
-    if (!this.scheduled) {
+    if (!this.scheduled && this.syncing === null) {
       this.scheduled = true;
-      setImmediate(this.flush);
+      setImmediate(this.onTurn);
     }
   }
 
-  /** Commits what is queued; also called directly at shutdown. */
+  /**
+   * Commits what is queued and waits for the disk right here, then acknowledges and fans out
+   * everything committed so far. Called at shutdown; synchronous so that nothing is left behind.
+   */
   readonly flush = (): void => {
+    const waiting: Committed[] = [];
+    if (this.syncing) waiting.push(this.syncing);
+    this.syncing = null; // the flush in flight, when it completes, finds nothing left to do
+    const committed = this.commit();
+    if (committed) waiting.push(committed);
+    if (waiting.length === 0) return;
+    try {
+      this.store.messages.syncWal();
+    } catch (err) {
+      this.failAll(waiting, err as Error);
+      return;
+    }
+    this.stats.syncs++;
+    for (const c of waiting) this.publish(c);
+  };
+
+  private readonly onTurn = (): void => {
     this.scheduled = false;
-    if (this.queue.length === 0) return;
+    this.commitAndSync();
+  };
+
+  /** One transaction for everything queued, then a WAL flush off the event loop; repeats while work arrives. */
+  private commitAndSync(): void {
+    if (this.syncing !== null) return; // the flush in flight picks the queue up when it completes
+    const committed = this.commit();
+    if (!committed) return;
+    this.syncing = committed;
+    this.store.messages.syncWalAsync((err) => {
+      if (this.syncing !== committed) return; // a synchronous flush() already took care of it
+      this.syncing = null;
+      if (err) {
+        this.failAll([committed], err);
+      } else {
+        this.stats.syncs++;
+        this.publish(committed);
+      }
+      this.commitAndSync();
+    });
+  }
+
+  private commit(): Committed | null {
+    if (this.queue.length === 0) return null;
     const batch = this.queue;
     this.queue = [];
 
@@ -68,19 +138,28 @@ export class MessageCommitter {
 
     let seqs: number[];
     try {
-      seqs = this.store.messages.appendBatch(unique.map((p) => p.msg));
+      seqs = this.store.messages.appendBatch(
+        unique.map((p) => p.msg),
+        { deferSync: true },
+      );
     } catch (err) {
       this.log.error('commit_failed', { messages: unique.length, error: (err as Error).message });
-      for (const p of batch) p.conn.fail(p.requestId, 'INTERNAL', { message: 'the message could not be stored; send it again' });
-      return;
+      for (const p of batch) p.conn.fail(p.requestId, 'INTERNAL', { message: STORE_FAILED });
+      return null;
     }
     this.stats.batches++;
     this.stats.messages += unique.length;
     this.stats.lastBatchSize = unique.length;
     this.stats.largestBatch = Math.max(this.stats.largestBatch, unique.length);
+    return { batch, unique, dupOf, seqs };
+  }
 
-    unique.forEach((p, i) => {
-      const seq = seqs[i]!;
+  /** Acks first, then the fan-out: per room, the batch's frames joined into one buffer. */
+  private publish(c: Committed): void {
+    const perRoom = new Map<number, Buffer[]>();
+    for (let i = 0; i < c.unique.length; i++) {
+      const p = c.unique[i]!;
+      const seq = c.seqs[i]!;
       p.conn.reply(p.requestId, { seq, ts: p.msg.ts, duplicate: false });
       const event: { ev: 'messagePosted' } & RoomMessage = {
         ev: 'messagePosted',
@@ -91,11 +170,24 @@ export class MessageCommitter {
         text: p.msg.text,
         ts: p.msg.ts,
       };
-      this.hub.broadcastFrame(p.msg.roomId, frameJson(event));
-    });
-    batch.forEach((p, i) => {
-      const first = dupOf[i];
-      if (first !== undefined) p.conn.reply(p.requestId, { seq: seqs[first]!, ts: unique[first]!.msg.ts, duplicate: true });
-    });
-  };
+      const frames = perRoom.get(p.msg.roomId);
+      if (frames) frames.push(frameJson(event));
+      else perRoom.set(p.msg.roomId, [frameJson(event)]);
+    }
+    for (let i = 0; i < c.batch.length; i++) {
+      const first = c.dupOf[i];
+      if (first === undefined) continue;
+      c.batch[i]!.conn.reply(c.batch[i]!.requestId, { seq: c.seqs[first]!, ts: c.unique[first]!.msg.ts, duplicate: true });
+    }
+    for (const [roomId, frames] of perRoom) {
+      this.hub.broadcastFrame(roomId, frames.length === 1 ? frames[0]! : Buffer.concat(frames), frames.length);
+    }
+  }
+
+  /** The WAL could not be flushed: nobody may be told these messages are stored. */
+  private failAll(batches: Committed[], err: Error): void {
+    const n = batches.reduce((sum, c) => sum + c.batch.length, 0);
+    this.log.error('commit_sync_failed', { messages: n, error: err.message });
+    for (const c of batches) for (const p of c.batch) p.conn.fail(p.requestId, 'INTERNAL', { message: STORE_FAILED });
+  }
 }

@@ -81,11 +81,11 @@ export class Hub {
     return this.byRoom.get(roomId) ?? new Set();
   }
 
-  /** The same framed bytes to every reader of the room. */
-  broadcastFrame(roomId: number, frame: Buffer): number {
+  /** The same framed bytes (`frames` WebSocket frames) to every reader of the room. */
+  broadcastFrame(roomId: number, frame: Buffer, frames = 1): number {
     const readers = this.byRoom.get(roomId);
     if (!readers) return 0;
-    for (const c of readers) c.sendFrame(frame);
+    for (const c of readers) c.sendFrame(frame, frames);
     return readers.size;
   }
 

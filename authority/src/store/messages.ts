@@ -1,3 +1,4 @@
+import { close, closeSync, fdatasync, fdatasyncSync, open, openSync } from 'node:fs';
 import type Database from 'better-sqlite3';
 
 export interface MessageRow {
@@ -19,6 +20,19 @@ export interface NewMessage {
   ts: number;
 }
 
+export interface AppendOptions {
+  /**
+   * Commit without waiting for the disk: the batch is in the WAL (it survives a crash of this
+   * process, kill -9 included) but not yet on stable storage. The caller must then call
+   * `syncWal` or `syncWalAsync` before it tells anyone that the batch is stored. This is what
+   * lets the group commit keep the event loop busy while the disk flushes.
+   */
+  deferSync?: boolean;
+}
+
+/** PRAGMA synchronous values. */
+const SYNC_NORMAL = 1;
+
 /**
  * Room messages. Sequence numbers are dense per room (1, 2, 3…), assigned at commit
  * from an in-memory high-water mark that the database seeds at open.
@@ -26,8 +40,11 @@ export interface NewMessage {
 export class MessageRepo {
   private readonly q;
   private readonly lastSeq = new Map<number, number>();
+  private readonly insertAll: (batch: readonly NewMessage[]) => number[];
+  private readonly walPath: string | null;
 
   constructor(private readonly db: Database.Database) {
+    const synchronous = Number(db.pragma('synchronous', { simple: true }));
     this.q = {
       insert: db.prepare<[number, number, number, string, string, string, number]>(
         'INSERT INTO messages (room_id, seq, author_id, author_name, client_id, text, ts) VALUES (?, ?, ?, ?, ?, ?, ?)',
@@ -39,17 +56,32 @@ export class MessageRepo {
       after: db.prepare<[number, number, number], MessageRow>(
         'SELECT * FROM messages WHERE room_id = ? AND seq > ? ORDER BY seq ASC LIMIT ?',
       ),
-      maxSeqs: db.prepare<[], { room_id: number; seq: number }>(
-        'SELECT room_id, MAX(seq) AS seq FROM messages GROUP BY room_id',
+      // One primary-key probe per room, not a scan of every message (a room may hold millions).
+      maxSeqs: db.prepare<[], { room_id: number; seq: number | null }>(
+        'SELECT r.id AS room_id, (SELECT MAX(m.seq) FROM messages m WHERE m.room_id = r.id) AS seq FROM rooms r',
       ),
       count: db.prepare<[number], { n: number }>('SELECT COUNT(*) AS n FROM messages WHERE room_id = ?'),
+      lazySync: db.prepare(`PRAGMA synchronous = ${SYNC_NORMAL}`),
+      restoreSync: db.prepare(`PRAGMA synchronous = ${synchronous}`),
     };
+    this.insertAll = db.transaction((batch: readonly NewMessage[]) => {
+      const seqs = new Array<number>(batch.length);
+      for (let i = 0; i < batch.length; i++) {
+        const m = batch[i]!;
+        const seq = (this.lastSeq.get(m.roomId) ?? 0) + 1;
+        this.q.insert.run(m.roomId, seq, m.authorId, m.authorName, m.clientId, m.text, m.ts);
+        this.lastSeq.set(m.roomId, seq);
+        seqs[i] = seq;
+      }
+      return seqs;
+    });
+    this.walPath = db.memory ? null : `${db.name}-wal`;
     this.reloadSeqs();
   }
 
   private reloadSeqs(): void {
     this.lastSeq.clear();
-    for (const r of this.q.maxSeqs.all()) this.lastSeq.set(r.room_id, r.seq);
+    for (const r of this.q.maxSeqs.all()) if (r.seq !== null) this.lastSeq.set(r.room_id, r.seq);
   }
 
   lastSeqOf(roomId: number): number {
@@ -61,20 +93,43 @@ export class MessageRepo {
   }
 
   /** Stores a batch in one transaction (group commit); returns each message's sequence number. */
-  appendBatch(batch: readonly NewMessage[]): number[] {
+  appendBatch(batch: readonly NewMessage[], options: AppendOptions = {}): number[] {
+    const lazy = options.deferSync === true && this.walPath !== null;
+    if (lazy) this.q.lazySync.run();
     try {
-      return this.db.transaction(() =>
-        batch.map((m) => {
-          const seq = this.lastSeqOf(m.roomId) + 1;
-          this.q.insert.run(m.roomId, seq, m.authorId, m.authorName, m.clientId, m.text, m.ts);
-          this.lastSeq.set(m.roomId, seq);
-          return seq;
-        }),
-      )();
+      return this.insertAll(batch);
     } catch (err) {
       this.reloadSeqs(); // the transaction rolled back: forget the numbers it handed out
       throw err;
+    } finally {
+      if (lazy) this.q.restoreSync.run();
     }
+  }
+
+  /** Flushes the WAL to stable storage, blocking: every batch committed before the call is durable. */
+  syncWal(): void {
+    if (this.walPath === null) return;
+    const fd = openSync(this.walPath, 'r+');
+    try {
+      fdatasyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  /**
+   * The same off the event loop, in libuv's thread pool: covers every batch committed before
+   * the call. The file is opened afresh each time, so a WAL that SQLite recreated is never missed.
+   */
+  syncWalAsync(done: (err: Error | null) => void): void {
+    if (this.walPath === null) {
+      queueMicrotask(() => done(null));
+      return;
+    }
+    open(this.walPath, 'r+', (openErr, fd) => {
+      if (openErr) return done(openErr);
+      fdatasync(fd, (syncErr) => close(fd, (closeErr) => done(syncErr ?? closeErr ?? null)));
+    });
   }
 
   /** Newest first below `before`, returned oldest first. */
