@@ -74,5 +74,5 @@ if (process.argv[1] && resolve(process.argv[1]) === resolve(import.meta.filename
   const webOnly = process.argv.includes('--web');
   const started = Date.now();
   await (webOnly ? buildRenderer() : buildDesktop());
-  console.log(`built ${webOnly ? 'the web client' : 'the desktop app'} in ${Date.now() - started} ms → ${DIST}`);
+  console.log(`built ${webOnly ? 'the web client' : 'the desktop app'} in ${Date.now() - started} ms → ${webOnly ? join(DIST, 'renderer') : DIST}`);
 }

@@ -3,11 +3,13 @@
  * test-results/screenshots/ for people to look at; each screen is also checked by the page for
  * text cut off without an ellipsis, a page wider than the window, and contrast below WCAG AA.
  */
+import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { adminClient, PASSWORD, registered, startAuthority, type TestAuthority } from '../helpers/authority.js';
+import { adminClient, PASSWORD, registered, startAuthority, tempDir, type TestAuthority } from '../helpers/authority.js';
 import type { ChandlerClient } from '../../shared/client/index.js';
-import { closeAll, dmUser, receivedText, type DmUser } from '../dm/helpers.js';
+import { closeAll, dmUser, engineFor, receivedText, type DmUser } from '../dm/helpers.js';
+import type { DmEngine } from '../../shared/client/dm/index.js';
 import { buildWebClient, launchChromium, login, openApp, originOf, register, screenshot, shellReady, type AppPage } from './support/web.js';
 import { visualProblems, type VisualProblem } from './support/visual.js';
 
@@ -31,6 +33,8 @@ const contexts: AppPage[] = [];
 const clients: ChandlerClient[] = [];
 let thomas: DmUser;
 const found: Array<VisualProblem & { screen: string }> = [];
+const movedEngines: DmEngine[] = [];
+const movedDirs: string[] = [];
 
 const MARIE = 'marie.dupont';
 const ADMIN = 'claire.moreau';
@@ -86,6 +90,8 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(async () => {
+  for (const m of movedEngines) await m.close();
+  for (const d of movedDirs) rmSync(d, { recursive: true, force: true });
   for (const c of clients) c.close();
   for (const c of contexts) await c.context.close().catch(() => undefined);
   await closeAll();
@@ -109,6 +115,12 @@ describe('screens, in both languages and both themes', () => {
       await page.getByTestId('username-error').waitFor();
       await page.getByLabel(lang === 'fr' ? 'Mot de passe' : 'Password', { exact: true }).fill('motdepasse-');
       await shoot(page, `register-${lang}-${scheme}`);
+      await page.getByLabel(lang === 'fr' ? "Nom d'utilisateur" : 'Username').fill(`nouveau.${lang}.${scheme}`);
+      await page.getByLabel(lang === 'fr' ? 'Mot de passe' : 'Password', { exact: true }).fill(PASSWORD);
+      await page.getByRole('button', { name: lang === 'fr' ? 'Créer mon compte' : 'Create my account' }).click();
+      await shellReady(page);
+      await page.getByTestId('locked-Informatique').waitFor();
+      await shoot(page, `first-run-${lang}-${scheme}`);
       await app.context.close();
     }
   }, 120_000);
@@ -178,6 +190,41 @@ describe('screens, in both languages and both themes', () => {
     expect(app.problems).toEqual([]);
   }, 150_000);
 
+  it("a friend's changed key blocks sending until it is checked", async () => {
+    const app = contexts[contexts.length - 1]!;
+    const { page } = app;
+    let lang: Lang = 'en';
+    // Thomas moves to a new device: a new identity, published at unlock; Marie's page hears of it.
+    await thomas.dm.close();
+    const newDir = tempDir('chandler-dm-');
+    movedDirs.push(newDir);
+    const newDevice = engineFor(thomas.client, newDir);
+    movedEngines.push(newDevice);
+    expect((await newDevice.unlock(PASSWORD)).ok).toBe(true);
+
+    await page.getByTestId('friend-thomas.bernard').click();
+    const alert = page.getByTestId('key-changed');
+    await alert.waitFor({ timeout: 20_000 });
+    expect(await page.getByTestId('composer').isDisabled()).toBe(true);
+    expect(await alert.getByTestId('safety-number').innerText()).toMatch(/^(\d{5}\s+){11}\d{5}$/);
+    for (const [nextLang, scheme] of COMBOS) {
+      await page.emulateMedia({ colorScheme: scheme });
+      if (nextLang !== lang) {
+        await setLanguage(page, lang, nextLang);
+        lang = nextLang;
+      }
+      await alert.waitFor();
+      await shoot(page, `dm-key-changed-${lang}-${scheme}`);
+    }
+    await alert.getByRole('button', { name: 'I checked it, continue' }).click();
+    await alert.waitFor({ state: 'detached' });
+    expect(await page.getByTestId('composer').isDisabled()).toBe(false);
+    await page.getByTestId('composer').fill('Nouvelle clé vérifiée.');
+    await page.getByTestId('composer').press('Enter');
+    await expect.poll(() => page.locator('article.msg', { hasText: 'Nouvelle clé vérifiée.' }).locator('.dm-badges').getAttribute('data-dm-status'), { timeout: 20_000 }).toBe('delivered');
+    await setLanguage(page, lang, 'fr');
+  }, 120_000);
+
   it('the admin panel', async () => {
     const app = await openApp(browser, origin, { lang: 'fr', colorScheme: 'light' });
     contexts.push(app);
@@ -195,6 +242,8 @@ describe('screens, in both languages and both themes', () => {
       await page.getByTestId('nav-admin').click();
       await page.getByRole('tab', { name: lang === 'fr' ? /Demandes d'accès/ : /Access requests/ }).click();
       await page.getByTestId('request-julien.petit-Marketing').waitFor();
+      // Three pending requests from one account stand out (seed §4b); a single one does not.
+      expect(await page.locator('.row--flag').count()).toBe(3);
       await shoot(page, `admin-requests-${tag}`);
       await page.getByRole('tab', { name: lang === 'fr' ? 'Utilisateurs' : 'Users' }).click();
       await page.getByTestId('user-julien.petit').waitFor();

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { adminClient, PASSWORD, registered, startAuthority, uniqueName, type TestAuthority } from '../helpers/authority.js';
 import type { ChandlerClient } from '../../shared/client/index.js';
-import { buildWebClient, launchChromium, login, openApp, originOf, register, shellReady, UI_TIMEOUT_MS, type AppPage } from './support/web.js';
+import { buildWebClient, launchChromium, login, openApp, originOf, register, screenshot, shellReady, UI_TIMEOUT_MS, type AppPage } from './support/web.js';
 
 const HISTORY_MESSAGES = 130;
 
@@ -309,6 +309,7 @@ describe('the web client in Chromium', () => {
     await A.page.getByTestId('composer').waitFor();
     await t.stop();
     await A.page.getByTestId('reconnect-banner').waitFor();
+    await screenshot(A.page, 'reconnecting-fr-light');
 
     const composer = A.page.getByTestId('composer');
     await composer.fill('écrit hors ligne');
@@ -330,11 +331,22 @@ describe('the web client in Chromium', () => {
     expect(seqs).toEqual(Array.from({ length: seqs.length }, (_, i) => from + i));
   }, 90_000);
 
-  it('an admin suspends a user from the panel: their page returns to the login with until when', async () => {
+  it('an admin forces a friendship, then suspends a user from the panel: their page returns to the login with until when', async () => {
     const C = await open();
     await login(C.page, adminName, PASSWORD);
     await shellReady(C.page);
     await C.page.getByTestId('nav-admin').click();
+
+    // A forced friendship (seed: "ajouter un ami de force"): Alice hears of it live.
+    const stranger = await registered(t, uniqueName('stranger'));
+    nodeClients.push(stranger);
+    await C.page.getByRole('tab', { name: 'Amitié forcée' }).click();
+    await C.page.getByLabel('Premier utilisateur').fill(alice);
+    await C.page.getByLabel('Second utilisateur').fill(stranger.username!);
+    await C.page.getByRole('button', { name: 'Rendre amis' }).click();
+    await C.page.getByText(`${alice} et ${stranger.username} sont maintenant amis.`).waitFor();
+    await A.page.getByTestId(`friend-${stranger.username}`).waitFor();
+
     await C.page.getByRole('tab', { name: 'Utilisateurs' }).click();
     const row = C.page.getByTestId(`user-${bob}`);
     await row.getByRole('button', { name: 'Suspendre' }).click();

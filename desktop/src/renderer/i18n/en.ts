@@ -68,6 +68,8 @@ export const en: Record<MessageKey, string> = {
   'sidebar.unread': '{n} unread',
   'sidebar.requestAccess': 'Request access',
   'sidebar.requestAccessFor': 'Request access to #{room}',
+  'sidebar.join': 'Join',
+  'sidebar.joinRoom': 'Join #{room}',
   'sidebar.pending': 'Pending',
   'sidebar.closed': 'Invitation only',
   'sidebar.noFriends': 'No friends yet.',

@@ -66,6 +66,8 @@ export const fr = {
   'sidebar.unread': '{n} non lu|{n} non lus',
   'sidebar.requestAccess': "Demander l'accès",
   'sidebar.requestAccessFor': "Demander l'accès à #{room}",
+  'sidebar.join': 'Rejoindre',
+  'sidebar.joinRoom': 'Rejoindre #{room}',
   'sidebar.pending': 'En attente',
   'sidebar.closed': 'Sur invitation',
   'sidebar.noFriends': 'Aucun ami pour le moment.',

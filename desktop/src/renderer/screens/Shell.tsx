@@ -207,6 +207,7 @@ function useShellEvents(session: Session, view: View, setView: (v: View) => void
         );
       }),
       session.dm.on('keyChanged', (k) => {
+        if (view.kind === 'dm' && view.username.toLowerCase() === k.username.toLowerCase()) return; // the warning is on screen
         toast('error', t('dm.keyChangedTitle', { user: k.username }), { label: t('toast.see'), run: () => setView({ kind: 'dm', username: k.username }) });
       }),
       session.dm.on('warning', (w) => {

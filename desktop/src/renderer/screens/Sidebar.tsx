@@ -210,6 +210,7 @@ function LockedItem({
   const name = room.info.name;
   const pending = room.info.access === 'pending';
   const closed = room.info.policy === 'closed';
+  const open = room.info.policy === 'open';
   return (
     <li className={`locked-row ${active ? 'is-active' : ''}`} data-testid={`locked-${name}`} data-access={room.info.access}>
       <button
@@ -218,7 +219,7 @@ function LockedItem({
         aria-current={active ? 'page' : undefined}
         onClick={() => onSelect({ kind: 'room', name })}
       >
-        {pending ? <ClockIcon size={16} /> : <LockIcon size={16} />}
+        {pending ? <ClockIcon size={16} /> : open ? <HashIcon size={16} /> : <LockIcon size={16} />}
         <span className="nav-label">{name}</span>
       </button>
       {pending ? (
@@ -226,8 +227,13 @@ function LockedItem({
       ) : closed ? (
         <span className="pill">{t('sidebar.closed')}</span>
       ) : (
-        <button type="button" className="btn btn--xs btn--soft" onClick={onRequest} aria-label={t('sidebar.requestAccessFor', { room: name })}>
-          {t('sidebar.requestAccess')}
+        <button
+          type="button"
+          className="btn btn--xs btn--soft"
+          onClick={onRequest}
+          aria-label={open ? t('sidebar.joinRoom', { room: name }) : t('sidebar.requestAccessFor', { room: name })}
+        >
+          {open ? t('sidebar.join') : t('sidebar.requestAccess')}
         </button>
       )}
     </li>
