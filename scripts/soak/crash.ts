@@ -22,9 +22,10 @@ const started = Date.now();
 const deadline = started + args.minutes * 60_000;
 const acked = new Map<string, number>(); // client id → acknowledged seq
 const running: SpawnedAuthority[] = [];
+/** Every acknowledged message is checked again after every later kill. */
 let checked = 0;
-let lost = 0;
-let wrongSeq = 0;
+const lost = new Set<string>();
+const wrongSeq = new Set<string>();
 let integrity = 'ok';
 let rounds = 0;
 
@@ -45,8 +46,8 @@ function checkDatabase(): void {
     for (const [clientId, seq] of acked) {
       checked++;
       const row = seqOf.get(clientId) as { seq: number } | undefined;
-      if (!row) lost++;
-      else if (row.seq !== seq) wrongSeq++;
+      if (!row) lost.add(clientId);
+      else if (row.seq !== seq) wrongSeq.add(clientId);
     }
     const result = String(store.db.pragma('integrity_check', { simple: true }));
     if (result !== 'ok') integrity = result;
@@ -84,7 +85,7 @@ async function round(n: number): Promise<void> {
   for (const c of clients) c.close();
   checkDatabase();
   rounds++;
-  console.log(`round ${n}: killed at ${acked.size} acknowledged (target ${target}); lost so far ${lost}, wrong seq ${wrongSeq}`);
+  console.log(`round ${n}: killed at ${acked.size} acknowledged (target ${target}); lost so far ${lost.size}, wrong seq ${wrongSeq.size}`);
 }
 
 let code = 1;
@@ -109,10 +110,10 @@ try {
   auth.proc.kill('SIGTERM');
   await auth.exited;
   console.log(
-    `rounds=${rounds} acknowledged=${acked.size} messages_checked=${checked} lost=${lost} wrong_seq=${wrongSeq} ` +
+    `rounds=${rounds} acknowledged=${acked.size} messages_checked=${checked} lost=${lost.size} wrong_seq=${wrongSeq.size} ` +
       `missing_over_protocol=${missingOverProtocol} integrity=${integrity} seconds=${Math.round((Date.now() - started) / 1000)}`,
   );
-  code = rounds >= args.rounds && lost === 0 && wrongSeq === 0 && missingOverProtocol === 0 && integrity === 'ok' ? 0 : 1;
+  code = rounds >= args.rounds && lost.size === 0 && wrongSeq.size === 0 && missingOverProtocol === 0 && integrity === 'ok' ? 0 : 1;
   if (rounds < args.rounds) console.log(`stopped by the time limit after ${rounds} of ${args.rounds} rounds`);
 } catch (err) {
   console.error(`crash soak failed: ${(err as Error).stack ?? String(err)}`);

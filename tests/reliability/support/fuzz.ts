@@ -168,7 +168,7 @@ class World {
     return {
       usernames: [this.user.name, this.friend.name, this.admin.name, ...this.victims.map((v) => v.name), 'nobody_here'],
       rooms: [...rooms.slice(0, 12), 'No such room'],
-      passwords: [PASSWORD, 'wrong-password-1!'],
+      passwords: [PASSWORD, `wrong-${MARKER}-password!`],
       tokens: [this.user.token, this.admin.token, 'z'.repeat(43)],
       identity: publicIdentity(this.userKeys),
       envelope: this.envelope,
