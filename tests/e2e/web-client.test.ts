@@ -271,6 +271,8 @@ describe('the web client in Chromium', () => {
     const sent = [];
     for (let i = 1; i <= HISTORY_MESSAGES; i++) sent.push(poster.post('Général', `historique ${i}`));
     await Promise.all(sent.map((m) => poster.settled(m)));
+    // Read elsewhere (Alice is in her DM): Général counts them.
+    await expect.poll(() => A.page.getByTestId('unread-Général').textContent(), { timeout: UI_TIMEOUT_MS }).toBe('99+');
 
     await A.page.reload();
     await shellReady(A.page);
@@ -360,6 +362,15 @@ describe('the web client in Chromium', () => {
     await login(B.page, bob, PASSWORD);
     await B.page.getByTestId('form-error').getByText(/suspendu jusqu'à/).waitFor();
     await C.context.close();
+  }, 60_000);
+
+  it('logs out from the settings, and stays logged out after a reload', async () => {
+    await A.page.getByRole('button', { name: 'Paramètres' }).click();
+    await A.page.getByRole('button', { name: 'Se déconnecter' }).click();
+    await A.page.getByRole('tab', { name: 'Se connecter' }).waitFor();
+    await A.page.reload();
+    await A.page.getByRole('tab', { name: 'Se connecter' }).waitFor();
+    expect(await A.page.locator('nav.sidebar').count()).toBe(0);
   }, 60_000);
 
   it('raised no page error and no CSP violation', () => {

@@ -98,7 +98,7 @@ export function Sidebar({
               </button>
             </li>
           )}
-          {friends.map((f) => (
+          {friends.map((f) => ({ ...f, online: f.online && online })).map((f) => (
             <li key={f.username}>
               <button
                 type="button"
