@@ -47,3 +47,17 @@ export function machineCores(a: { busy: number; total: number }, b: { busy: numb
   const total = b.total - a.total;
   return total > 0 ? ((b.busy - a.busy) / total) * cores : 0;
 }
+
+/**
+ * Share of the last 10 s during which some runnable task waited for a CPU (Linux PSI), in
+ * percent: how much the benchmark is competing with everything else on the machine. Null when
+ * the kernel does not report it.
+ */
+export function cpuPressure(): number | null {
+  try {
+    const m = /some avg10=([\d.]+)/.exec(readFileSync('/proc/pressure/cpu', 'utf8'));
+    return m ? Number(m[1]) : null;
+  } catch {
+    return null;
+  }
+}

@@ -52,7 +52,8 @@ export function table(figures: Figure[]): string {
   }
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
   const line = (r: string[]) => r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]!))).join(' | ');
-  return [line(rows[0]!), widths.map((w) => '-'.repeat(w)).join('-|-'), ...rows.slice(1).map(line)].join('\n');
+  const notes = figures.filter((f) => f.note && f.met !== null).map((f) => `  ${f.id}: ${f.note}`);
+  return [line(rows[0]!), widths.map((w) => '-'.repeat(w)).join('-|-'), ...rows.slice(1).map(line), ...(notes.length ? ['notes:', ...notes] : [])].join('\n');
 }
 
 /** One line: every ratio to the baseline, their geometric mean (oriented), and targets met. */

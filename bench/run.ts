@@ -11,8 +11,9 @@ import { availableParallelism, cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { REPO_ROOT } from './ipc.js';
+import { cpuPressure } from './proc-stats.js';
 import { summary, table, writeResults, type Figure } from './report.js';
-import type { BenchContext } from './scenarios/common.js';
+import { NOISY_PRESSURE, type BenchContext } from './scenarios/common.js';
 import { dmFigures } from './scenarios/dm.js';
 import { durableFigures } from './scenarios/durable.js';
 import { fanoutFigure } from './scenarios/fanout.js';
@@ -83,8 +84,20 @@ async function main(): Promise<number> {
   deadline.unref();
 
   const started = Date.now();
-  const machine = { cores: availableParallelism(), cpu: cpus()[0]?.model ?? 'unknown', node: process.version, loadavgAtStart: loadavg() };
-  ctx.log(`CHandler bench (${quick ? 'quick' : 'full'}): ${names.join(', ')}; ${machine.cores} cores, load average ${machine.loadavgAtStart.map((l) => l.toFixed(2)).join(' ')}`);
+  const machine = {
+    cores: availableParallelism(),
+    cpu: cpus()[0]?.model ?? 'unknown',
+    node: process.version,
+    loadavgAtStart: loadavg(),
+    cpuPressureAtStart: cpuPressure(),
+  };
+  ctx.log(
+    `CHandler bench (${quick ? 'quick' : 'full'}): ${names.join(', ')}; ${machine.cores} cores, ` +
+      `load average ${machine.loadavgAtStart.map((l) => l.toFixed(2)).join(' ')}, CPU pressure ${machine.cpuPressureAtStart ?? '?'} %`,
+  );
+  if ((machine.cpuPressureAtStart ?? 0) >= NOISY_PRESSURE) {
+    ctx.log(`  warning: other work is competing for the CPUs: figures will be low and noisy; repeat them on a quiet machine`);
+  }
   const figures: Figure[] = [];
   const failures: { scenario: string; error: string }[] = [];
   for (const name of names) {
@@ -104,7 +117,7 @@ async function main(): Promise<number> {
     mode: quick ? 'quick' : 'full',
     startedAt: new Date(started).toISOString(),
     seconds,
-    machine: { ...machine, loadavgAtEnd: loadavg() },
+    machine: { ...machine, loadavgAtEnd: loadavg(), cpuPressureAtEnd: cpuPressure() },
     figures,
     failures,
   });

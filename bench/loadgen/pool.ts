@@ -6,7 +6,7 @@ import { nowUs } from '../clock.js';
 import { Histogram, type LatencySummary } from '../histogram.js';
 import { Child } from '../ipc.js';
 import { availableParallelism } from 'node:os';
-import { cpuPercent, machineCores, sampleMachine, sampleProc } from '../proc-stats.js';
+import { cpuPercent, cpuPressure, machineCores, sampleMachine, sampleProc } from '../proc-stats.js';
 import type {
   ClientSpec,
   ConnectReply,
@@ -49,6 +49,8 @@ export interface StepResult {
   serverRssMiB: number;
   /** Cores busy on the whole machine during the step (server, generator, and anyone else). */
   machineBusyCores: number;
+  /** CPU pressure (PSI "some", avg10, %) when the step ended: above ~20 the figures are noisy. */
+  cpuPressure: number | null;
   pass: boolean;
   why: string;
 }
@@ -75,8 +77,11 @@ export class LoadGen {
     return new LoadGen(Array.from({ length: processes }, () => new Child(WORKER_ENTRY, [], execArgv)));
   }
 
-  /** Connects and logs in every client, spread round-robin over the processes. */
-  async connect(endpoint: Endpoint, clients: ClientSpec[], concurrency = 64): Promise<ConnectReply> {
+  /**
+   * Logs the clients in, spread round-robin over the processes: all of them, or only a share
+   * (the others are connected by the next `ensureConnected` or step).
+   */
+  async connect(endpoint: Endpoint, clients: ClientSpec[], options: { concurrency?: number; share?: number } = {}): Promise<ConnectReply> {
     this.endpoint = endpoint;
     this.clients = clients;
     this.finalN = new Array<number>(clients.length).fill(0);
@@ -91,7 +96,8 @@ export class LoadGen {
             fingerprint: endpoint.fingerprint,
             clients: clients.filter((_, i) => i % this.workers.length === p),
             roomOfSender,
-            concurrency,
+            concurrency: options.concurrency ?? 64,
+            share: options.share ?? 1,
           },
           300_000,
         ),
@@ -193,6 +199,7 @@ export class LoadGen {
       serverCpuPct: cpuPercent(before, after),
       serverRssMiB: after.rssBytes / 2 ** 20,
       machineBusyCores: machineCores(machineBefore, machineAfter, availableParallelism()),
+      cpuPressure: cpuPressure(),
       pass: why.length === 0,
       why: why.join(', '),
     };

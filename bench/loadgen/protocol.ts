@@ -21,6 +21,8 @@ export interface SetupBody {
   /** Room index of every global client index (senders are clients). */
   roomOfSender: number[];
   concurrency: number;
+  /** Connect only this share of the clients now (the rest on `ensure`). */
+  share: number;
 }
 
 export interface ConnectReply {

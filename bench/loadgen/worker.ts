@@ -329,7 +329,7 @@ async function setup(body: SetupBody): Promise<ConnectReply> {
   concurrency = body.concurrency;
   for (const c of clients) c.close();
   clients = body.clients.map((spec) => new Client(spec, body.roomOfSender.length));
-  return connectAll(clients);
+  return connectAll(clients.slice(0, Math.round(clients.length * body.share)));
 }
 
 /** Reconnects the clients that were closed (a slow consumer cut by the server, say). */

@@ -54,13 +54,18 @@ export async function withClients<T>(
   }
 }
 
+/** CPU pressure (%) from which a step is flagged as measured on a crowded machine. */
+export const NOISY_PRESSURE = 20;
+
 export function describeStep(r: StepResult, fanout: number): string {
   const rate = r.rate * fanout;
   const verdict = r.pass ? 'ok' : `FAIL (${r.why})`;
   return (
     `${fmtRate(rate)}/s: p50 ${r.latency.p50Ms.toFixed(1)} ms, p99 ${r.latency.p99Ms.toFixed(1)} ms, ` +
     `ack p99 ${r.ack.p99Ms.toFixed(1)} ms, server CPU ${r.serverCpuPct.toFixed(0)} %, ` +
-    `generator lag p99 ${r.genLagP99Ms.toFixed(1)} ms — ${verdict}`
+    `generator lag p99 ${r.genLagP99Ms.toFixed(1)} ms, machine ${r.machineBusyCores.toFixed(1)} cores busy` +
+    (r.cpuPressure !== null && r.cpuPressure >= NOISY_PRESSURE ? ` (CPU pressure ${r.cpuPressure.toFixed(0)} %: noisy)` : '') +
+    ` — ${verdict}`
   );
 }
 

@@ -1,7 +1,10 @@
 /**
- * Idle memory per joined connection: the server's resident memory (after full garbage
- * collections) with 2000 logged-in clients reading Général, minus the same before they came,
- * divided by 2000.
+ * Idle memory per joined connection, 2000 logged-in clients reading Général: the server's
+ * resident memory after full garbage collections, once with the first half connected and once
+ * with all of them, the difference divided by the second half. The marginal cost, so that what
+ * the first connections warm up once (JIT code, V8's young generation growing to its working
+ * size, SQLite's page cache) is not charged to every connection; the whole growth from an idle
+ * server is reported beside it.
  */
 import { sleep } from '../clock.js';
 import { LoadGen } from '../loadgen/pool.js';
@@ -18,17 +21,23 @@ export async function measureIdleMemory(ctx: BenchContext, kind: ServerKind, cli
   const s = await ServerUnderTest.start(kind, { accounts: [seed] });
   const lg = LoadGen.start(ctx.procs);
   try {
-    const rssBefore = await s.settledRss();
-    const c = await lg.connect(s.endpoint(), specsFor(seed, () => false));
-    if (c.failed > 0) throw new Error(`${kind}: ${c.failed} clients could not log in: ${JSON.stringify(c.errors)}`);
+    const rssIdle = await s.settledRss();
+    const first = await lg.connect(s.endpoint(), specsFor(seed, () => false), { share: 0.5 });
+    await sleep(settleMs);
+    const rssHalf = await s.settledRss();
+    const rest = await lg.ensureConnected();
+    const failed = first.failed + rest.failed;
+    if (failed > 0) throw new Error(`${kind}: ${failed} clients could not log in: ${JSON.stringify({ ...first.errors, ...rest.errors })}`);
     await sleep(settleMs);
     const rssAfter = await s.settledRss();
-    const perConnBytes = (rssAfter - rssBefore) / clients;
+    const perConnBytes = (rssAfter - rssHalf) / rest.connected;
+    const wholePerConnBytes = (rssAfter - rssIdle) / clients;
+    const mib = (b: number) => (b / 2 ** 20).toFixed(1);
     ctx.log(
-      `  ${kind}: RSS ${(rssBefore / 2 ** 20).toFixed(1)} → ${(rssAfter / 2 ** 20).toFixed(1)} MiB with ${clients} clients: ` +
-        `${(perConnBytes / 1024).toFixed(2)} KiB per connection`,
+      `  ${kind}: RSS ${mib(rssIdle)} MiB idle, ${mib(rssHalf)} with ${first.connected} clients, ${mib(rssAfter)} with ${clients}: ` +
+        `${(perConnBytes / 1024).toFixed(2)} KiB per added connection (${(wholePerConnBytes / 1024).toFixed(2)} KiB counting from idle)`,
     );
-    return { perConnBytes, rssBefore, rssAfter, clients };
+    return { perConnBytes, wholePerConnBytes, rssIdle, rssHalf, rssAfter, clients };
   } finally {
     await lg.stop();
     await s.stop();
@@ -48,6 +57,7 @@ export async function memoryFigure(ctx: BenchContext): Promise<Figure> {
     baseline: base.perConnBytes / 1024,
     better: 'lower',
     target: '≤ 8 KiB',
+    note: `counting from an idle server: ours ${(ours.wholePerConnBytes / 1024).toFixed(1)} KiB, baseline ${(base.wholePerConnBytes / 1024).toFixed(1)} KiB`,
     met: kib <= 8,
     detail: { ours, baseline: base },
   };

@@ -4,6 +4,7 @@
  * per-user and per-address limits raised so that 2000 clients from one address can run flat out.
  * Started by bench/run.ts; stops on SIGTERM (a graceful stop, so that --cpu-prof gets written).
  */
+import { writeHeapSnapshot } from 'node:v8';
 import { Authority } from '../../authority/src/server.js';
 import { defaultConfig } from '../../authority/src/config.js';
 import { Logger } from '../../authority/src/log.js';
@@ -89,5 +90,10 @@ process.on('SIGTERM', () => {
 serve({
   start: (body: ServerLaunch) => start(body),
   gc: () => collect(),
+  /** For investigations of memory per connection (bench/run.ts does not use it). */
+  heapSnapshot: (b: { file: string }) => {
+    collect();
+    return { file: writeHeapSnapshot(b.file) };
+  },
   stats: () => ({ committer: authority?.committer.stats, counters: authority?.counters }),
 });

@@ -67,8 +67,9 @@ describe.each<ServerKind>(['baseline', 'authority'])('bench against %s', (kind) 
   it('measures idle memory per connection', { timeout: TIMEOUT_MS }, async () => {
     const m = await measureIdleMemory(ctx, kind, 50, 0);
     expect(m.clients).toBe(50);
-    expect(m.rssBefore).toBeGreaterThan(1 << 20);
+    expect(m.rssIdle).toBeGreaterThan(1 << 20);
     expect(Number.isFinite(m.perConnBytes)).toBe(true);
+    expect(Number.isFinite(m.wholePerConnBytes)).toBe(true);
   });
 
   it('pages through history at every depth with whole pages', { timeout: TIMEOUT_MS }, async () => {
