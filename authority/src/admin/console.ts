@@ -86,9 +86,10 @@ export class AdminConsole {
       completer: (line: string) => complete(authority, line),
       tabSize: 4,
     });
-    // Node's documented hook for keeping secrets out of the history: drop the entry just added.
+    // Node's documented hook for keeping secrets out of the history: drop the entry just added
+    // when it answers a question (a password, or a y/n that is no command to recall).
     this.rl.on('history', (history: string[]) => {
-      if (this.question?.secret) history.shift();
+      if (this.question) history.shift();
     });
     this.rl.on('line', (line) => this.onLine(line));
     this.rl.on('SIGINT', () => this.onInterrupt());

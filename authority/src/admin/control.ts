@@ -14,6 +14,7 @@ import { ControlRequest, controlSocketPath, MAX_CONTROL_REQUEST_BYTES, type Cont
 
 /** Owner read/write only. */
 const SOCKET_MODE = 0o600;
+const SOCKET_UMASK = 0o177;
 /** A client that sends nothing for this long is cut. */
 const IDLE_TIMEOUT_MS = 30_000;
 /** How long a probe of a leftover socket file waits for an answer. */
@@ -69,20 +70,22 @@ export class ControlServer {
     const actor: Actor = { name: userInfo().username, origin: 'control socket' };
     const server = createServer((socket) => control.accept(socket, actor, shutdown));
     const control = new ControlServer(path, server, authority);
-    // The socket is created with the umask's permissions: make it owner-only from birth,
-    // not after a chmod race.
-    const previous = process.umask(0o177);
-    try {
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(path, () => {
-          server.off('error', reject);
-          resolve();
-        });
+    const listening = new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.once('listening', () => {
+        server.off('error', reject);
+        resolve();
       });
+    });
+    // The socket file takes the umask's permissions: owner-only from birth, not after a chmod
+    // race. listen() binds synchronously, so the narrowed umask covers nothing else.
+    const previous = process.umask(SOCKET_UMASK);
+    try {
+      server.listen(path);
     } finally {
       process.umask(previous);
     }
+    await listening;
     chmodSync(path, SOCKET_MODE);
     server.on('error', (err) => authority.log.error('control_socket_error', { error: err.message }));
     return control;
