@@ -17,8 +17,8 @@ const audit: Command = {
       const v = s.store.audit.verify();
       if (!v.ok) return failed(`audit log TAMPERED at entry ${v.id}: ${v.problem} (${v.entries} entries read)`);
       return done(
-        `audit log intact: ${plural(v.entries, 'entry', 'entries')}, chain head ${v.head.slice(0, HEAD_SHOWN_CHARS)}… ` +
-          '(note the head elsewhere to detect a later truncation)',
+        `audit log intact: ${plural(v.entries, 'entry', 'entries')}, chain head ${v.head.slice(0, HEAD_SHOWN_CHARS)}…\n` +
+          '(keep the head elsewhere: entries later cut from the end would show against it)',
       );
     }
     const n = arg === undefined ? DEFAULT_ENTRIES : Number(arg);

@@ -79,7 +79,7 @@ const threads: Command = {
         `frames ${s.counters.framesIn} in, ${s.counters.badFrames} malformed, ${s.counters.handlerErrors} handler errors`,
     );
     lines.push(
-      `group commit ${s.committer.queued} queued; ${commit.batches} batches, ${commit.messages} messages, ` +
+      `group commit ${s.committer.queued} queued; ${plural(commit.batches, 'batch', 'batches')}, ${plural(commit.messages, 'message')}, ` +
         `largest batch ${commit.largestBatch}, last ${commit.lastBatchSize}`,
     );
     const b = s.backups;
