@@ -36,7 +36,7 @@ try {
     `frames=${r.frames} runs=${r.runs} connections=${r.connections.anonymous + r.connections.user + r.connections.admin} ` +
       `crashes=${r.crashes} hangs=${r.hangs} internal_errors=${r.internalErrors} violations=${r.violations.length} ` +
       `stored_messages_checked=${r.storedMessagesChecked} broadcasts_compared=${r.broadcastsCompared} rows_checked=${r.rowsChecked} ` +
-      `log_lines_checked=${r.logLinesChecked} integrity=${r.integrity} seconds=${r.seconds}`,
+      `log_lines_checked=${r.logLinesChecked} integrity=${r.integrity} rss_mb=${Math.round(process.memoryUsage().rss / 2 ** 20)} seconds=${r.seconds}`,
   );
   code = r.violations.length === 0 && r.frames >= args.frames ? 0 : 1;
   if (r.frames < args.frames) console.log(`stopped by the time limit before ${args.frames} frames`);

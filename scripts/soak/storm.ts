@@ -32,7 +32,8 @@ try {
   console.log(
     `clients=${r.clients} rounds=${r.rounds} dropped=${r.dropped} recovered=${r.recovered} reconnect_attempts=${r.reconnectAttempts} ` +
       `messages_posted=${r.posted} messages_checked=${r.messagesChecked} gaps=${r.gaps} duplicates=${r.duplicates} ` +
-      `wrong_text=${r.wrongText} slowest_recovery_ms=${r.recoverMs} seconds=${Math.round((Date.now() - started) / 1000)}`,
+      `wrong_text=${r.wrongText} slowest_recovery_ms=${r.recoverMs} rss_mb=${Math.round(process.memoryUsage().rss / 2 ** 20)} ` +
+      `seconds=${Math.round((Date.now() - started) / 1000)}`,
   );
   code = r.gaps + r.duplicates + r.wrongText === 0 && r.recovered === r.clients ? 0 : 1;
 } catch (err) {

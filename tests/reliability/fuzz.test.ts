@@ -44,6 +44,10 @@ describe('hostile input, fuzzed', () => {
     expect(report.broadcastsCompared).toBeGreaterThan(0);
     expect(report.logLinesChecked).toBeGreaterThan(0);
     expect(Object.keys(report.closes).length).toBeGreaterThan(0);
+    // Out of order: requests before logging in, friend answers with no request, admin requests from users.
+    expect(report.replies.NOT_AUTHENTICATED).toBeGreaterThan(0);
+    expect(report.replies.NO_FRIEND_REQUEST).toBeGreaterThan(0);
+    expect(report.replies.NOT_ADMIN).toBeGreaterThan(0);
   }, 120_000);
 });
 

@@ -27,7 +27,7 @@ describe('reconnect storm', () => {
       whileAway: 150,
       trickleMs: 15,
       backoff: { initialMs: 400, maxMs: 3000 },
-      recoverTimeoutMs: 40_000,
+      recoverTimeoutMs: 60_000, // a guard for a starved machine; it takes ~10 s
     });
     expect(report.dropped).toBe(CLIENTS);
     expect(report.recovered).toBe(CLIENTS);
@@ -37,5 +37,5 @@ describe('reconnect storm', () => {
     // Each client holds at least the messages posted from the drop on.
     expect(report.messagesChecked).toBeGreaterThanOrEqual(CLIENTS * 150);
     console.log(`storm: ${JSON.stringify({ ...report, findings: undefined })}`);
-  }, 90_000);
+  }, 180_000);
 });

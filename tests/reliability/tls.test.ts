@@ -59,7 +59,8 @@ describe('no plaintext', () => {
   it('refuses to start with --tls off on a non-loopback address, with a clear error', async () => {
     const dataDir = tempDir('chandler-tls-off-');
     try {
-      const r = await run('authority/src/main.ts', ['--tls', 'off', '--host', '0.0.0.0', '--port', '0', '--data', dataDir, '--no-console']);
+      // A short leash: were the check ever gone, the process would not sit listening on every interface.
+      const r = await run('authority/src/main.ts', ['--tls', 'off', '--host', '0.0.0.0', '--port', '0', '--data', dataDir, '--no-console'], {}, 20_000);
       expect(r.code).toBe(2);
       expect(r.stderr).toContain('--tls off is allowed only on a loopback address, not 0.0.0.0');
       expect(r.stdout).not.toContain('listening');

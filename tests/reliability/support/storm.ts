@@ -18,8 +18,10 @@ export interface StormOptions {
   rounds?: number;
   /** Messages posted right after the drop, while every client is away. */
   whileAway: number;
-  /** One more message every this many ms until every client is back (0: none). */
+  /** One more message every this many ms until every client is back (0: none)… */
   trickleMs: number;
+  /** …but no more than this many per round (each one is fanned out to every client). */
+  trickleMax?: number;
   /** The clients' reconnect backoff (jittered between half and all of each step). */
   backoff: { initialMs: number; maxMs: number };
   /** How long the clients get to come back and catch up. */
@@ -151,7 +153,7 @@ export async function runStorm(t: TestAuthority, o: StormOptions): Promise<Storm
     // And more while they come back: live events racing the resume's sync.
     let trickling = o.trickleMs > 0;
     const trickle = (async () => {
-      for (let i = 0; trickling; i++) {
+      for (let i = 0; trickling && i < (o.trickleMax ?? 100); i++) {
         await post(`round ${round} while coming back ${i}`);
         await sleep(o.trickleMs);
       }
