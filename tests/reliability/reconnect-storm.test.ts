@@ -26,6 +26,7 @@ describe('reconnect storm', () => {
       clients: CLIENTS,
       whileAway: 150,
       trickleMs: 15,
+      trickleMax: 400,
       backoff: { initialMs: 400, maxMs: 3000 },
       recoverTimeoutMs: 60_000, // a guard for a starved machine; it takes ~10 s
     });
