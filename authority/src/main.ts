@@ -4,6 +4,7 @@ import { Authority } from './server.js';
 import { parseCommandLine } from './config.js';
 import { createAdmin } from './admin/create-admin.js';
 import { restoreBackup } from './backup.js';
+import { runningAuthorityPid } from './pidfile.js';
 import { signalActor, startAdmin, type AdminSurfaces } from './admin/index.js';
 
 async function main(): Promise<number> {
@@ -28,6 +29,12 @@ async function main(): Promise<number> {
     }
   }
 
+  // Before opening anything: a second authority on one data dir would fight over its files.
+  const other = runningAuthorityPid(cmd.config.dataDir);
+  if (other !== null) {
+    stderr.write(`error: another authority is running on ${cmd.config.dataDir} (pid ${other}): stop it first\n`);
+    return 1;
+  }
   const authority = new Authority(cmd.config);
   const started = await authority.start();
   authority.log.announce(`CHandler authority ${authority.serverVersion} listening on ${started.url.replace(/\/ws$/, '')}`);
