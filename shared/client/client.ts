@@ -175,7 +175,7 @@ export class ChandlerClient extends Emitter<ClientEvents> {
         /* onclose follows and carries the code */
       };
       socket.onclose = (ev) => {
-        rpc.failAll();
+        rpc.failAll(ev.code === CERT_MISMATCH_CLOSE ? clientError('CERT_MISMATCH', { message: ev.reason || undefined }) : closeError(ev.code, ev.reason));
         if (this.socket === socket) {
           this.socket = null;
           this.rpc = null;

@@ -120,8 +120,8 @@ export class Rpc {
     );
   }
 
-  /** Fails every request in flight: the socket is gone. */
-  failAll(): void {
-    for (const id of [...this.inFlight.keys()]) this.settle(id, { ok: false, error: clientError('DISCONNECTED') });
+  /** Fails every request in flight: the socket is gone (with why, when the close code says). */
+  failAll(error: ClientError = clientError('DISCONNECTED')): void {
+    for (const id of [...this.inFlight.keys()]) this.settle(id, { ok: false, error });
   }
 }

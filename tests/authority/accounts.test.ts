@@ -114,3 +114,21 @@ describe('accounts', () => {
     a.close();
   });
 });
+
+describe('bans at connect', () => {
+  it('tells a client from a banned address that it is banned, not merely disconnected', async () => {
+    const own = await startAuthority();
+    try {
+      const victim = await registered(own);
+      const row = own.authority.store.users.byName(victim.username!)!;
+      own.authority.store.users.ban(row.id, 'test', Date.now()); // bans 127.0.0.1, the address it used
+      const c = newClient(own);
+      const r = await c.register(uniqueName('fresh'), PASSWORD);
+      expect(!r.ok && r.error.code).toBe('BANNED');
+      c.close();
+      victim.close();
+    } finally {
+      await own.cleanup();
+    }
+  });
+});
