@@ -147,6 +147,8 @@ class World {
       users.unban(id);
       users.kick(id, null);
     }
+    // A banned account erased since leaves its address ban behind, with nobody to unban.
+    this.store.db.prepare('DELETE FROM ip_bans WHERE user_id IS NULL').run();
     if (!this.alive(this.user)) this.user = await this.account('fzuser');
     if (!this.alive(this.friend)) this.friend = await this.account('fzfriend');
     if (!this.alive(this.admin, true)) this.admin = await this.account('fzadmin', true);
@@ -243,8 +245,12 @@ export async function runFuzz(t: TestAuthority, o: FuzzOptions): Promise<FuzzRep
       await fc.assert(
         fc.asyncProperty(plans, async (run: Plan[]) => {
           if (report.frames >= o.frames || Date.now() - started >= o.timeBudgetMs) return;
-          await world.ensure();
-          await oneRun(t, world, run, report, violation, o);
+          try {
+            await world.ensure();
+            await oneRun(t, world, run, report, violation, o);
+          } catch (err) {
+            violation(`run failed: ${(err as Error).stack ?? String(err)}`);
+          }
           report.runs++;
           // The witness answers too (a hang anywhere in the server shows here).
           if (!witness.isOpen) {
