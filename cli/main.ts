@@ -12,6 +12,8 @@ import { knownFingerprint, rememberFingerprint } from './known-hosts.js';
 import { pinnedSocketFactory } from './node-socket.js';
 import { Output } from './output.js';
 import { readSecret } from './prompt.js';
+import { useScrypt } from '../shared/crypto/index.js';
+import { nativeScrypt } from './native-scrypt.js';
 
 export const DEFAULT_URL = 'wss://localhost:7443';
 export const PASSWORD_ENV = 'CHANDLER_PASSWORD';
@@ -40,6 +42,8 @@ export function normalizeUrl(text: string): URL | null {
     return null;
   }
 }
+
+useScrypt(nativeScrypt);
 
 async function main(argv: string[]): Promise<number> {
   let parsed;

@@ -60,11 +60,29 @@ export type SealOptions = {
   N?: number;
 };
 
+/** An scrypt implementation: same inputs, same bytes, whichever runs it. */
+export type ScryptFn = (
+  secret: Uint8Array,
+  salt: Uint8Array,
+  params: { N: number; r: number; p: number; dkLen: number },
+) => Promise<Uint8Array>;
+
+const portableScrypt: ScryptFn = (secret, salt, params) => scryptAsync(secret, salt, params);
+let scrypt: ScryptFn = portableScrypt;
+
+/**
+ * Lets a runtime with a native scrypt (Node's crypto) stand in for the portable JavaScript one,
+ * which is several times slower. Output is identical (tested), so sealed data opens either way.
+ */
+export function useScrypt(fn: ScryptFn | null): void {
+  scrypt = fn ?? portableScrypt;
+}
+
 async function deriveKey(password: string, kdf: ScryptParams, salt: Uint8Array): Promise<Uint8Array> {
   // NFC: the same password typed on another system must give the same key.
   const secret = utf8Encode(password.normalize('NFC'));
   try {
-    return await scryptAsync(secret, salt, { N: kdf.N, r: kdf.r, p: kdf.p, dkLen: SCRYPT_KEY_BYTES });
+    return await scrypt(secret, salt, { N: kdf.N, r: kdf.r, p: kdf.p, dkLen: SCRYPT_KEY_BYTES });
   } finally {
     wipe(secret);
   }
