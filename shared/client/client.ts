@@ -181,7 +181,8 @@ export class ChandlerClient extends Emitter<ClientEvents> {
           this.rpc = null;
         }
         const info: ClosedInfo = { code: ev.code, reason: ev.reason };
-        if (ev.code === CERT_MISMATCH_CLOSE) info.error = clientError('CERT_MISMATCH', { message: ev.reason || undefined });
+        // A close that ends the session for good says why (banned, kicked until when, …).
+        if (ev.code === CERT_MISMATCH_CLOSE || TERMINAL_CLOSE_CODES.has(ev.code)) info.error = closeError(ev.code, ev.reason);
         this.lastClose = info;
         done({ ok: false, error: info.error ?? closeError(ev.code, ev.reason) });
         this.onSocketClosed(info);

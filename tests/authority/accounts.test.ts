@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { newClient, PASSWORD, registered, startAuthority, uniqueName, type TestAuthority } from '../helpers/authority.js';
+import { newClient, PASSWORD, registered, startAuthority, uniqueName, until, type TestAuthority } from '../helpers/authority.js';
+import { kickUser } from '../../authority/src/admin/commands/users.js';
 
 let t: TestAuthority;
 beforeAll(async () => {
@@ -127,6 +128,25 @@ describe('bans at connect', () => {
       expect(!r.ok && r.error.code).toBe('BANNED');
       c.close();
       victim.close();
+    } finally {
+      await own.cleanup();
+    }
+  });
+});
+
+describe('a live session ended by an admin', () => {
+  it('tells the user they were kicked and until when, and does not reconnect', async () => {
+    const own = await startAuthority();
+    try {
+      const victim = await registered(own);
+      const r = kickUser(own.authority, { name: 'test-admin', origin: 'test' }, victim.username!, 60);
+      expect(r.ok).toBe(true);
+      await until(() => victim.status === 'closed', 'session ended');
+      const why = victim.closeInfo?.error;
+      expect(why?.code).toBe('KICKED');
+      expect(why?.until).toBeGreaterThan(Date.now() + 50_000);
+      await new Promise((res) => setTimeout(res, 300));
+      expect(victim.status).toBe('closed'); // no reconnect loop against a kick
     } finally {
       await own.cleanup();
     }
