@@ -9,6 +9,10 @@ import type { AccountSeed, ServerReady } from './servers/types.js';
 
 export type ServerKind = 'authority' | 'baseline';
 
+const STILL_SAMPLES = 8;
+const STILL_GAP_MS = 500;
+const STILL_BYTES = 256 * 1024;
+
 const ENTRIES: Record<ServerKind, string> = {
   authority: 'bench/servers/authority.ts',
   baseline: 'bench/servers/baseline.ts',
@@ -58,12 +62,26 @@ export class ServerUnderTest {
     return { url: this.ready.url, target: this.kind, fingerprint: this.ready.fingerprint, serverPid: this.pid };
   }
 
-  /** Full garbage collection in the server, then its resident memory (bytes). */
-  async settledRss(): Promise<number> {
-    await this.child.call('gc');
-    await new Promise((r) => setTimeout(r, 300));
-    await this.child.call('gc');
-    return sampleProc(this.pid).rssBytes;
+  /**
+   * The server's memory at rest: a full collection and an RSS sample every half second until
+   * the RSS holds still (within a quarter MiB over four seconds) or `maxWaitMs` has passed.
+   * Resident memory keeps falling for seconds after a burst of work — V8 and malloc give pages
+   * back lazily, and the password worker threads' heaps shrink on their own schedule — so one
+   * sample right after a collection can be tens of megabytes high.
+   */
+  async settledMemory(maxWaitMs = 15_000): Promise<{ rssBytes: number; heapBytes: number; settled: boolean }> {
+    const samples: number[] = [];
+    const end = performance.now() + maxWaitMs;
+    let heapBytes = 0;
+    while (true) {
+      const m = await this.child.call<NodeJS.MemoryUsage>('gc');
+      heapBytes = m.heapUsed + m.external;
+      samples.push(sampleProc(this.pid).rssBytes);
+      const last = samples.slice(-STILL_SAMPLES);
+      const settled = last.length === STILL_SAMPLES && Math.max(...last) - Math.min(...last) <= STILL_BYTES;
+      if (settled || performance.now() > end) return { rssBytes: samples[samples.length - 1]!, heapBytes, settled };
+      await new Promise((r) => setTimeout(r, STILL_GAP_MS));
+    }
   }
 
   stats<T>(): Promise<T> {

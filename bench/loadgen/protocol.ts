@@ -8,6 +8,8 @@ export interface ClientSpec {
   index: number;
   username: string;
   password: string;
+  /** When set (our authority), the client comes in with `resume` and this token, not a password. */
+  token?: string;
   room: string;
   roomIndex: number;
   sends: boolean;

@@ -84,21 +84,21 @@ function errorCode(frame: Buffer): string {
   }
 }
 
-function openSocket(url: string, fingerprint: string | null): WebSocket {
-  const ws = new WebSocket(url, {
+function openSocket(url: string): WebSocket {
+  return new WebSocket(url, {
     perMessageDeflate: false,
     skipUTF8Validation: true,
-    rejectUnauthorized: false, // replaced by the fingerprint pin below
+    rejectUnauthorized: false, // replaced by the fingerprint pin: see pinned()
     handshakeTimeout: CONNECT_TIMEOUT_MS,
     maxPayload: 16 * 1024 * 1024,
   });
-  if (fingerprint) {
-    ws.once('upgrade', () => {
-      const socket = (ws as unknown as { _socket: TLSSocket })._socket;
-      if (socket.getPeerCertificate().fingerprint256 !== fingerprint) ws.terminate();
-    });
-  }
-  return ws;
+}
+
+/** Once open: is the server's certificate the one the bench started (TLS), or is it plaintext? */
+function pinned(ws: WebSocket, fingerprint: string | null): boolean {
+  if (fingerprint === null) return true;
+  const socket = (ws as unknown as { _socket: TLSSocket | null })._socket;
+  return socket?.getPeerCertificate?.().fingerprint256 === fingerprint;
 }
 
 /**
@@ -136,7 +136,7 @@ class Client {
     this.ready = false;
     this.acks.clear();
     this.rest = null;
-    const ws = openSocket(cfg.url, cfg.fingerprint);
+    const ws = openSocket(cfg.url);
     this.ws = ws;
     ws.on('error', () => undefined);
     ws.on('close', () => this.onClosed(1006));
@@ -144,6 +144,10 @@ class Client {
       const timer = setTimeout(() => reject(new Error('CONNECT_TIMEOUT')), CONNECT_TIMEOUT_MS);
       ws.once('open', () => {
         clearTimeout(timer);
+        if (!pinned(ws, cfg.fingerprint)) {
+          ws.terminate();
+          return reject(new Error('CERTIFICATE_MISMATCH'));
+        }
         const socket = (ws as unknown as { _socket: import('node:net').Socket })._socket;
         for (const l of socket.listeners('data')) socket.removeListener('data', l as (b: Buffer) => void);
         socket.on('data', (chunk: Buffer) => this.feed(chunk));
@@ -154,7 +158,10 @@ class Client {
         reject(new Error('CONNECT_CLOSED'));
       });
     });
-    const login: Record<string, unknown> = { type: 'login', username: this.spec.username, password: this.spec.password };
+    const login: Record<string, unknown> =
+      cfg.target === 'authority' && this.spec.token
+        ? { type: 'resume', token: this.spec.token }
+        : { type: 'login', username: this.spec.username, password: this.spec.password };
     if (cfg.target === 'baseline') login.room = this.spec.room;
     const reply = await this.request(login);
     if (!/^\{"re":\d+,"ok":true/.test(reply.frame.toString('latin1', 0, 24))) throw new Error(errorCode(reply.frame));
@@ -449,11 +456,14 @@ async function storm(body: StormBody): Promise<StormReply> {
   const lane = async () => {
     while (performance.now() < end) {
       const username = body.usernames[next++ % body.usernames.length]!;
-      const ws = openSocket(body.url, body.fingerprint);
+      const ws = openSocket(body.url);
       const t = nowUs();
       try {
         await new Promise<void>((resolve, reject) => {
-          ws.once('open', () => ws.send(JSON.stringify({ id: 1, type: 'login', username, password: body.password })));
+          ws.once('open', () => {
+            if (!pinned(ws, body.fingerprint)) return reject(new Error('CERTIFICATE_MISMATCH'));
+            ws.send(JSON.stringify({ id: 1, type: 'login', username, password: body.password }));
+          });
           ws.once('message', (data: Buffer) => {
             if (data.toString('latin1', 0, 20).startsWith('{"re":1,"ok":true')) resolve();
             else reject(new Error(errorCode(data)));

@@ -2,7 +2,7 @@
 import { LoadGen, type StepResult } from '../loadgen/pool.js';
 import type { ClientSpec } from '../loadgen/protocol.js';
 import { ServerUnderTest, type ServerKind, type ServerOptions } from '../server-process.js';
-import { accountName, roomOf, type AccountSeed } from '../servers/types.js';
+import { accountName, roomOf, sessionToken, type AccountSeed } from '../servers/types.js';
 
 export interface BenchContext {
   quick: boolean;
@@ -16,7 +16,10 @@ export interface BenchContext {
 /** Satisfies the password policy (12+ characters, one not a letter or digit). */
 export const BENCH_PASSWORD = 'bench-password-1!';
 
-/** Client specs for a seed's accounts; room indexes are the order in which rooms first appear. */
+/**
+ * Client specs for a seed's accounts; room indexes are the order in which rooms first appear.
+ * Clients of our authority come in with their seeded session (resume), not a password.
+ */
 export function specsFor(seed: AccountSeed, sends: (i: number) => boolean = () => true): ClientSpec[] {
   const roomIndex = new Map<string, number>();
   return Array.from({ length: seed.count }, (_, i) => {
@@ -26,6 +29,7 @@ export function specsFor(seed: AccountSeed, sends: (i: number) => boolean = () =
       index: i,
       username: accountName(seed.prefix, i),
       password: seed.password,
+      token: sessionToken(accountName(seed.prefix, i)),
       room,
       roomIndex: roomIndex.get(room)!,
       sends: sends(i),

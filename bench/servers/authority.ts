@@ -9,8 +9,10 @@ import { Authority } from '../../authority/src/server.js';
 import { defaultConfig } from '../../authority/src/config.js';
 import { Logger } from '../../authority/src/log.js';
 import { PasswordPool } from '../../authority/src/passwords.js';
+import { hashToken } from '../../authority/src/handlers/accounts.js';
 import { serve } from '../ipc.js';
-import { accountName, roomOf, type AccountSeed, type ServerLaunch, type ServerReady } from './types.js';
+import { collect } from './collect.js';
+import { accountName, roomOf, sessionToken, type AccountSeed, type ServerLaunch, type ServerReady } from './types.js';
 
 /** Cheap scrypt for the seeded accounts: same format and code path, about a millisecond a login. */
 const CHEAP_SCRYPT = { N: 1 << 10, r: 8, p: 1 };
@@ -40,6 +42,7 @@ async function seed(a: Authority, seeds: AccountSeed[]): Promise<void> {
         const name = accountName(s.prefix, i);
         if (users.byName(name)) continue; // a cached store (history) already holds it
         const user = users.create(name, hash, false, now);
+        users.createSession(hashToken(sessionToken(name)), user.id, now);
         const roomName = roomOf(s, i);
         if (roomName === null) continue;
         const room = rooms.byName(roomName) ?? rooms.create(roomName, 'closed', now);
@@ -71,15 +74,6 @@ async function start(launch: ServerLaunch): Promise<ServerReady> {
   await seed(authority, launch.accounts);
   const started = await authority.start();
   return { url: started.url, pid: process.pid, fingerprint: started.fingerprint };
-}
-
-function collect(): NodeJS.MemoryUsage {
-  const gc = (globalThis as { gc?: () => void }).gc;
-  if (gc) {
-    gc();
-    gc();
-  }
-  return process.memoryUsage();
 }
 
 process.on('SIGTERM', () => {

@@ -12,6 +12,7 @@ import type { Socket } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { loadOrCreateTls } from '../../authority/src/tls.js';
 import { serve } from '../ipc.js';
+import { collect } from './collect.js';
 import type { ServerLaunch, ServerReady } from './types.js';
 
 interface Peer {
@@ -132,11 +133,6 @@ process.on('SIGTERM', () => {
 
 serve({
   start: (body: ServerLaunch) => start(body),
-  gc: () => {
-    const gc = (globalThis as { gc?: () => void }).gc;
-    gc?.();
-    gc?.();
-    return process.memoryUsage();
-  },
+  gc: () => collect(),
   stats: () => ({}),
 });

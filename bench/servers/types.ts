@@ -5,7 +5,7 @@ export interface AccountSeed {
   prefix: string;
   count: number;
   password: string;
-  /** cheap: scrypt N=2^10, so that logging 2000 clients in does not dominate; real: the configured cost. */
+  /** cheap: scrypt N=2^10 (for the clients that do log in with a password); real: the configured cost. */
   hash: 'cheap' | 'real';
   /** general: all in Général; spread5: account i in default room i mod 5; private: a room each; none. */
   rooms: 'general' | 'spread5' | 'private' | 'none';
@@ -25,6 +25,14 @@ export interface ServerReady {
 }
 
 export const PRIVATE_ROOM_PREFIX = 'bench-';
+
+/**
+ * Every seeded account also gets a session, so that a client can come in with `resume` (no
+ * scrypt at all): logins then cost what a reconnect costs, and the password workers stay idle.
+ */
+export function sessionToken(username: string): string {
+  return `benchsession-${username}`;
+}
 
 export function accountName(prefix: string, i: number): string {
   return `${prefix}${String(i).padStart(5, '0')}`;
