@@ -49,6 +49,8 @@ export interface StepResult {
   serverRssMiB: number;
   /** Cores busy on the whole machine during the step (server, generator, and anyone else). */
   machineBusyCores: number;
+  /** Our authority only: batches committed during the step, their size, the mean WAL flush time. */
+  commit: CommitDuring | null;
   /** CPU pressure (PSI "some", avg10, %) when the step ended: above ~20 the figures are noisy. */
   cpuPressure: number | null;
   pass: boolean;
@@ -57,6 +59,22 @@ export interface StepResult {
 
 function mergeCounts(into: Record<string, number>, from: Record<string, number>): void {
   for (const [k, v] of Object.entries(from)) into[k] = (into[k] ?? 0) + v;
+}
+
+/** Our authority's group-commit counters (see authority/src/committer.ts). */
+export interface ServerCounters {
+  batches: number;
+  messages: number;
+  syncs: number;
+  syncMsTotal: number;
+  syncMsMax: number;
+}
+
+/** What the group commit did during a step. */
+export interface CommitDuring {
+  batches: number;
+  messagesPerBatch: number;
+  syncMsMean: number;
 }
 
 export interface Endpoint {
@@ -70,6 +88,8 @@ export class LoadGen {
   private clients: ClientSpec[] = [];
   private finalN: number[] = [];
   private endpoint: Endpoint | null = null;
+  /** Reads the server's own counters (our authority's group commit), when it has any. */
+  serverStats: (() => Promise<ServerCounters | null>) | null = null;
 
   private constructor(private readonly workers: Child[]) {}
 
@@ -117,6 +137,7 @@ export class LoadGen {
     const P = this.workers.length;
     const t0Us = nowUs() + START_AHEAD_US;
     const pid = this.endpoint!.serverPid;
+    const countersBefore = (await this.serverStats?.()) ?? null;
     const before = sampleProc(pid);
     const machineBefore = sampleMachine();
     const sentReplies = await Promise.all(
@@ -145,6 +166,15 @@ export class LoadGen {
         w.call<DrainReply>('drain', { startN, finalN: this.finalN, maxWaitMs: maxDrainMs, quietMs: 3000 }, maxDrainMs + 60_000),
       ),
     );
+    const countersAfter = countersBefore ? await this.serverStats!() : null;
+    const commit =
+      countersBefore && countersAfter
+        ? {
+            batches: countersAfter.batches - countersBefore.batches,
+            messagesPerBatch: (countersAfter.messages - countersBefore.messages) / Math.max(1, countersAfter.batches - countersBefore.batches),
+            syncMsMean: (countersAfter.syncMsTotal - countersBefore.syncMsTotal) / Math.max(1, countersAfter.syncs - countersBefore.syncs),
+          }
+        : null;
     const latency = new Histogram();
     const ack = new Histogram();
     const errors: Record<string, number> = {};
@@ -199,6 +229,7 @@ export class LoadGen {
       serverCpuPct: cpuPercent(before, after),
       serverRssMiB: after.rssBytes / 2 ** 20,
       machineBusyCores: machineCores(machineBefore, machineAfter, availableParallelism()),
+      commit,
       cpuPressure: cpuPressure(),
       pass: why.length === 0,
       why: why.join(', '),

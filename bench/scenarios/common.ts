@@ -1,5 +1,5 @@
 /** What every scenario shares: options, the server + clients lifecycle, and the rate seek. */
-import { LoadGen, type StepResult } from '../loadgen/pool.js';
+import { LoadGen, type ServerCounters, type StepResult } from '../loadgen/pool.js';
 import type { ClientSpec } from '../loadgen/protocol.js';
 import { ServerUnderTest, type ServerKind, type ServerOptions } from '../server-process.js';
 import { accountName, roomOf, sessionToken, type AccountSeed } from '../servers/types.js';
@@ -47,6 +47,7 @@ export async function withClients<T>(
 ): Promise<T> {
   const s = await ServerUnderTest.start(kind, { ...server, profileDir: kind === 'authority' ? ctx.profileDir : undefined });
   const lg = LoadGen.start(ctx.procs);
+  lg.serverStats = () => s.stats<ServerCounters | null>();
   try {
     const c = await lg.connect(s.endpoint(), clients);
     if (c.failed > 0) throw new Error(`${kind}: ${c.failed} clients could not log in: ${JSON.stringify(c.errors)}`);
@@ -68,6 +69,7 @@ export function describeStep(r: StepResult, fanout: number): string {
     `${fmtRate(rate)}/s: p50 ${r.latency.p50Ms.toFixed(1)} ms, p99 ${r.latency.p99Ms.toFixed(1)} ms, ` +
     `ack p99 ${r.ack.p99Ms.toFixed(1)} ms, server CPU ${r.serverCpuPct.toFixed(0)} %, ` +
     `generator lag p99 ${r.genLagP99Ms.toFixed(1)} ms, machine ${r.machineBusyCores.toFixed(1)} cores busy` +
+    (r.commit ? `, ${r.commit.batches} batches of ${r.commit.messagesPerBatch.toFixed(1)}, WAL flush ${r.commit.syncMsMean.toFixed(2)} ms` : '') +
     (r.cpuPressure !== null && r.cpuPressure >= NOISY_PRESSURE ? ` (CPU pressure ${r.cpuPressure.toFixed(0)} %: noisy)` : '') +
     ` — ${verdict}`
   );

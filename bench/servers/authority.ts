@@ -40,9 +40,11 @@ async function seed(a: Authority, seeds: AccountSeed[]): Promise<void> {
       const hash = hashes.get(`${s.hash}\u0000${s.password}`)!;
       for (let i = 0; i < s.count; i++) {
         const name = accountName(s.prefix, i);
-        if (users.byName(name)) continue; // a cached store (history) already holds it
-        const user = users.create(name, hash, false, now);
-        users.createSession(hashToken(sessionToken(name)), user.id, now);
+        const tokenHash = hashToken(sessionToken(name));
+        const existing = users.byName(name); // a cached store (history) may hold it already
+        const user = existing ?? users.create(name, hash, false, now);
+        if (!users.session(tokenHash)) users.createSession(tokenHash, user.id, now);
+        if (existing) continue;
         const roomName = roomOf(s, i);
         if (roomName === null) continue;
         const room = rooms.byName(roomName) ?? rooms.create(roomName, 'closed', now);
@@ -89,5 +91,6 @@ serve({
     collect();
     return { file: writeHeapSnapshot(b.file) };
   },
-  stats: () => ({ committer: authority?.committer.stats, counters: authority?.counters }),
+  /** The group commit's counters (null before start). */
+  stats: () => authority?.committer.stats ?? null,
 });
