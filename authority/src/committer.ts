@@ -3,9 +3,9 @@
  * does not wait for the disk; the WAL is then flushed off the event loop, and only when the
  * batch is on stable storage is each sender acknowledged (with the room sequence number) and
  * the batch fanned out: each message framed once, one buffer per room for all its readers.
- * While a flush runs, new messages gather; they are committed together as soon as it ends. So a
- * busy authority commits bigger batches, never blocks its event loop on the disk, and a quiet
- * one commits each message at once.
+ * While a flush runs, new messages gather; they are committed together at the end of the loop
+ * turn in which it ends. So a busy authority commits bigger batches, never blocks its event
+ * loop on the disk, and a quiet one commits each message in the turn it arrives.
  */
 import type { RoomMessage } from '../../shared/protocol/index.js';
 import { frameJson } from './frame.js';
@@ -39,6 +39,9 @@ export interface CommitStats {
   largestBatch: number;
   /** WAL flushes (one per batch, plus the one at shutdown). */
   syncs: number;
+  /** Time spent waiting for the disk, in all and at worst (ms): the floor of an ack's latency. */
+  syncMsTotal: number;
+  syncMsMax: number;
 }
 
 const STORE_FAILED = 'the message could not be stored; send it again';
@@ -48,7 +51,7 @@ export class MessageCommitter {
   private scheduled = false;
   /** Committed, waiting for the WAL flush in progress. */
   private syncing: Committed | null = null;
-  readonly stats: CommitStats = { batches: 0, messages: 0, lastBatchSize: 0, largestBatch: 0, syncs: 0 };
+  readonly stats: CommitStats = { batches: 0, messages: 0, lastBatchSize: 0, largestBatch: 0, syncs: 0, syncMsTotal: 0, syncMsMax: 0 };
 
   constructor(
     private readonly store: Store,
@@ -106,16 +109,25 @@ export class MessageCommitter {
     const committed = this.commit();
     if (!committed) return;
     this.syncing = committed;
+    const started = performance.now();
     this.store.messages.syncWalAsync((err) => {
       if (this.syncing !== committed) return; // a synchronous flush() already took care of it
       this.syncing = null;
       if (err) {
         this.failAll([committed], err);
       } else {
+        const ms = performance.now() - started;
         this.stats.syncs++;
+        this.stats.syncMsTotal += ms;
+        if (ms > this.stats.syncMsMax) this.stats.syncMsMax = ms;
         this.publish(committed);
       }
-      this.commitAndSync();
+      // What arrived meanwhile is committed at the end of this loop turn, not now: the
+      // requests still being read in this turn join the same batch.
+      if (this.queue.length > 0 && !this.scheduled) {
+        this.scheduled = true;
+        setImmediate(this.onTurn);
+      }
     });
   }
 
