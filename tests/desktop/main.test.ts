@@ -7,7 +7,7 @@
 import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { IPC_CHANNELS } from '../../desktop/src/ipc/contract.js';
-import { startAuthority, type TestAuthority } from '../helpers/authority.js';
+import { registered, startAuthority, uniqueName, type TestAuthority } from '../helpers/authority.js';
 import { frame, type StubSession } from './stubs.js';
 
 const e = vi.hoisted(() => {
@@ -134,13 +134,24 @@ describe('the Electron main process', () => {
   });
 
   it('registers each IPC channel, and refuses callers that are not the app page', async () => {
-    for (const ch of [IPC_CHANNELS.getServer, IPC_CHANNELS.chooseServer, IPC_CHANNELS.forgetServer, IPC_CHANNELS.secretGet, IPC_CHANNELS.secretSet, IPC_CHANNELS.secretDelete]) {
+    for (const ch of [
+      IPC_CHANNELS.getServer,
+      IPC_CHANNELS.chooseServer,
+      IPC_CHANNELS.forgetServer,
+      IPC_CHANNELS.secretGet,
+      IPC_CHANNELS.secretSet,
+      IPC_CHANNELS.secretDelete,
+      IPC_CHANNELS.exportData,
+    ]) {
       expect(e.invoke.has(ch)).toBe(true);
     }
     expect(e.on.has(IPC_CHANNELS.notify)).toBe(true);
     await expect(async () => e.invoke.get(IPC_CHANNELS.getServer)!(untrusted)).rejects.toThrow(/untrusted sender/);
     await expect(async () => e.invoke.get(IPC_CHANNELS.chooseServer)!(trusted, { address: 42 })).rejects.toThrow(/invalid payload/);
     expect(await e.invoke.get(IPC_CHANNELS.getServer)!(trusted)).toBeNull();
+    await expect(async () => e.invoke.get(IPC_CHANNELS.exportData)!(untrusted, 'A'.repeat(43))).rejects.toThrow(/untrusted sender/);
+    await expect(async () => e.invoke.get(IPC_CHANNELS.exportData)!(trusted, 'not a token!')).rejects.toThrow(/invalid payload/);
+    expect(await e.invoke.get(IPC_CHANNELS.exportData)!(trusted, 'A'.repeat(43))).toEqual({ ok: false, reason: 'no-server' });
   });
 
   it('serves the app with a CSP that allows no connection before a server is chosen', async () => {
@@ -175,5 +186,17 @@ describe('the Electron main process', () => {
     verify({ hostname: 'evil.example', certificate: { data: t.authority.tlsMaterial!.cert } }, (v) => verdicts.push(v));
     expect(verdicts).toEqual([0, -2]);
     expect(await e.invoke.get(IPC_CHANNELS.getServer)!(trusted)).toMatchObject({ fingerprint: t.fingerprint });
+  });
+
+  it("fetches the user's data export from the pinned server for the page", async () => {
+    const me = await registered(t, uniqueName('desk'));
+    try {
+      const r = (await e.invoke.get(IPC_CHANNELS.exportData)!(trusted, me.session!.token)) as { ok: boolean; body: string };
+      expect(r.ok).toBe(true);
+      expect(JSON.parse(r.body)).toMatchObject({ format: 'chandler-export-v1', server: { account: { username: me.username } } });
+      expect(await e.invoke.get(IPC_CHANNELS.exportData)!(trusted, 'A'.repeat(43))).toEqual({ ok: false, reason: 'refused', status: 401 });
+    } finally {
+      me.close();
+    }
   });
 });

@@ -9,6 +9,7 @@ import {
   hardenWebContents,
   installAppGuards,
   isAllowedRequest,
+  isAppBlobUrl,
   isTrustedSender,
   windowOptions,
 } from '../../desktop/src/main/security.js';
@@ -116,13 +117,30 @@ describe('the session', () => {
     expect(session.allows('wss://evil.example:7443/ws')).toBe(false);
     expect(session.allows('https://chat.corp.lan:7443/')).toBe(false);
     expect(session.allows('https://fonts.example/font.woff2')).toBe(false);
+    // The export file the page builds and saves is a blob of the app's own origin.
+    expect(session.allows('blob:app://chandler/6f1c2d1e-0000-4000-8000-000000000000')).toBe(true);
+    expect(session.allows('blob:https://evil.example/6f1c2d1e-0000-4000-8000-000000000000')).toBe(false);
     server = null;
     expect(session.allows(SERVER)).toBe(false);
     expect(isAllowedRequest('app://other/x', null)).toBe(false);
   });
 
-  it('refuses downloads', () => {
-    expect(session.fire('will-download', {}, {})).toBe(true);
+  it('refuses downloads, except files the app page made itself (the data export)', () => {
+    const item = (url: string) => ({ getURL: () => url });
+    expect(session.fire('will-download', item('blob:app://chandler/6f1c2d1e-0000-4000-8000-000000000000'), {})).toBe(false);
+    for (const url of [
+      'https://chat.corp.lan:7443/api/export',
+      'https://evil.example/payload.exe',
+      'blob:https://evil.example/6f1c2d1e-0000-4000-8000-000000000000',
+      'blob:app://other/6f1c2d1e-0000-4000-8000-000000000000',
+      'data:application/octet-stream;base64,AAAA',
+      'file:///etc/passwd',
+    ]) {
+      expect(session.fire('will-download', item(url), {}), url).toBe(true);
+    }
+    expect(isAppBlobUrl('blob:app://chandler/x')).toBe(true);
+    expect(isAppBlobUrl('app://chandler/x')).toBe(false);
+    expect(isAppBlobUrl('blob:null/x')).toBe(false);
   });
 });
 

@@ -7,6 +7,7 @@ export const IPC_CHANNELS = {
   secretGet: 'chandler:secret-get',
   secretSet: 'chandler:secret-set',
   secretDelete: 'chandler:secret-delete',
+  exportData: 'chandler:export-data',
   /** main → renderer: the user clicked a notification. */
   notificationClicked: 'chandler:notification-clicked',
 } as const;

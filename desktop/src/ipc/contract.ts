@@ -13,6 +13,8 @@ export const IPC_LIMITS = {
   notificationBodyMax: 400,
   notificationTargetMax: 200,
   secretValueMax: 16 * 1024,
+  /** The largest GDPR export main fetches for the page (the user's whole room history fits). */
+  exportMaxBytes: 128 * 1024 * 1024,
 } as const;
 
 export const UiLanguage = z.enum(['fr', 'en']);
@@ -37,6 +39,17 @@ export const SecretName = z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/);
 export const SecretSetRequest = z
   .object({ name: SecretName, value: z.string().max(IPC_LIMITS.secretValueMax) })
   .strict();
+
+/** A session token, shaped as the authority's export endpoint accepts it. */
+export const SessionToken = z.string().regex(/^[A-Za-z0-9_-]{16,128}$/);
+
+/**
+ * The authority's GDPR export, fetched by main (the page's origin, app://, cannot read an
+ * https response the authority sends without CORS headers): the JSON text, or why not.
+ */
+export type ExportDataResult =
+  | { ok: true; body: string }
+  | { ok: false; reason: 'no-server' | 'cert-mismatch' | 'unreachable' | 'too-large' | 'refused'; status?: number };
 
 export interface ServerInfo {
   /** wss://host:port/ws */
@@ -63,4 +76,6 @@ export interface DesktopApi {
   secretGet(name: string): Promise<string | null>;
   secretSet(name: string, value: string): Promise<boolean>;
   secretDelete(name: string): Promise<boolean>;
+  /** GET /api/export from the pinned authority with this session token. */
+  exportData(token: string): Promise<ExportDataResult>;
 }

@@ -10,7 +10,9 @@ import {
   NotifyRequest,
   SecretName,
   SecretSetRequest,
+  SessionToken,
   type ChooseServerResult,
+  type ExportDataResult,
   type ServerInfo,
 } from '../ipc/contract.js';
 import { isTrustedSender } from './security.js';
@@ -20,6 +22,7 @@ export interface IpcDeps {
   chooseServer(request: ChooseServerRequest): Promise<ChooseServerResult>;
   forgetServer(): boolean;
   notify(request: NotifyRequest): void;
+  exportData(token: string): Promise<ExportDataResult>;
   secrets: {
     get(name: string): string | null;
     set(name: string, value: string): boolean;
@@ -55,6 +58,7 @@ export function registerIpc(ipcMain: Pick<IpcMain, 'handle' | 'on'>, deps: IpcDe
     return deps.secrets.set(name, value);
   });
   handle(IPC_CHANNELS.secretDelete, (p) => deps.secrets.delete(parse(SecretName, p)));
+  handle(IPC_CHANNELS.exportData, (p) => deps.exportData(parse(SessionToken, p)));
 
   ipcMain.on(IPC_CHANNELS.notify, (event: IpcMainEvent, payload: unknown) => {
     if (!isTrustedSender(event.senderFrame)) {

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { app, BrowserWindow, dialog, ipcMain, Menu, Notification, protocol, safeStorage, session, shell } from 'electron';
 import { IPC_CHANNELS, type UiLanguage } from '../ipc/contract.js';
 import { dialogText } from './dialogs.js';
+import { fetchExport } from './export.js';
 import { registerIpc } from './ipc.js';
 import { makeVerifyProc, probeFingerprint } from './pinning.js';
 import { handleAppProtocol, registerAppScheme } from './protocol.js';
@@ -129,6 +130,10 @@ void app.whenReady().then(async () => {
           if (request.target) win.webContents.send(IPC_CHANNELS.notificationClicked, request.target);
         });
         n.show();
+      },
+      exportData: async (token) => {
+        const s = servers.current();
+        return s ? fetchExport({ serverUrl: s.url, fingerprint: s.fingerprint, token }) : { ok: false, reason: 'no-server' };
       },
       secrets,
     },

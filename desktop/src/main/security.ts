@@ -1,12 +1,14 @@
 /**
  * Electron's security checklist, as code, in one place: the window's web preferences, the
- * content security policy, navigation / new-window / webview / download refusals, permission
- * handlers, a request filter that lets nothing out but the app itself and the pinned authority,
- * and the IPC sender check. tests/desktop/security.test.ts asserts each item.
+ * content security policy, navigation / new-window / webview refusals, downloads limited to
+ * files the page made itself (the data export), permission handlers, a request filter that
+ * lets nothing out but the app itself and the pinned authority, and the IPC sender check.
+ * tests/desktop/security.test.ts asserts each item.
  */
 import type {
   App,
   BrowserWindowConstructorOptions,
+  DownloadItem,
   Session,
   WebContents,
   WebFrameMain,
@@ -83,6 +85,12 @@ export function isAppUrl(raw: string): boolean {
   }
 }
 
+/** A blob: URL the app page made (the data export it saves): blob:app://chandler/<uuid>. */
+export function isAppBlobUrl(raw: string): boolean {
+  if (!raw.startsWith('blob:')) return false;
+  return isAppUrl(raw.slice('blob:'.length));
+}
+
 /** Links in messages open in the system browser, and only plain web links. */
 export function isExternalLink(raw: string): boolean {
   try {
@@ -95,7 +103,7 @@ export function isExternalLink(raw: string): boolean {
 
 /** May the app's session load this URL? The app itself, and the pinned authority's socket. */
 export function isAllowedRequest(raw: string, serverUrl: string | null): boolean {
-  if (isAppUrl(raw) || raw.startsWith('devtools://')) return true;
+  if (isAppUrl(raw) || isAppBlobUrl(raw) || raw.startsWith('devtools://')) return true;
   if (!serverUrl) return false;
   try {
     const u = new URL(raw);
@@ -143,7 +151,10 @@ export function hardenSession(
   session.webRequest.onBeforeRequest((details, callback) => {
     callback({ cancel: !isAllowedRequest(details.url, options.serverUrl()) });
   });
-  session.on('will-download', (event) => event.preventDefault());
+  // Only files the page itself made may be saved (Electron then asks where, in a save dialog).
+  session.on('will-download', (event, item: DownloadItem) => {
+    if (!isAppBlobUrl(item.getURL())) event.preventDefault();
+  });
 }
 
 /** Only our own page, in its top frame, may call the main process. */

@@ -22,6 +22,7 @@ const api: DesktopApi = {
   secretGet: (name) => ipcRenderer.invoke(IPC_CHANNELS.secretGet, name),
   secretSet: (name, value) => ipcRenderer.invoke(IPC_CHANNELS.secretSet, { name, value }),
   secretDelete: (name) => ipcRenderer.invoke(IPC_CHANNELS.secretDelete, name),
+  exportData: (token) => ipcRenderer.invoke(IPC_CHANNELS.exportData, token),
 };
 
 contextBridge.exposeInMainWorld('chandlerDesktop', api);

@@ -1,12 +1,14 @@
 /**
  * The app's phases: find the server (desktop), resume a saved session or log in, change a
  * one-time password, then the main shell. A session that the authority ends (ban, kick, logout
- * elsewhere) brings back the login screen with the reason.
+ * elsewhere) brings back the login screen with the reason; a deleted account also leaves
+ * nothing of itself on this device (DM history, device keys, saved session).
  */
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { ChandlerClient, closeError, isTransient, type ClientError } from '../../../shared/client/index.js';
+import { CLOSE_CODES } from '../../../shared/protocol/index.js';
 import { ToastHost, clearToasts } from './components/Toasts.js';
-import { I18nProvider, useI18n } from './i18n/index.js';
+import { I18nProvider, useI18n, type MessageKey } from './i18n/index.js';
 import { browserSocket, CLIENT_VERSION, desktop, pageServerUrl, tokenVault } from './platform.js';
 import { AuthScreen } from './screens/AuthScreen.js';
 import { ChangePasswordScreen } from './screens/ChangePassword.js';
@@ -20,7 +22,7 @@ import { Logo } from './components/Icons.js';
 type Phase =
   | { kind: 'boot' }
   | { kind: 'server' }
-  | { kind: 'auth'; client: ChandlerClient; notice: ClientError | null }
+  | { kind: 'auth'; client: ChandlerClient; notice: ClientError | null; info?: MessageKey }
   | { kind: 'password'; client: ChandlerClient }
   | { kind: 'app'; session: Session };
 
@@ -31,6 +33,12 @@ function newClient(url: string): ChandlerClient {
 /** The DM engine is a separate chunk (WebRTC, sql.js): loaded once the session is up. */
 function loadDmEngine(client: ChandlerClient) {
   return () => import('./dm/browser-engine.js').then((m) => m.createBrowserDmEngine(client));
+}
+
+/** Removes the user's sealed DM history and device keys (the DM chunk is loaded at most once). */
+async function forgetDmDevice(username: string): Promise<void> {
+  const { forgetDeviceUser } = await import('./dm/browser-engine.js');
+  await forgetDeviceUser(username);
 }
 
 /** Checks a password with a short-lived second connection (see DmController.unlockWithPassword). */
@@ -73,12 +81,49 @@ function Root() {
   const { t } = useI18n();
   const [phase, setPhase] = useState<Phase>({ kind: 'boot' });
   const url = useRef<string | null>(null);
+  const live = useRef<Session | null>(null);
+  const gone = useRef(new WeakSet<ChandlerClient>());
+
+  useEffect(() => {
+    live.current = phase.kind === 'app' ? phase.session : null;
+  }, [phase]);
+
+  /**
+   * The account was deleted (from the settings here, on another device, or by an admin on the
+   * user's request): erase its DM history, close everything, remove its sealed files and
+   * token from this device, and say so on the login screen. Runs once per client.
+   */
+  const accountGone = useCallback(async (client: ChandlerClient, username: string | null) => {
+    if (gone.current.has(client)) return;
+    gone.current.add(client);
+    const session = live.current?.client === client ? live.current : null;
+    if (session) {
+      await session.dm.eraseHistory();
+      await session.destroy();
+    }
+    client.close();
+    if (username) {
+      try {
+        await forgetDmDevice(username);
+      } catch {
+        // The account is gone either way; what stays is sealed under its password.
+      }
+    }
+    await tokenVault.clear();
+    clearToasts();
+    setPhase({ kind: 'auth', client: newClient(url.current!), notice: null, info: 'auth.accountDeleted' });
+  }, []);
 
   /** A session is live: watch for its end, then show the shell (or the password change). */
   const enter = useCallback((client: ChandlerClient, password: string | null) => {
     if (client.session) void tokenVault.save(client.session.token);
+    const username = client.username;
     client.on('closed', (info) => {
       if (info.code === 1000 && !info.error) return; // we closed it (logout)
+      if (info.code === CLOSE_CODES.ACCOUNT_DELETED) {
+        void accountGone(client, username);
+        return;
+      }
       const error = info.error ?? closeError(info.code, info.reason);
       if (!isTransient(error.code)) void tokenVault.clear();
       clearToasts();
@@ -89,7 +134,7 @@ function Root() {
     });
     if (client.session?.user.mustChangePassword) setPhase({ kind: 'password', client });
     else setPhase({ kind: 'app', session: startSession(client, password) });
-  }, []);
+  }, [accountGone]);
 
   useEffect(() => {
     let cancelled = false;
@@ -146,6 +191,7 @@ function Root() {
           key={phase.client.status === 'closed' ? 'closed' : 'auth'}
           client={phase.client}
           notice={phase.notice}
+          info={phase.info ?? null}
           serverLabel={desktop && url.current ? hostOf(url.current) : null}
           onAuthenticated={(password) => enter(phase.client, password)}
         />
@@ -155,6 +201,13 @@ function Root() {
         <ChangePasswordScreen client={phase.client} onDone={(password) => setPhase({ kind: 'app', session: startSession(phase.client, password) })} />
       );
     case 'app':
-      return <Shell session={phase.session} onLogout={() => void logout(phase.session)} checkPassword={passwordCheck(url.current!)} />;
+      return (
+        <Shell
+          session={phase.session}
+          onLogout={() => void logout(phase.session)}
+          onAccountDeleted={() => void accountGone(phase.session.client, phase.session.me)}
+          checkPassword={passwordCheck(url.current!)}
+        />
+      );
   }
 }

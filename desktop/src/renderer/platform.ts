@@ -4,7 +4,7 @@
  * Web Notification API; in Electron the preload bridge provides all three.
  */
 import type { SocketLike } from '../../../shared/client/index.js';
-import type { DesktopApi, NotifyRequest } from '../ipc/contract.js';
+import type { DesktopApi, ExportDataResult, NotifyRequest } from '../ipc/contract.js';
 
 declare global {
   interface Window {
@@ -41,6 +41,26 @@ export function browserSocket(url: string): SocketLike {
   ws.onclose = (ev) => socket.onclose?.({ code: ev.code, reason: ev.reason });
   ws.onerror = (ev) => socket.onerror?.(ev);
   return socket;
+}
+
+/**
+ * The authority's GDPR export (GET /api/export) with this session token: same-origin in a
+ * browser; in Electron through main, which holds the pin (see desktop/src/main/export.ts).
+ */
+export async function fetchServerExport(token: string): Promise<ExportDataResult> {
+  if (desktop) return desktop.exportData(token);
+  let res: Response;
+  try {
+    res = await fetch('/api/export', { headers: { Authorization: `Bearer ${token}` }, cache: 'no-store' });
+  } catch {
+    return { ok: false, reason: 'unreachable' };
+  }
+  if (res.status !== 200) return { ok: false, reason: 'refused', status: res.status };
+  try {
+    return { ok: true, body: await res.text() };
+  } catch {
+    return { ok: false, reason: 'unreachable' };
+  }
 }
 
 const TOKEN_KEY = 'chandler.session';

@@ -141,6 +141,16 @@ export const WifiOffIcon = (p: IconProps) => (
     <path d="M3 3l18 18M8.5 16.5a5 5 0 0 1 7 0M5 13a10 10 0 0 1 5.2-2.8M19 13a10 10 0 0 0-2.3-1.7M2 9.5a15 15 0 0 1 4.4-2.9M22 9.5A15 15 0 0 0 11 5.5M12 20h.01" />
   </Icon>
 );
+export const DownloadIcon = (p: IconProps) => (
+  <Icon {...p}>
+    <path d="M12 4v11M7 10.5l5 5 5-5M5 19.5h14" />
+  </Icon>
+);
+export const TrashIcon = (p: IconProps) => (
+  <Icon {...p}>
+    <path d="M4.5 7h15M9.5 7V4.8h5V7M6.5 7l.9 12.2h9.2l.9-12.2M10 10.5v5.5M14 10.5v5.5" />
+  </Icon>
+);
 export const ServerIcon = (p: IconProps) => (
   <Icon {...p}>
     <rect x="4" y="4" width="16" height="7" rx="2" />

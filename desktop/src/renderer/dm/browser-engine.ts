@@ -7,7 +7,7 @@ import SimplePeer from 'simple-peer/simplepeer.min.js';
 import initSqlJs from 'sql.js/dist/sql-asm.js';
 import type { SqlJsStatic } from 'sql.js';
 import type { ChandlerClient } from '../../../../shared/client/index.js';
-import { DmEngine, type CreatePeer, type DmEngineOptions, type PeerLike } from '../../../../shared/client/dm/index.js';
+import { DmEngine, historyName, identityName, type CreatePeer, type DmEngineOptions, type PeerLike } from '../../../../shared/client/dm/index.js';
 import { IndexedDbStorage } from './idb-storage.js';
 
 let sql: Promise<SqlJsStatic> | null = null;
@@ -21,4 +21,18 @@ export function createBrowserDmEngine(client: ChandlerClient, options: Partial<D
     loadSql: () => (sql ??= initSqlJs()),
     ...options,
   });
+}
+
+/**
+ * Removes one user's sealed DM history and device keys from this browser profile, once their
+ * account is gone (call it after the engine has closed, or it would save the history again).
+ */
+export async function forgetDeviceUser(username: string): Promise<void> {
+  const storage = new IndexedDbStorage();
+  try {
+    await storage.remove(historyName(username));
+    await storage.remove(identityName(username));
+  } finally {
+    await storage.close();
+  }
 }

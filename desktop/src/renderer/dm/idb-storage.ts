@@ -60,4 +60,11 @@ export class IndexedDbStorage implements DmStorage {
     tx.objectStore(STORE).delete(name);
     await done(tx);
   }
+
+  /** Closes the connection (after pending transactions). Idempotent. */
+  async close(): Promise<void> {
+    const db = this.db;
+    this.db = null;
+    if (db) (await db).close();
+  }
 }

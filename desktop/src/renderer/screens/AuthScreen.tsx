@@ -2,7 +2,7 @@
 import { useId, useState, type FormEvent } from 'react';
 import type { ChandlerClient, ClientError } from '../../../../shared/client/index.js';
 import { LIMITS, USERNAME_PATTERN } from '../../../../shared/protocol/index.js';
-import { EyeIcon, EyeOffIcon, AlertIcon, Logo } from '../components/Icons.js';
+import { EyeIcon, EyeOffIcon, AlertIcon, CheckIcon, Logo } from '../components/Icons.js';
 import { passwordChecks, PasswordRules } from '../components/PasswordRules.js';
 import { useI18n, type MessageKey } from '../i18n/index.js';
 import { setPrefs } from '../state/prefs.js';
@@ -20,11 +20,14 @@ export function validUsernameShape(name: string): boolean {
 export function AuthScreen({
   client,
   notice,
+  info,
   serverLabel,
   onAuthenticated,
 }: {
   client: ChandlerClient;
   notice: ClientError | null;
+  /** A piece of news that is not an error (the account was deleted). */
+  info: MessageKey | null;
   serverLabel: string | null;
   onAuthenticated: (password: string) => void;
 }) {
@@ -35,6 +38,7 @@ export function AuthScreen({
   const [show, setShow] = useState(false);
   const [busy, setBusy] = useState(false);
   const [problems, setProblems] = useState<Problems>(notice ? { form: { error: notice } } : {});
+  const [news, setNews] = useState(info);
   const ids = { user: useId(), pass: useId(), userErr: useId(), passErr: useId(), rules: useId(), hint: useId() };
 
   const say = (p: Problem | undefined) => (p ? ('key' in p ? t(p.key) : err(p.error)) : null);
@@ -47,6 +51,7 @@ export function AuthScreen({
   async function submit(e: FormEvent) {
     e.preventDefault();
     if (busy) return;
+    setNews(null);
     const name = username.trim();
     const local: Problems = {};
     if (!name) local.username = { key: 'auth.required' };
@@ -111,6 +116,12 @@ export function AuthScreen({
         </div>
 
         <form className="form" onSubmit={submit} noValidate aria-label={mode === 'login' ? t('auth.loginTitle') : t('auth.registerTitle')}>
+          {news && (
+            <div className="alert alert--info" role="status" data-testid="form-notice">
+              <CheckIcon />
+              <span>{t(news)}</span>
+            </div>
+          )}
           {formProblem && (
             <div className="alert alert--error" role="alert" data-testid="form-error">
               <AlertIcon />

@@ -42,7 +42,17 @@ function parseTarget(target: string): View | null {
   return null;
 }
 
-export function Shell({ session, onLogout, checkPassword }: { session: Session; onLogout: () => void; checkPassword: PasswordCheck }) {
+export function Shell({
+  session,
+  onLogout,
+  onAccountDeleted,
+  checkPassword,
+}: {
+  session: Session;
+  onLogout: () => void;
+  onAccountDeleted: () => void;
+  checkPassword: PasswordCheck;
+}) {
   useSession(session);
   const { t } = useI18n();
   const client = session.client;
@@ -142,7 +152,7 @@ export function Shell({ session, onLogout, checkPassword }: { session: Session; 
         )}
         {main}
       </main>
-      {dialog === 'settings' && <SettingsDialog session={session} onClose={() => setDialog(null)} onLogout={onLogout} />}
+      {dialog === 'settings' && <SettingsDialog session={session} onClose={() => setDialog(null)} onLogout={onLogout} onAccountDeleted={onAccountDeleted} />}
       {dialog === 'switcher' && (
         <QuickSwitcher
           session={session}

@@ -33,6 +33,7 @@ export class DmController extends Emitter<DmEvents> {
   private readonly cache = new Map<string, { version: number; items: DmTimelineItem[]; full: boolean }>();
   private viewing: string | null = null;
   private offs: Array<() => void> = [];
+  private settledWaiters: Array<() => void> = [];
 
   constructor(
     private readonly bump: () => void,
@@ -43,7 +44,25 @@ export class DmController extends Emitter<DmEvents> {
 
   private set(state: DmLockState): void {
     this.state = state;
+    if (this.isSettled()) for (const resolve of this.settledWaiters.splice(0)) resolve();
     this.bump();
+  }
+
+  private isSettled(): boolean {
+    return this.state !== 'loading' && this.state !== 'unlocking';
+  }
+
+  /** Resolves once the engine is neither loading nor unlocking, or after `timeoutMs`. */
+  whenSettled(timeoutMs: number): Promise<void> {
+    if (this.isSettled()) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      const timer = setTimeout(done, timeoutMs);
+      this.settledWaiters.push(done);
+    });
   }
 
   /** Loads the engine; unlocks it when the login password is at hand. */
@@ -173,11 +192,31 @@ export class DmController extends Emitter<DmEvents> {
     return r.ok ? null : r.error;
   }
 
+  /**
+   * This device's DM history for the export: the engine's, when unlocked; otherwise why not
+   * ('locked': sealed under the password, not typed since the session was resumed).
+   */
+  exportHistory(): { ok: true; value: unknown } | { ok: false; why: 'locked' | 'unavailable' } {
+    if (this.engine && this.state === 'ready') {
+      const r = this.engine.exportHistory();
+      if (r.ok) return { ok: true, value: r.value };
+    }
+    return { ok: false, why: this.state === 'locked' || this.state === 'ready' ? 'locked' : 'unavailable' };
+  }
+
+  /** Erases every DM of this device's history (when unlocked: a locked one is removed whole by the caller). */
+  async eraseHistory(): Promise<boolean> {
+    if (!this.engine || this.state !== 'ready') return false;
+    const r = await this.engine.eraseHistory(null);
+    return r.ok;
+  }
+
   async close(): Promise<void> {
     for (const off of this.offs.splice(0)) off();
     const engine = this.engine;
     this.engine = null;
     this.state = 'off';
+    for (const resolve of this.settledWaiters.splice(0)) resolve();
     await engine?.close();
   }
 }
