@@ -70,6 +70,7 @@ export class Store {
 
   close(): void {
     if (this.closed) return;
+    this.messages.close();
     this.checkpoint();
     this.closed = true;
     this.db.close();

@@ -1,5 +1,6 @@
 import { close, closeSync, fdatasync, fdatasyncSync, open, openSync } from 'node:fs';
 import type Database from 'better-sqlite3';
+import { Checkpointer } from './checkpointer.js';
 
 export interface MessageRow {
   room_id: number;
@@ -42,6 +43,7 @@ export class MessageRepo {
   private readonly lastSeq = new Map<number, number>();
   private readonly insertAll: (batch: readonly NewMessage[]) => number[];
   private readonly walPath: string | null;
+  private readonly checkpointer: Checkpointer;
 
   constructor(private readonly db: Database.Database) {
     const synchronous = Number(db.pragma('synchronous', { simple: true }));
@@ -76,6 +78,7 @@ export class MessageRepo {
       return seqs;
     });
     this.walPath = db.memory ? null : `${db.name}-wal`;
+    this.checkpointer = new Checkpointer(db);
     this.reloadSeqs();
   }
 
@@ -97,7 +100,9 @@ export class MessageRepo {
     const lazy = options.deferSync === true && this.walPath !== null;
     if (lazy) this.q.lazySync.run();
     try {
-      return this.insertAll(batch);
+      const seqs = this.insertAll(batch);
+      this.checkpointer.committed();
+      return seqs;
     } catch (err) {
       this.reloadSeqs(); // the transaction rolled back: forget the numbers it handed out
       throw err;
@@ -130,6 +135,11 @@ export class MessageRepo {
       if (openErr) return done(openErr);
       fdatasync(fd, (syncErr) => close(fd, (closeErr) => done(syncErr ?? closeErr ?? null)));
     });
+  }
+
+  /** Stops the checkpoint worker; the store calls it before it closes the database. */
+  close(): void {
+    this.checkpointer.close();
   }
 
   /** Newest first below `before`, returned oldest first. */
