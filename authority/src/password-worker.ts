@@ -1,6 +1,25 @@
 /** Runs in a worker thread: scrypt never blocks the authority's event loop. */
 import { parentPort } from 'node:worker_threads';
 import { randomBytes, scryptSync, timingSafeEqual } from 'node:crypto';
+import { readlinkSync } from 'node:fs';
+import { constants, setPriority } from 'node:os';
+
+/**
+ * Off the event loop is not enough on a small machine: a login storm keeps every hashing thread
+ * busy, and the kernel would share the cores evenly between them and the event loop. At the
+ * lowest priority, hashing gets the CPU time that the event loop (and everything else) leaves;
+ * logins wait longer in a storm, room traffic does not. Linux names the thread in
+ * /proc/thread-self; elsewhere the thread keeps the default priority.
+ */
+function lowerThisThreadsPriority(): void {
+  try {
+    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
+    if (Number.isInteger(tid) && tid > 0) setPriority(tid, constants.priority.PRIORITY_LOW);
+  } catch {
+    // not Linux, or not allowed: keep the default priority
+  }
+}
+lowerThisThreadsPriority();
 
 export type HashJob =
   | { id: number; op: 'hash'; password: string; N: number; r: number; p: number }
