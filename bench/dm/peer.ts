@@ -92,21 +92,27 @@ async function setup(b: { username: string; friend: string }) {
   return { setupMs: openedUs ? (openedUs - t0) / 1000 : null, path: sent.value.path, sentMs: (nowUs() - t0) / 1000 };
 }
 
-/** Sends `count` DMs of `bytes` characters as fast as the engine takes them. */
-async function burst(b: { username: string; friend: string; count: number; bytes: number }) {
+/**
+ * Sends up to `count` DMs of `bytes` characters as fast as the engine takes them, keeping
+ * `window` in flight, and stops starting new ones after `maxMs`: how many went is returned.
+ */
+async function burst(b: { username: string; friend: string; count: number; bytes: number; window: number; maxMs: number }) {
   const u = user(b.username);
   const pad = 'x'.repeat(b.bytes);
   const t0 = nowUs();
-  const sends = [];
-  for (let i = 0; i < b.count; i++) sends.push(u.dm.send(b.friend, `${i} ${pad}`.slice(0, b.bytes)));
-  const results = await Promise.all(sends);
+  const deadline = t0 + b.maxMs * 1000;
   const paths: Record<string, number> = {};
   let failed = 0;
-  for (const r of results) {
-    if (r.ok) paths[r.value.path ?? 'none'] = (paths[r.value.path ?? 'none'] ?? 0) + 1;
-    else failed++;
-  }
-  return { startUs: t0, sentUs: nowUs(), paths, failed };
+  let started = 0;
+  const lane = async () => {
+    while (started < b.count && nowUs() < deadline) {
+      const r = await u.dm.send(b.friend, `${started++} ${pad}`.slice(0, b.bytes));
+      if (r.ok) paths[r.value.path ?? 'none'] = (paths[r.value.path ?? 'none'] ?? 0) + 1;
+      else failed++;
+    }
+  };
+  await Promise.all(Array.from({ length: b.window }, lane));
+  return { startUs: t0, sentUs: nowUs(), sent: started, paths, failed };
 }
 
 /** Resets the receive counter, then (on `wait`) waits for `count` more. */

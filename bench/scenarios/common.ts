@@ -97,6 +97,8 @@ export interface SeekOptions {
 export interface SeekResult {
   best: StepResult | null;
   steps: StepResult[];
+  /** False when every step passed: the best rate is then only a lower bound. */
+  bounded: boolean;
 }
 
 /**
@@ -133,5 +135,5 @@ export async function seek(ctx: BenchContext, lg: LoadGen, label: string, o: See
     if (r.pass) best = r;
     else failRate = mid;
   }
-  return { best, steps };
+  return { best, steps, bounded: failRate !== null };
 }

@@ -33,8 +33,8 @@ export async function measureFanout(
       start: (ctx.quick ? 200_000 : 150_000) / fanout,
       factor: ctx.quick ? 1.6 : 1.4,
       bisect: ctx.quick ? 1 : 2,
-      durationMs: ctx.quick ? 2000 : 5000,
-      maxSteps: ctx.quick ? 5 : 9,
+      durationMs: ctx.quick ? 1500 : 5000,
+      maxSteps: ctx.quick ? (tls ? 3 : 5) : 9,
       fanout,
     });
     return { ...result, fanout };
@@ -49,6 +49,7 @@ export async function fanoutFigure(ctx: BenchContext, rooms: 1 | 5, tls = false)
   const value = (r: typeof ours) => (r.best ? r.best.rate * r.fanout : 0);
   const o = value(ours);
   const b = value(base);
+  const unbounded = [ours.bounded ? null : 'ours', base.bounded ? null : 'baseline'].filter(Boolean);
   return {
     id,
     label: `fan-out, ${FANOUT_CLIENTS} clients, ${rooms} room${rooms > 1 ? 's' : ''}${tls ? ', TLS' : ''}`,
@@ -58,6 +59,7 @@ export async function fanoutFigure(ctx: BenchContext, rooms: 1 | 5, tls = false)
     better: 'higher',
     target: '≥ 0.8× baseline (aim ≥ 1.0×)',
     met: b > 0 ? o / b >= 0.8 : null,
+    note: unbounded.length ? `${unbounded.join(' and ')}: no step failed, the ceiling is higher than shown` : undefined,
     detail: { ours, baseline: base },
   };
 }

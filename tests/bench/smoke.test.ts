@@ -96,7 +96,7 @@ it('keeps fan-out going through a login storm with real scrypt', { timeout: TIME
 });
 
 it('opens a direct channel and carries encrypted DMs', { timeout: TIMEOUT_MS }, async () => {
-  const d = await measureDm(ctx, 1, 20);
+  const d = await measureDm(ctx, 1, 20, 10_000);
   expect(d.setups).toHaveLength(1);
   expect(d.setupMedianMs).toBeGreaterThan(0);
   expect(d.rate).toBeGreaterThan(0);
