@@ -102,6 +102,8 @@ interface Account {
 
 const show = (x: string | Buffer) => JSON.stringify(typeof x === 'string' ? x.slice(0, 160) : `<${x.length} bytes>`);
 
+let accountsMade = 0;
+
 /** The accounts the fuzzer logs in as and aims at, put back between runs if frames undid them. */
 class World {
   user!: Account;
@@ -112,7 +114,6 @@ class World {
   private readonly userKeys: DeviceIdentity = generateIdentity();
   private readonly friendKeys: DeviceIdentity = generateIdentity();
   envelope = '';
-  private made = 0;
 
   constructor(private readonly t: TestAuthority) {}
 
@@ -121,7 +122,7 @@ class World {
   }
 
   private async account(prefix: string, admin = false): Promise<Account> {
-    const name = `${prefix}${process.pid % 1000}_${++this.made}`;
+    const name = `${prefix}${process.pid % 1000}_${++accountsMade}`;
     const c = await registered(this.t, name);
     const token = c.session!.token;
     c.close();
