@@ -72,7 +72,7 @@ export class ServerUnderTest {
   async settledMemory(maxWaitMs = 15_000): Promise<{ rssBytes: number; heapBytes: number; settled: boolean }> {
     const samples: number[] = [];
     const end = performance.now() + maxWaitMs;
-    let heapBytes = 0;
+    let heapBytes: number;
     while (true) {
       const m = await this.child.call<NodeJS.MemoryUsage>('gc');
       heapBytes = m.heapUsed + m.external;
