@@ -55,6 +55,10 @@ export class UserRepo {
       ),
       unbanIps: db.prepare<[number]>('DELETE FROM ip_bans WHERE user_id = ?'),
       ipBanned: db.prepare<[string], { ip: string }>('SELECT ip FROM ip_bans WHERE ip = ?'),
+      ipBans: db.prepare<[], { ip: string; username: string | null; created_at: number }>(
+        'SELECT b.ip, u.username, b.created_at FROM ip_bans b LEFT JOIN users u ON u.id = b.user_id ORDER BY b.created_at',
+      ),
+      unbanIp: db.prepare<[string]>('DELETE FROM ip_bans WHERE ip = ?'),
     };
   }
 
@@ -113,6 +117,16 @@ export class UserRepo {
 
   isIpBanned(ip: string): boolean {
     return this.q.ipBanned.get(ip) !== undefined;
+  }
+
+  /** Every banned address, with the account it was banned for (null once that account is erased). */
+  ipBans(): { ip: string; username: string | null; created_at: number }[] {
+    return this.q.ipBans.all();
+  }
+
+  /** Lifts one address ban (an erased account's bans can only be lifted this way). */
+  unbanIp(ip: string): boolean {
+    return this.q.unbanIp.run(ip).changes > 0;
   }
 
   recordIp(userId: number, ip: string, now: number): void {

@@ -43,8 +43,26 @@ describe('data commands', () => {
     const again = newClient(a);
     const login = await again.login(name, PASSWORD);
     expect(!login.ok && login.error.code).toBe('UNKNOWN_USER');
+    // A banned account that is erased leaves its address ban (it protects the others); it can be lifted by address.
+    const banned = uniqueName('banned');
+    const bc = newClient(a);
+    expect((await bc.register(banned, PASSWORD)).ok).toBe(true);
+    bc.close();
+    expect((await a.admin(['/ban', banned, 'spam'])).code).toBe(0);
+    expect((await a.admin(['/delete_user', banned, '--yes'])).code).toBe(0);
+    expect((await a.admin(['/banned_ips'])).stdout).toMatch(/127\.0\.0\.1\s+\(account erased\)/);
+    const blocked = newClient(a);
+    const refused2 = await blocked.register(uniqueName('next'), PASSWORD);
+    expect(!refused2.ok && refused2.error.code).toBe('BANNED');
+    blocked.close();
+    expect((await a.admin(['/unban_ip', '127.0.0.1'])).code).toBe(0);
+    expect((await a.admin(['/unban_ip', '127.0.0.1'])).stderr).toContain('NO_SUCH_BAN');
+    const free = newClient(a);
+    expect((await free.register(uniqueName('next'), PASSWORD)).ok).toBe(true);
+    free.close();
+
     const audit = await a.admin(['/audit', '10']);
-    for (const action of ['backup', 'export_user', 'delete_user']) expect(audit.stdout).toContain(action);
+    for (const action of ['backup', 'export_user', 'delete_user', 'unban_ip']) expect(audit.stdout).toContain(action);
     c.close();
     again.close();
 

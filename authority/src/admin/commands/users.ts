@@ -222,6 +222,30 @@ const unban: Command = {
   },
 };
 
+const bannedAddresses: Command = {
+  name: 'banned_ips',
+  args: [],
+  summary: 'addresses blocked by bans, and for which account',
+  run({ authority: s }, { args }) {
+    if (args.length) return usage(bannedAddresses);
+    const rows = s.store.users.ipBans();
+    if (!rows.length) return done('no address is banned');
+    return done(rows.map((r) => `${r.ip.padEnd(40)} ${r.username ?? '(account erased)'}`).join('\n'));
+  },
+};
+
+const unbanAddress: Command = {
+  name: 'unban_ip',
+  args: [{ name: 'address', kind: 'word' }],
+  summary: 'lift the ban on one address (e.g. one left by an erased account)',
+  run({ authority: s, actor }, { args }) {
+    if (args.length !== 1) return usage(unbanAddress);
+    if (!s.store.users.unbanIp(args[0]!)) return failed(`error NO_SUCH_BAN: ${args[0]} is not banned (see /banned_ips)`);
+    s.audit(actor, 'unban_ip', args[0]!);
+    return done(`address ${args[0]} may connect again`);
+  },
+};
+
 const kick: Command = {
   name: 'kick',
   args: [
@@ -304,4 +328,4 @@ const revokeAdmin: Command = {
   },
 };
 
-export const USER_COMMANDS: readonly Command[] = [users, ban, unban, kick, changePassword, makeAdmin, revokeAdmin];
+export const USER_COMMANDS: readonly Command[] = [users, ban, unban, bannedAddresses, unbanAddress, kick, changePassword, makeAdmin, revokeAdmin];
