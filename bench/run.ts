@@ -35,7 +35,32 @@ const SCENARIOS: Record<string, (ctx: BenchContext) => Promise<Figure | Figure[]
 /** The whole run is cut after this, whatever happens (children are killed by PID on exit). */
 const DEADLINE_MS = { quick: 8 * 60_000, full: 25 * 60_000 };
 
-const USAGE = `usage: npm run bench -- [--quick] [--only ${Object.keys(SCENARIOS).join(',')}] [--procs N] [--profile]`;
+const USAGE =
+  `usage: npm run bench -- [--quick] [--only ${Object.keys(SCENARIOS).join(',')}] [--procs N] [--profile] [--wait-quiet SECONDS]\n` +
+  '  --wait-quiet: before each scenario, wait up to SECONDS for the CPU pressure from other work to drop';
+
+/** Waits (up to `seconds`) until the CPU pressure from other work has stayed low for a while. */
+async function waitForQuiet(ctx: BenchContext, seconds: number): Promise<void> {
+  const end = Date.now() + seconds * 1000;
+  let calm = 0;
+  let said = false;
+  while (Date.now() < end) {
+    const p = cpuPressure();
+    if (p === null) return;
+    calm = p < NOISY_PRESSURE ? calm + 1 : 0;
+    if (calm >= QUIET_POLLS) return;
+    if (!said && calm === 0) {
+      ctx.log(`  waiting for other work to quiet down (CPU pressure ${p.toFixed(0)} %)`);
+      said = true;
+    }
+    await new Promise((r) => setTimeout(r, QUIET_POLL_MS));
+  }
+  ctx.log(`  still busy after ${seconds} s: measuring anyway`);
+}
+
+const QUIET_POLL_MS = 2000;
+/** Consecutive calm polls wanted (the pressure figure averages the last 10 s). */
+const QUIET_POLLS = 3;
 
 async function main(): Promise<number> {
   let values;
@@ -46,6 +71,7 @@ async function main(): Promise<number> {
         only: { type: 'string' },
         procs: { type: 'string' },
         profile: { type: 'boolean' },
+        'wait-quiet': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -70,6 +96,11 @@ async function main(): Promise<number> {
     return 2;
   }
   const quick = values.quick ?? false;
+  const waitQuietS = values['wait-quiet'] === undefined ? 0 : Number(values['wait-quiet']);
+  if (!Number.isFinite(waitQuietS) || waitQuietS < 0 || waitQuietS > 3600) {
+    process.stderr.write(`--wait-quiet takes 0–3600 seconds\n`);
+    return 2;
+  }
   const resultsDir = join(REPO_ROOT, 'bench', 'results');
   const ctx: BenchContext = {
     quick,
@@ -77,10 +108,11 @@ async function main(): Promise<number> {
     profileDir: values.profile ? join(resultsDir, 'profiles') : undefined,
     log: (line) => process.stdout.write(`${line}\n`),
   };
+  const deadlineMs = (quick ? DEADLINE_MS.quick : DEADLINE_MS.full) + waitQuietS * 1000 * names.length;
   const deadline = setTimeout(() => {
     process.stderr.write(`bench: over the ${quick ? 'quick' : 'full'} run's time limit, stopping\n`);
     process.exit(3);
-  }, quick ? DEADLINE_MS.quick : DEADLINE_MS.full);
+  }, deadlineMs);
   deadline.unref();
 
   const started = Date.now();
@@ -101,6 +133,7 @@ async function main(): Promise<number> {
   const figures: Figure[] = [];
   const failures: { scenario: string; error: string }[] = [];
   for (const name of names) {
+    if (waitQuietS > 0) await waitForQuiet(ctx, waitQuietS);
     const t = Date.now();
     try {
       const out = await SCENARIOS[name]!(ctx);
