@@ -126,8 +126,9 @@ export class LoadGen {
     return mergeConnect(replies);
   }
 
-  async ensureConnected(): Promise<ConnectReply> {
-    return mergeConnect(await Promise.all(this.workers.map((w) => w.call<ConnectReply>('ensure', {}, 300_000))));
+  /** Connects every client that is not (or, with `share`, every one among that share of them). */
+  async ensureConnected(share = 1): Promise<ConnectReply> {
+    return mergeConnect(await Promise.all(this.workers.map((w) => w.call<ConnectReply>('ensure', { share }, 300_000))));
   }
 
   /** Sends `rate` messages/s for `durationMs` (open loop), then waits for the deliveries. */

@@ -339,9 +339,13 @@ async function setup(body: SetupBody): Promise<ConnectReply> {
   return connectAll(clients.slice(0, Math.round(clients.length * body.share)));
 }
 
-/** Reconnects the clients that were closed (a slow consumer cut by the server, say). */
-async function ensure(): Promise<ConnectReply> {
-  return connectAll(clients.filter((c) => !c.ready));
+/**
+ * Connects the clients that are not (a slow consumer cut by the server, say, or those left out
+ * by `setup`'s share), among the first `share` of them.
+ */
+async function ensure(body: { share?: number }): Promise<ConnectReply> {
+  const upTo = Math.round(clients.length * (body.share ?? 1));
+  return connectAll(clients.slice(0, upTo).filter((c) => !c.ready));
 }
 
 async function step(body: StepBody): Promise<SentReply> {
@@ -425,24 +429,23 @@ async function drain(body: DrainBody): Promise<DrainReply> {
   return reply;
 }
 
+/** Pages one request at a time, the depths taken in turn, so that a noisy moment spreads over all of them. */
 async function history(body: HistoryBody): Promise<HistoryReply> {
   const c = clients.find((x) => x.ready);
   if (!c) throw new Error('no connected client for the history scenario');
-  const perDepth: HistoryReply['perDepth'] = [];
-  for (const before of body.depths) {
-    const h = new Histogram();
-    let badPages = 0;
-    for (let i = 0; i < body.perDepth; i++) {
+  const hists = body.depths.map(() => new Histogram());
+  const bad = body.depths.map(() => 0);
+  for (let i = 0; i < body.perDepth; i++) {
+    for (const [d, before] of body.depths.entries()) {
       const t = nowUs();
       const { frame, atUs } = await c.request({ type: 'fetchHistory', room: body.room, before, limit: body.limit });
-      h.record(atUs - t);
+      hists[d]!.record(atUs - t);
       const page = JSON.parse(frame.toString()) as { ok: boolean; result?: { messages?: { seq: number }[] } };
       const got = page.result?.messages ?? [];
-      if (!page.ok || got.length !== body.limit || got[got.length - 1]?.seq !== before - 1) badPages++;
+      if (!page.ok || got.length !== body.limit || got[got.length - 1]?.seq !== before - 1) bad[d]!++;
     }
-    perDepth.push({ before, latency: serialize(h), badPages });
   }
-  return { perDepth };
+  return { perDepth: body.depths.map((before, d) => ({ before, latency: serialize(hists[d]!), badPages: bad[d]! })) };
 }
 
 /** Logs accounts in and out as fast as `concurrency` lanes allow, for `durationMs`. */
@@ -487,7 +490,7 @@ async function storm(body: StormBody): Promise<StormReply> {
 
 serve({
   setup: (b: SetupBody) => setup(b),
-  ensure: () => ensure(),
+  ensure: (b: { share?: number }) => ensure(b),
   step: (b: StepBody) => step(b),
   drain: (b: DrainBody) => drain(b),
   history: (b: HistoryBody) => history(b),

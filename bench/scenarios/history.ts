@@ -21,9 +21,13 @@ export const PAGE = 50;
 const CHUNK = 1_000_000;
 const HISTORY_TEXT_BYTES = 100;
 const MARKER = 'complete.json';
-/** "Flat in depth": the slowest depth's p99 within this factor of the fastest's (or within the noise floor). */
+/**
+ * "Flat in depth": the typical (median) page at the slowest depth within this factor of the
+ * fastest depth's, or within a tenth of a millisecond. Medians, because a p99 of a few thousand
+ * requests moves with whatever else the machine does; the p99 is held to its own target.
+ */
 const FLAT_FACTOR = 1.5;
-const FLAT_NOISE_MS = 0.25;
+const FLAT_NOISE_MS = 0.1;
 
 export function historyCacheDir(messages: number): string {
   return join(REPO_ROOT, 'bench', 'cache', `history-${messages}`);
@@ -97,10 +101,11 @@ export async function measureHistory(ctx: BenchContext, kind: ServerKind, messag
     for (const r of results) {
       ctx.log(`  ${kind}: page before ${r.before}: p50 ${r.p50Ms.toFixed(2)} ms, p99 ${r.p99Ms.toFixed(2)} ms${r.badPages ? `, ${r.badPages} BAD PAGES` : ''}`);
     }
-    const p99s = results.map((r) => r.p99Ms);
-    const worst = Math.max(...p99s);
-    const bestP = Math.min(...p99s);
-    const flat = worst <= bestP * FLAT_FACTOR || worst - bestP <= FLAT_NOISE_MS;
+    const worst = Math.max(...results.map((r) => r.p99Ms));
+    const p50s = results.map((r) => r.p50Ms);
+    const slow = Math.max(...p50s);
+    const fast = Math.min(...p50s);
+    const flat = slow <= fast * FLAT_FACTOR || slow - fast <= FLAT_NOISE_MS;
     return { depths: results, p99Ms: worst, flat, badPages: results.reduce((a, r) => a + r.badPages, 0) };
   } finally {
     await lg.stop();
