@@ -68,6 +68,7 @@ export interface ServerCounters {
   syncs: number;
   syncMsTotal: number;
   syncMsMax: number;
+  walBytes: number;
 }
 
 /** What the group commit did during a step. */
@@ -75,6 +76,8 @@ export interface CommitDuring {
   batches: number;
   messagesPerBatch: number;
   syncMsMean: number;
+  /** The WAL's size when the step's sending ended. */
+  walMiB: number;
 }
 
 export interface Endpoint {
@@ -174,6 +177,7 @@ export class LoadGen {
             batches: countersAfter.batches - countersBefore.batches,
             messagesPerBatch: (countersAfter.messages - countersBefore.messages) / Math.max(1, countersAfter.batches - countersBefore.batches),
             syncMsMean: (countersAfter.syncMsTotal - countersBefore.syncMsTotal) / Math.max(1, countersAfter.syncs - countersBefore.syncs),
+            walMiB: countersAfter.walBytes / 2 ** 20,
           }
         : null;
     const latency = new Histogram();

@@ -69,7 +69,7 @@ export function describeStep(r: StepResult, fanout: number): string {
     `${fmtRate(rate)}/s: p50 ${r.latency.p50Ms.toFixed(1)} ms, p99 ${r.latency.p99Ms.toFixed(1)} ms, ` +
     `ack p99 ${r.ack.p99Ms.toFixed(1)} ms, server CPU ${r.serverCpuPct.toFixed(0)} %, ` +
     `generator lag p99 ${r.genLagP99Ms.toFixed(1)} ms, machine ${r.machineBusyCores.toFixed(1)} cores busy` +
-    (r.commit ? `, ${r.commit.batches} batches of ${r.commit.messagesPerBatch.toFixed(1)}, WAL flush ${r.commit.syncMsMean.toFixed(2)} ms` : '') +
+    (r.commit ? `, ${r.commit.batches} batches of ${r.commit.messagesPerBatch.toFixed(1)}, WAL flush ${r.commit.syncMsMean.toFixed(2)} ms, WAL ${r.commit.walMiB.toFixed(0)} MiB` : '') +
     (r.cpuPressure !== null && r.cpuPressure >= NOISY_PRESSURE ? ` (CPU pressure ${r.cpuPressure.toFixed(0)} %: noisy)` : '') +
     ` — ${verdict}`
   );
@@ -92,6 +92,8 @@ export interface SeekOptions {
   maxSteps: number;
   /** Deliveries per message, for the log. */
   fanout: number;
+  /** Run a failed step once more before believing it (a full run: other work on the machine comes and goes). */
+  confirm?: boolean;
 }
 
 export interface SeekResult {
@@ -104,19 +106,27 @@ export interface SeekResult {
 /**
  * The highest offered rate that passes (zero loss, no duplicates, no errors or closes, p99 ≤ 100
  * ms): grow geometrically until a step fails, then bisect. When the first step fails, go down.
+ * With `confirm`, a failing rate is tried twice, and passes if either try does.
  */
 export async function seek(ctx: BenchContext, lg: LoadGen, label: string, o: SeekOptions): Promise<SeekResult> {
   const steps: StepResult[] = [];
-  const run = async (rate: number) => {
+  const once = async (rate: number) => {
     const r = await lg.step(rate, o.durationMs);
     steps.push(r);
     ctx.log(`  ${label} ${describeStep(r, o.fanout)}`);
     return r;
   };
+  const run = async (rate: number) => {
+    const r = await once(rate);
+    if (r.pass || !o.confirm) return r;
+    ctx.log(`  ${label} once more to confirm:`);
+    return once(rate);
+  };
   let best: StepResult | null = null;
   let failRate: number | null = null;
   let rate = o.start;
-  while (steps.length < o.maxSteps) {
+  let tried = 0;
+  while (tried++ < o.maxSteps) {
     const r = await run(rate);
     if (r.pass) {
       best = r;
@@ -128,7 +138,7 @@ export async function seek(ctx: BenchContext, lg: LoadGen, label: string, o: See
       rate /= o.factor * o.factor;
     }
   }
-  for (let i = 0; i < o.bisect && best && failRate !== null && steps.length < o.maxSteps + o.bisect; i++) {
+  for (let i = 0; i < o.bisect && best && failRate !== null; i++) {
     const mid = Math.sqrt(best.rate * failRate);
     if (mid / best.rate < 1.04) break;
     const r = await run(mid);

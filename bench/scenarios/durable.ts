@@ -29,6 +29,7 @@ export async function measureDurable(
       durationMs: ctx.quick ? 2000 : 4000,
       maxSteps: ctx.quick ? 4 : 8,
       fanout: 1,
+      confirm: !ctx.quick,
     });
     return { steady, seek: result };
   });

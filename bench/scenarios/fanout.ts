@@ -40,6 +40,7 @@ export async function measureFanout(
       durationMs: ctx.quick ? 1500 : 3000,
       maxSteps: near ? 4 : ctx.quick ? (tls ? 3 : 5) : 8,
       fanout,
+      confirm: !ctx.quick,
     });
     return { ...result, fanout };
   });

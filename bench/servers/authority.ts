@@ -4,6 +4,7 @@
  * per-user and per-address limits raised so that 2000 clients from one address can run flat out.
  * Started by bench/run.ts; stops on SIGTERM (a graceful stop, so that --cpu-prof gets written).
  */
+import { statSync } from 'node:fs';
 import { writeHeapSnapshot } from 'node:v8';
 import { Authority } from '../../authority/src/server.js';
 import { defaultConfig } from '../../authority/src/config.js';
@@ -19,6 +20,14 @@ const CHEAP_SCRYPT = { N: 1 << 10, r: 8, p: 1 };
 const UNLIMITED = 1_000_000_000;
 
 let authority: Authority | null = null;
+
+function walBytes(dbFile: string): number {
+  try {
+    return statSync(`${dbFile}-wal`).size;
+  } catch {
+    return 0;
+  }
+}
 
 async function seed(a: Authority, seeds: AccountSeed[]): Promise<void> {
   const hashes = new Map<string, string>();
@@ -91,6 +100,6 @@ serve({
     collect();
     return { file: writeHeapSnapshot(b.file) };
   },
-  /** The group commit's counters (null before start). */
-  stats: () => authority?.committer.stats ?? null,
+  /** The group commit's counters and the WAL's size (null before start). */
+  stats: () => (authority ? { ...authority.committer.stats, walBytes: walBytes(authority.store.file) } : null),
 });
