@@ -22,6 +22,15 @@ export interface ConnUser {
 /** Queued frames up to this many bytes in all are joined into one buffer before the write. */
 const JOIN_MAX_BYTES = 16 * 1024;
 
+/** A close reason is at most 123 bytes of UTF-8 (RFC 6455 §5.5); ws throws past that. */
+const MAX_CLOSE_REASON_BYTES = 120;
+
+export function closeReasonBytes(reason: string): string {
+  let out = reason;
+  while (Buffer.byteLength(out) > MAX_CLOSE_REASON_BYTES) out = [...out].slice(0, -1).join('');
+  return out;
+}
+
 /** How long a closing socket gets to take its close frame before it is cut. */
 const CLOSE_GRACE_MS = 2000;
 
@@ -36,8 +45,6 @@ export class Connection {
   messagesOut = 0;
   /** Consecutive malformed frames; reset by a good one. */
   badFrames = 0;
-  /** Highest stored-DM id handed to this connection. */
-  dmCursor = 0;
   /** Answered the last ping. */
   alive = true;
   private pending: Buffer[] = [];
@@ -129,7 +136,7 @@ export class Connection {
     this.pending = [];
     this.pendingBytes = 0;
     if (this.ws.readyState === WebSocket.OPEN || this.ws.readyState === WebSocket.CONNECTING) {
-      this.ws.close(code, reason.slice(0, 120));
+      this.ws.close(code, closeReasonBytes(reason));
       this.closeTimer = setTimeout(() => this.ws.terminate(), CLOSE_GRACE_MS);
       this.closeTimer.unref();
     }

@@ -116,3 +116,15 @@ describe('bad input', () => {
     b.close();
   });
 });
+
+describe('close reasons', () => {
+  it('fit the WebSocket limit in bytes even when the text is not ASCII', async () => {
+    const { closeReasonBytes } = await import('../../authority/src/connection.js');
+    const long = 'suspendu jusqu’à '.repeat(20) + '🎉';
+    const cut = closeReasonBytes(long);
+    expect(Buffer.byteLength(cut)).toBeLessThanOrEqual(120);
+    expect(long.startsWith(cut)).toBe(true);
+    expect(cut).not.toContain('\ufffd');
+    expect(closeReasonBytes('short')).toBe('short');
+  });
+});
