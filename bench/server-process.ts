@@ -64,12 +64,13 @@ export class ServerUnderTest {
 
   /**
    * The server's memory at rest: a full collection and an RSS sample every half second until
-   * the RSS holds still (within a quarter MiB over four seconds) or `maxWaitMs` has passed.
+   * the RSS holds still (within a quarter MiB over `stillSamples` half-seconds, four seconds by
+   * default) or `maxWaitMs` has passed.
    * Resident memory keeps falling for seconds after a burst of work — V8 and malloc give pages
    * back lazily, and the password worker threads' heaps shrink on their own schedule — so one
    * sample right after a collection can be tens of megabytes high.
    */
-  async settledMemory(maxWaitMs = 15_000): Promise<{ rssBytes: number; heapBytes: number; settled: boolean }> {
+  async settledMemory(maxWaitMs = 15_000, stillSamples = STILL_SAMPLES): Promise<{ rssBytes: number; heapBytes: number; settled: boolean }> {
     const samples: number[] = [];
     const end = performance.now() + maxWaitMs;
     let heapBytes: number;
@@ -77,8 +78,8 @@ export class ServerUnderTest {
       const m = await this.child.call<NodeJS.MemoryUsage>('gc');
       heapBytes = m.heapUsed + m.external;
       samples.push(sampleProc(this.pid).rssBytes);
-      const last = samples.slice(-STILL_SAMPLES);
-      const settled = last.length === STILL_SAMPLES && Math.max(...last) - Math.min(...last) <= STILL_BYTES;
+      const last = samples.slice(-stillSamples);
+      const settled = last.length === stillSamples && Math.max(...last) - Math.min(...last) <= STILL_BYTES;
       if (settled || performance.now() > end) return { rssBytes: samples[samples.length - 1]!, heapBytes, settled };
       await new Promise((r) => setTimeout(r, STILL_GAP_MS));
     }

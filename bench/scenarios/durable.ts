@@ -20,13 +20,13 @@ export async function measureDurable(
   const seed: AccountSeed = { prefix: 'dur', count: senders, password: BENCH_PASSWORD, hash: 'cheap', rooms: 'private' };
   return withClients(ctx, kind, { accounts: [seed] }, specsFor(seed), async (lg) => {
     await lg.step(2000, 1000); // warm-up
-    const steady = await lg.step(ACK_PROBE_RATE, ctx.quick ? 2000 : 5000);
+    const steady = await lg.step(ACK_PROBE_RATE, ctx.quick ? 1500 : 5000);
     ctx.log(`  ${kind} steady ${describeStep(steady, 1)}`);
     const result = await seek(ctx, lg, `${kind} durable`, {
       start: ctx.quick ? 20_000 : 10_000,
       factor: ctx.quick ? 1.6 : 1.4,
       bisect: ctx.quick ? 1 : 2,
-      durationMs: ctx.quick ? 2000 : 4000,
+      durationMs: ctx.quick ? 1500 : 4000,
       maxSteps: ctx.quick ? 4 : 8,
       fanout: 1,
       confirm: !ctx.quick,

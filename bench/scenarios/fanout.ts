@@ -78,8 +78,13 @@ export async function fanoutFigure(ctx: BenchContext, rooms: 1 | 5, tls = false)
     baseline: b,
     better: 'higher',
     target: '≥ 0.8× baseline (aim ≥ 1.0×)',
-    met: b > 0 ? o / b >= 0.8 : null,
-    note: unbounded.length ? `${unbounded.join(' and ')}: no step failed, the ceiling is higher than shown` : undefined,
+    met: b > 0 && o > 0 ? o / b >= 0.8 : null,
+    note:
+      o === 0 || b === 0
+        ? `no step passed for ${[o === 0 ? 'ours' : null, b === 0 ? 'the baseline' : null].filter(Boolean).join(' or ')}: see the CPU pressure in the log`
+        : unbounded.length
+          ? `${unbounded.join(' and ')}: no step failed, the ceiling is higher than shown`
+          : undefined,
     detail: { ours, baseline: base },
   };
 }

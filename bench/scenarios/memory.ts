@@ -22,13 +22,14 @@ export async function measureIdleMemory(
   kind: ServerKind,
   clients = IDLE_CLIENTS,
   settleMs = SETTLE_MS,
-  maxWaitMs = ctx.quick ? 10_000 : 20_000,
+  maxWaitMs = ctx.quick ? 6000 : 20_000,
 ) {
+  const stillSamples = ctx.quick ? 6 : 8;
   const seed: AccountSeed = { prefix: 'idle', count: clients, password: BENCH_PASSWORD, hash: 'cheap', rooms: 'general' };
   const s = await ServerUnderTest.start(kind, { accounts: [seed] });
   const lg = LoadGen.start(ctx.procs);
   try {
-    const samples = [await s.settledMemory(maxWaitMs)];
+    const samples = [await s.settledMemory(maxWaitMs, stillSamples)];
     const counts = [0];
     const errors: Record<string, number> = {};
     let failed = 0;
@@ -41,7 +42,7 @@ export async function measureIdleMemory(
       Object.assign(errors, c.errors);
       counts.push(counts[q - 1]! + c.connected);
       await sleep(settleMs);
-      samples.push(await s.settledMemory(maxWaitMs));
+      samples.push(await s.settledMemory(maxWaitMs, stillSamples));
     }
     if (failed > 0) throw new Error(`${kind}: ${failed} clients could not log in: ${JSON.stringify(errors)}`);
     const perQuarter = samples.slice(1).map((m, i) => (m.rssBytes - samples[i]!.rssBytes) / (counts[i + 1]! - counts[i]!));

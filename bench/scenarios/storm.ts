@@ -32,7 +32,7 @@ export async function measureStorm(ctx: BenchContext, kind: ServerKind, o: Storm
   const room: AccountSeed = { prefix: 'calm', count: clients, password: BENCH_PASSWORD, hash: 'cheap', rooms: 'general' };
   const storm: AccountSeed = { prefix: 'storm', count: STORM_ACCOUNTS, password: BENCH_PASSWORD, hash: 'real', rooms: 'none' };
   const rate = (o.deliveriesPerSec ?? STORM_DELIVERIES) / clients;
-  const durationMs = o.durationMs ?? (ctx.quick ? 2500 : 5000);
+  const durationMs = o.durationMs ?? (ctx.quick ? 1500 : 5000);
   const rounds = o.rounds ?? (ctx.quick ? 1 : 2);
   return withClients(ctx, kind, { accounts: [room, storm] }, specsFor(room), async (lg, s) => {
     const stormer = await Stormer.start();
