@@ -3,7 +3,7 @@ import type { ChandlerClient, ClientError, Outcome } from '../shared/client/inde
 import type { RoomMessage, ServerEvent } from '../shared/protocol/index.js';
 import { writeFileSync } from 'node:fs';
 import { pinnedGet } from './pinned-https.js';
-import { safeLine } from './text.js';
+import { formatTime, safeLine } from './text.js';
 import { table, type Output } from './output.js';
 
 export interface CommandContext {
@@ -51,12 +51,8 @@ function failed<T>(r: Outcome<T>): CommandResult | null {
   return r.ok ? null : { ok: false, error: r.error };
 }
 
-function time(ts: number): string {
-  return new Date(ts).toISOString().replace('T', ' ').slice(0, 19);
-}
-
 export function formatMessage(m: RoomMessage): string {
-  return `#${m.seq} ${time(m.ts)} ${safeLine(m.author)}: ${safeLine(m.text)}`;
+  return `#${m.seq} ${formatTime(m.ts)} ${safeLine(m.author)}: ${safeLine(m.text)}`;
 }
 
 function simple(type: 'requestFriend' | 'acceptFriend' | 'refuseFriend' | 'removeFriend', verb: string): Command {
@@ -229,7 +225,7 @@ export const COMMANDS: Record<string, Command> = {
       if (!r.ok) return r;
       const rows = [['USER', 'ROOM', 'SINCE', 'PENDING']];
       for (const q of r.value.requests) {
-        rows.push([q.username, q.room, time(q.ts), q.pendingFromUser > 2 ? `${q.pendingFromUser} (many!)` : String(q.pendingFromUser)]);
+        rows.push([q.username, q.room, formatTime(q.ts), q.pendingFromUser > 2 ? `${q.pendingFromUser} (many!)` : String(q.pendingFromUser)]);
       }
       out.result(r.value.requests.length ? table(rows) : '(no pending requests)', r.value);
       return DONE;

@@ -16,7 +16,7 @@
 import type { ClientError } from '../shared/client/index.js';
 import type { DmEngine, DmError, DmRecord } from '../shared/client/dm/index.js';
 import type { CliPlugin, Command, CommandContext, CommandResult } from './commands.js';
-import { safeLine } from './text.js';
+import { formatTime, safeLine } from './text.js';
 
 /**
  * Commands whose login unlocks (or first creates) the device's DM keys and publishes them.
@@ -48,13 +48,9 @@ function failed(error: DmError): CommandResult {
   return { ok: false, error: error as ClientError };
 }
 
-function time(ts: number): string {
-  return new Date(ts).toISOString().replace('T', ' ').slice(0, 19);
-}
-
 export function formatDm(r: DmRecord): string {
   const how = r.direction === 'in' ? r.path : `${r.path ?? r.status}${r.status === 'delivered' ? ', delivered' : r.status === 'failed' ? ', failed' : ''}`;
-  return `${time(r.ts)} ${safeLine(r.author)}: ${safeLine(r.text)}  (${how})`;
+  return `${formatTime(r.ts)} ${safeLine(r.author)}: ${safeLine(r.text)}  (${how})`;
 }
 
 function groups(safety: string): string {

@@ -47,6 +47,11 @@ export function fail(code: ErrorCode, extra: { until?: number; message?: string 
   return { ok: false, error: { code, message: extra.message ?? ERROR_TEXT[code], until: extra.until } };
 }
 
+/** Tells a looked-up row from the failure a lookup returns in its place. */
+export function isRow<T extends object>(x: T | Outcome<never>): x is T {
+  return !('ok' in x);
+}
+
 /** A handler's "the reply is sent later" (postMessage: after the group commit). */
 export const DEFERRED: unique symbol = Symbol('deferred');
 

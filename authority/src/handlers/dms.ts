@@ -11,7 +11,7 @@
 import { DmEnvelopeSchema, verifyPublicIdentity } from '../../../shared/crypto/index.js';
 import { LIMITS } from '../../../shared/protocol/index.js';
 import type { Connection } from '../connection.js';
-import { fail, ok, type Handler, type Outcome, type Services } from '../context.js';
+import { fail, isRow, ok, type Handler, type Outcome, type Services } from '../context.js';
 import { TokenBucket } from '../throttle.js';
 import type { UserRow } from '../store/index.js';
 
@@ -26,10 +26,6 @@ function friendNamed(s: Services, c: Connection, username: string): UserRow | Ou
   if (other.id === c.user!.id) return fail('SELF_FRIEND');
   if (!s.store.friends.areFriends(c.user!.id, other.id)) return fail('NOT_FRIENDS');
   return other;
-}
-
-function isUser(x: UserRow | Outcome<never>): x is UserRow {
-  return 'id' in x;
 }
 
 /** A refusal worth an operator's eye, logged without the payload. */
@@ -62,7 +58,7 @@ export const fetchKeys: Handler<'fetchKeys'> = (s, c, p) => {
   const self = name.toLowerCase() === c.user!.username.toLowerCase();
   const other = self ? s.store.users.byId(c.user!.id) : friendNamed(s, c, name);
   if (!other) return fail('UNKNOWN_USER');
-  if (!isUser(other)) return other;
+  if (!isRow(other)) return other;
   const identity = s.store.dms.keysOf(other.id);
   return identity ? ok({ identity }) : fail('NO_KEYS');
 };
@@ -99,7 +95,7 @@ export const sendSignal: Handler<'sendSignal'> = (s, c, p) => {
   const rate = takeToken(signalBuckets, c, perSecond, perSecond * 2, s.now());
   if (!rate.ok) return fail('RATE_LIMITED', { until: rate.until });
   const other = friendNamed(s, c, p.to);
-  if (!isUser(other)) return refused(s, c, 'signal_refused', other);
+  if (!isRow(other)) return refused(s, c, 'signal_refused', other);
   if (nestedDeeperThan(p.data, MAX_SIGNAL_DEPTH)) {
     return refused(s, c, 'signal_refused', fail('SIGNAL_TOO_LARGE', { message: 'the signaling message is nested too deeply' }));
   }
@@ -129,7 +125,7 @@ export const relayDm: Handler<'relayDm'> = (s, c, p) => {
   const rate = takeToken(dmBuckets, c, l.messagesPerSecond, l.messageBurst, s.now());
   if (!rate.ok) return fail('RATE_LIMITED', { until: rate.until });
   const other = friendNamed(s, c, p.to);
-  if (!isUser(other)) return refused(s, c, 'dm_refused', other);
+  if (!isRow(other)) return refused(s, c, 'dm_refused', other);
   if (p.envelope.length > LIMITS.maxEnvelopeChars) return refused(s, c, 'dm_refused', fail('ENVELOPE_TOO_LARGE'));
   // The authority cannot read an envelope, but it can refuse one that is not shaped like one,
   // or that is sealed for keys other than the two published ones (it could never be opened).

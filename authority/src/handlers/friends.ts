@@ -1,7 +1,7 @@
 /** Friend requests, friendships, presence between friends, and the admin's forced friendship. */
 import type { FriendInfo } from '../../../shared/protocol/index.js';
 import type { Connection } from '../connection.js';
-import { fail, ok, type Actor, type Handler, type Outcome, type Services } from '../context.js';
+import { fail, isRow, ok, type Actor, type Handler, type Outcome, type Services } from '../context.js';
 import type { UserRow } from '../store/index.js';
 
 /** Tells a user's online friends that they came online or went offline. */
@@ -29,10 +29,6 @@ function needOther(s: Services, c: Connection, username: string): UserRow | Outc
   return other;
 }
 
-function isUser(x: UserRow | Outcome<never>): x is UserRow {
-  return 'id' in x;
-}
-
 function makeFriends(s: Services, a: UserRow, b: UserRow): void {
   s.store.friends.befriend(a.id, b.id, s.now());
   tell(s, a, b, 'friends');
@@ -50,7 +46,7 @@ export const listFriends: Handler<'listFriends'> = (s, c) => {
 
 export const requestFriend: Handler<'requestFriend'> = (s, c, p) => {
   const other = needOther(s, c, p.username);
-  if (!isUser(other)) return other;
+  if (!isRow(other)) return other;
   const me = s.store.users.byId(c.user!.id)!;
   if (s.store.friends.areFriends(me.id, other.id)) return fail('ALREADY_FRIENDS');
   if (s.store.friends.hasRequest(other.id, me.id)) {
@@ -65,7 +61,7 @@ export const requestFriend: Handler<'requestFriend'> = (s, c, p) => {
 
 export const acceptFriend: Handler<'acceptFriend'> = (s, c, p) => {
   const other = needOther(s, c, p.username);
-  if (!isUser(other)) return other;
+  if (!isRow(other)) return other;
   const me = s.store.users.byId(c.user!.id)!;
   if (s.store.friends.areFriends(me.id, other.id)) return fail('ALREADY_FRIENDS');
   if (!s.store.friends.hasRequest(other.id, me.id)) return fail('NO_FRIEND_REQUEST');
@@ -75,7 +71,7 @@ export const acceptFriend: Handler<'acceptFriend'> = (s, c, p) => {
 
 export const refuseFriend: Handler<'refuseFriend'> = (s, c, p) => {
   const other = needOther(s, c, p.username);
-  if (!isUser(other)) return other;
+  if (!isRow(other)) return other;
   const me = s.store.users.byId(c.user!.id)!;
   if (!s.store.friends.removeRequest(other.id, me.id)) return fail('NO_FRIEND_REQUEST');
   tell(s, other, me, 'none');
@@ -84,7 +80,7 @@ export const refuseFriend: Handler<'refuseFriend'> = (s, c, p) => {
 
 export const removeFriend: Handler<'removeFriend'> = (s, c, p) => {
   const other = needOther(s, c, p.username);
-  if (!isUser(other)) return other;
+  if (!isRow(other)) return other;
   const me = s.store.users.byId(c.user!.id)!;
   if (!s.store.friends.unfriend(me.id, other.id)) return fail('NOT_FRIENDS');
   s.store.dms.deleteBetween(me.id, other.id);

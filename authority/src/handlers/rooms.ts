@@ -6,7 +6,7 @@ import {
   type RoomMessage,
 } from '../../../shared/protocol/index.js';
 import type { Connection } from '../connection.js';
-import { DEFERRED, fail, ok, type Actor, type Handler, type Outcome, type Services } from '../context.js';
+import { DEFERRED, fail, isRow, ok, type Actor, type Handler, type Outcome, type Services } from '../context.js';
 import type { MessageRow, RoomRow, UserRow } from '../store/index.js';
 
 function toWire(roomName: string, m: MessageRow): RoomMessage {
@@ -21,10 +21,6 @@ export function canRead(s: Services, c: Connection, room: RoomRow): boolean {
 
 function needRoom(s: Services, name: string): RoomRow | Outcome<never> {
   return s.store.rooms.byName(name) ?? fail('UNKNOWN_ROOM', { message: `no room is named ${name}` });
-}
-
-function isRoom(x: RoomRow | Outcome<never>): x is RoomRow {
-  return 'id' in x;
 }
 
 export const listRooms: Handler<'listRooms'> = (s, c) => {
@@ -63,7 +59,7 @@ function pendingCountOf(s: Services, userId: number): number {
 export const requestAccess: Handler<'requestAccess'> = (s, c, p) => {
   const me = c.user!;
   const room = needRoom(s, p.room);
-  if (!isRoom(room)) return room;
+  if (!isRow(room)) return room;
   if (me.admin || s.store.rooms.isMember(me.id, room.id)) return fail('ALREADY_MEMBER');
   const user = s.store.users.byId(me.id)!;
   if (room.policy === 'open') {
@@ -108,7 +104,7 @@ export function decideAccess(
   const user = s.store.users.byName(username);
   if (!user) return fail('UNKNOWN_USER', { message: `no user is named ${username}` });
   const room = needRoom(s, roomName);
-  if (!isRoom(room)) return room;
+  if (!isRow(room)) return room;
   const had = s.store.rooms.removeRequest(user.id, room.id);
   if (!had) return fail('NO_SUCH_REQUEST', { message: `${user.username} has not asked for ${room.name}` });
   if (granted) grantMembership(s, user, room);
@@ -128,7 +124,7 @@ export const listAccessRequests: Handler<'listAccessRequests'> = (s) => ok({ req
 export const postMessage: Handler<'postMessage'> = (s, c, p, requestId) => {
   const me = c.user!;
   const room = needRoom(s, p.room);
-  if (!isRoom(room)) return room;
+  if (!isRow(room)) return room;
   if (!canRead(s, c, room)) return fail('NOT_A_MEMBER');
   const text = p.text.normalize('NFC');
   if ([...text].length > LIMITS.maxMessageChars) {
@@ -150,7 +146,7 @@ export const postMessage: Handler<'postMessage'> = (s, c, p, requestId) => {
 
 export const fetchHistory: Handler<'fetchHistory'> = (s, c, p) => {
   const room = needRoom(s, p.room);
-  if (!isRoom(room)) return room;
+  if (!isRow(room)) return room;
   if (!canRead(s, c, room)) return fail('NOT_A_MEMBER');
   const limit = p.limit ?? LIMITS.defaultPageSize;
   const before = p.before ?? s.store.messages.lastSeqOf(room.id) + 1;
@@ -175,7 +171,7 @@ export const syncRooms: Handler<'syncRooms'> = (s, c, p) => {
 
 export const listMembers: Handler<'listMembers'> = (s, c, p) => {
   const room = needRoom(s, p.room);
-  if (!isRoom(room)) return room;
+  if (!isRow(room)) return room;
   if (!canRead(s, c, room)) return fail('NOT_A_MEMBER');
   const members = s.store.rooms.membersOf(room.id).map((m) => ({
     username: m.username,

@@ -9,7 +9,7 @@ import {
   LIMITS,
   type AdminUserInfo,
 } from '../../../../shared/protocol/index.js';
-import { fail, ok, type Actor, type Outcome, type Services } from '../../context.js';
+import { isRow, fail, ok, type Actor, type Outcome, type Services } from '../../context.js';
 import { passwordPolicyError } from '../../handlers/accounts.js';
 import type { UserRow } from '../../store/index.js';
 import { duration, localTime, plural, table } from './format.js';
@@ -39,9 +39,7 @@ export function findUser(s: Services, name: string): UserRow | Failure {
   return s.store.users.byName(name.normalize('NFC')) ?? fail('UNKNOWN_USER', { message: `no user is named ${name}` });
 }
 
-export function isRow<T extends object>(x: T | Failure): x is T {
-  return !('ok' in x);
-}
+export { isRow };
 
 export function listUsers(s: Services): AdminUserInfo[] {
   const now = s.now();
