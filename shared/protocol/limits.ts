@@ -22,6 +22,11 @@ export const LIMITS = {
   maxSignalBytes: 16 * 1024,
   /** Encrypted DM envelope size (chars of its JSON form). */
   maxEnvelopeChars: 24 * 1024,
+  /**
+   * Largest data-channel message (chars): the envelopes a DM engine sends in one loop turn go as
+   * one JSON array of strings, well under WebRTC's 256 KiB message limit.
+   */
+  maxChannelChars: 64 * 1024,
   maxBanReasonChars: 200,
   /** Longest kick (temporary ban): a year; longer is a ban. */
   maxKickSeconds: 365 * 24 * 3600,

@@ -13,6 +13,7 @@ import nacl from 'tweetnacl';
 import type { Database, SqlJsStatic, SqlValue } from 'sql.js';
 import type { PublicIdentity } from '../../protocol/index.js';
 import { bytesToBase64, concatBytes, utf8Encode, verifyPublicIdentity } from '../../crypto/index.js';
+import { nextTurn } from '../next-turn.js';
 import type { DmDirection, DmPath, DmRecord, DmStatus, DmStorage } from './types.js';
 
 const MAGIC = utf8Encode('CHDM');
@@ -22,8 +23,12 @@ const SCHEMA_VERSION = 1;
 /** Erasure tombstone for every conversation. */
 const ALL_PEERS = '*';
 
+// The database lives in memory and reaches the disk only sealed whole (see saveNow): a rollback
+// journal in memory is all a transaction needs, and no write waits for a sync.
 const SCHEMA = `
 PRAGMA secure_delete = ON;
+PRAGMA journal_mode = MEMORY;
+PRAGMA synchronous = OFF;
 CREATE TABLE IF NOT EXISTS pins (
   peer       TEXT PRIMARY KEY,   -- lower-case username
   username   TEXT NOT NULL,
@@ -94,8 +99,13 @@ function unseal(bytes: Uint8Array, key: Uint8Array): Uint8Array | null {
   return nacl.secretbox.open(bytes.subarray(HEADER_BYTES), nonce, key);
 }
 
-function digest(bytes: Uint8Array): string {
-  return bytesToBase64(nacl.hash(bytes).subarray(0, 24));
+/**
+ * Names one saved version of the file: every save seals under a fresh random nonce, so the
+ * header's nonce and the length tell a file we wrote from one another process wrote since,
+ * without hashing megabytes on every save.
+ */
+function versionOf(bytes: Uint8Array): string {
+  return `${bytes.length}:${bytesToBase64(bytes.subarray(0, HEADER_BYTES))}`;
 }
 
 type Row = Record<string, SqlValue>;
@@ -133,7 +143,15 @@ export interface OpenedHistory {
 
 export class DmHistory {
   private readonly statements = new Map<string, ReturnType<Database['prepare']>>();
+  /**
+   * Pins as last read, their identities' signatures already checked: every DM sent or received
+   * looks its friend's pin up, and checking an Ed25519 signature each time cost milliseconds.
+   * Emptied by every write to the pins table.
+   */
+  private readonly pins = new Map<string, Pin | null>();
   private dirty = false;
+  /** Writes of one loop turn share a transaction: one commit for a burst instead of one each. */
+  private inTransaction = false;
   private saveTimer: ReturnType<typeof setTimeout> | null = null;
   private chain: Promise<void> = Promise.resolve();
   private closed = false;
@@ -144,7 +162,7 @@ export class DmHistory {
     private readonly storage: DmStorage,
     private readonly name: string,
     private readonly key: Uint8Array,
-    private lastDigest: string | null,
+    private lastVersion: string | null,
     private readonly saveDelayMs: number,
     private readonly onSaveError: (err: unknown) => void,
   ) {}
@@ -178,7 +196,7 @@ export class DmHistory {
       storage,
       name,
       key,
-      bytes && !setAside ? digest(bytes) : null,
+      bytes && !setAside ? versionOf(bytes) : null,
       options.saveDelayMs,
       options.onSaveError,
     );
@@ -197,6 +215,13 @@ export class DmHistory {
     return s;
   }
 
+  /** Ends the turn's transaction, if one is open (before an export, a VACUUM or closing). */
+  private commit(): void {
+    if (!this.inTransaction || this.closed) return;
+    this.inTransaction = false;
+    this.db.exec('COMMIT');
+  }
+
   private all(sql: string, params: SqlValue[] = []): Row[] {
     const s = this.stmt(sql);
     try {
@@ -210,6 +235,11 @@ export class DmHistory {
   }
 
   private run(sql: string, params: SqlValue[] = []): number {
+    if (!this.inTransaction) {
+      this.db.exec('BEGIN');
+      this.inTransaction = true;
+      nextTurn(() => this.commit());
+    }
     const s = this.stmt(sql);
     try {
       s.run(params);
@@ -223,8 +253,19 @@ export class DmHistory {
 
   // ---------- pins ----------
 
+  /** The pin of a friend; callers get their own copy, so changing it changes nothing stored. */
   pin(peer: string): Pin | null {
-    const r = this.all('SELECT * FROM pins WHERE peer = ?', [peer.toLowerCase()])[0];
+    const lower = peer.toLowerCase();
+    let pin = this.pins.get(lower);
+    if (pin === undefined) {
+      pin = this.readPin(lower);
+      this.pins.set(lower, pin);
+    }
+    return pin && { ...pin };
+  }
+
+  private readPin(lower: string): Pin | null {
+    const r = this.all('SELECT * FROM pins WHERE peer = ?', [lower])[0];
     if (!r) return null;
     const identity = parseIdentity(r.identity);
     if (!identity) return null;
@@ -244,6 +285,7 @@ export class DmHistory {
          key_id = excluded.key_id, pinned_at = excluded.pinned_at, pending = NULL, changed_at = NULL`,
       [username.toLowerCase(), username, JSON.stringify(identity), identity.keyId, now],
     );
+    this.pins.clear();
   }
 
   setPending(peer: string, identity: PublicIdentity | null, now: number): void {
@@ -252,6 +294,7 @@ export class DmHistory {
       identity ? now : null,
       peer.toLowerCase(),
     ]);
+    this.pins.clear();
   }
 
   // ---------- messages ----------
@@ -331,6 +374,7 @@ export class DmHistory {
     const key = peer === null ? ALL_PEERS : peer.toLowerCase();
     this.run('INSERT INTO erasures (peer, at) VALUES (?, ?) ON CONFLICT (peer) DO UPDATE SET at = MAX(at, excluded.at)', [key, now]);
     const n = this.applyErasures();
+    this.commit();
     this.db.exec('VACUUM');
     return n;
   }
@@ -372,14 +416,15 @@ export class DmHistory {
     if (!this.dirty || this.closed) return;
     try {
       const stored = await this.storage.read(this.name);
-      if (stored && digest(stored) !== this.lastDigest) this.mergeFrom(stored);
+      if (stored && versionOf(stored) !== this.lastVersion) this.mergeFrom(stored);
       // Everything in memory from here on goes into this export; later changes mark it dirty again.
       this.dirty = false;
       if (this.saveTimer) clearTimeout(this.saveTimer);
       this.saveTimer = null;
+      this.commit();
       const sealed = seal(this.db.export(), this.key);
       await this.storage.write(this.name, sealed);
-      this.lastDigest = digest(sealed);
+      this.lastVersion = versionOf(sealed);
     } catch (err) {
       this.dirty = true;
       throw err;
@@ -430,6 +475,7 @@ export class DmHistory {
           );
         }
       }
+      this.pins.clear();
       for (const r of rows('SELECT * FROM erasures')) {
         this.run('INSERT INTO erasures (peer, at) VALUES (?, ?) ON CONFLICT (peer) DO UPDATE SET at = MAX(at, excluded.at)', [
           r.peer!,
@@ -448,6 +494,7 @@ export class DmHistory {
     try {
       await this.flush();
     } finally {
+      this.commit();
       this.closed = true;
       for (const s of this.statements.values()) s.free();
       this.statements.clear();
