@@ -3,7 +3,8 @@
  * with a real DM engine (cli/dm: sql.js history, key files, WebRTC from @roamhq/wrtc), so the
  * figures cover the whole path: sealing, the data channel, opening, history and receipts.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ChandlerClient } from '../../shared/client/index.js';
@@ -96,9 +97,11 @@ async function setup(b: { username: string; friend: string }) {
  * Sends up to `count` DMs of `bytes` characters as fast as the engine takes them, keeping
  * `window` in flight, and stops starting new ones after `maxMs`: how many went is returned.
  */
-async function burst(b: { username: string; friend: string; count: number; bytes: number; window: number; maxMs: number }) {
+async function burst(b: { username: string; friend: string; count: number; bytes: number; window: number; maxMs: number; profileDir?: string }) {
   const u = user(b.username);
+  await startProfile(b.profileDir);
   const pad = 'x'.repeat(b.bytes);
+  const cpu0 = process.cpuUsage();
   const t0 = nowUs();
   const deadline = t0 + b.maxMs * 1000;
   const paths: Record<string, number> = {};
@@ -112,22 +115,55 @@ async function burst(b: { username: string; friend: string; count: number; bytes
     }
   };
   await Promise.all(Array.from({ length: b.window }, lane));
-  return { startUs: t0, sentUs: nowUs(), sent: started, paths, failed };
+  const sentUs = nowUs();
+  await stopProfile(b.profileDir, 'sender');
+  return { startUs: t0, sentUs, sent: started, paths, failed, cpuShare: cpuShare(cpu0, sentUs - t0) };
 }
 
+/** This process's CPU time since `since`, as a share of one core over `wallUs`. */
+function cpuShare(since: NodeJS.CpuUsage, wallUs: number): number {
+  const used = process.cpuUsage(since);
+  return wallUs > 0 ? (used.user + used.system) / wallUs : 0;
+}
+
+let receiveCpu = process.cpuUsage();
+
 /** Resets the receive counter, then (on `wait`) waits for `count` more. */
-function expect(b: { username: string }) {
+async function expect(b: { username: string; profileDir?: string }) {
   const u = user(b.username);
+  await startProfile(b.profileDir);
+  receiveCpu = process.cpuUsage();
   u.received = 0;
   u.firstAtUs = 0;
   u.lastAtUs = 0;
   return {};
 }
 
-async function received(b: { username: string; count: number }) {
+async function received(b: { username: string; count: number; profileDir?: string }) {
   const u = user(b.username);
   await until(() => u.received >= b.count, `${b.count} DMs received`, WAIT_MS * 3);
-  return { received: u.received, firstAtUs: u.firstAtUs, lastAtUs: u.lastAtUs };
+  await stopProfile(b.profileDir, 'receiver');
+  return { received: u.received, firstAtUs: u.firstAtUs, lastAtUs: u.lastAtUs, cpuShare: cpuShare(receiveCpu, u.lastAtUs - u.firstAtUs) };
+}
+
+/** With `--profile`: a V8 CPU profile of this process over the timed part only (the burst, or its receipt). */
+let profiler: Session | null = null;
+
+async function startProfile(dir: string | undefined): Promise<void> {
+  if (!dir) return;
+  mkdirSync(dir, { recursive: true });
+  profiler = new Session();
+  profiler.connect();
+  await profiler.post('Profiler.enable');
+  await profiler.post('Profiler.start');
+}
+
+async function stopProfile(dir: string | undefined, role: string): Promise<void> {
+  if (!dir || !profiler) return;
+  const { profile } = await profiler.post('Profiler.stop');
+  writeFileSync(join(dir, `dm-${role}-${process.pid}.cpuprofile`), JSON.stringify(profile));
+  profiler.disconnect();
+  profiler = null;
 }
 
 async function closeAll() {

@@ -27,8 +27,8 @@ export async function measureDm(ctx: BenchContext, pairs = ctx.quick ? 3 : 8, bu
   const seedA: AccountSeed = { prefix: 'dma', count: pairs, password: BENCH_PASSWORD, hash: 'cheap', rooms: 'none' };
   const seedB: AccountSeed = { prefix: 'dmb', count: pairs, password: BENCH_PASSWORD, hash: 'cheap', rooms: 'none' };
   const server = await ServerUnderTest.start('authority', { accounts: [seedA, seedB] });
-  const prof = process.env.BENCH_DM_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_DM_PROFILE}`] : [];
-  const sides = [new Child(PEER_ENTRY, [], prof), new Child(PEER_ENTRY, [], prof)] as const;
+  const sides = [new Child(PEER_ENTRY), new Child(PEER_ENTRY)] as const;
+  const profileDir = ctx.profileDir;
   const [A, B] = sides;
   try {
     const names = Array.from({ length: pairs }, (_, i) => [accountName(seedA.prefix, i), accountName(seedB.prefix, i)] as const);
@@ -52,18 +52,23 @@ export async function measureDm(ctx: BenchContext, pairs = ctx.quick ? 3 : 8, bu
     const rates: number[] = [];
     const ratePairs = ctx.quick ? 1 : 2;
     for (const [a, b] of names.slice(0, ratePairs)) {
-      await B.call('expect', { username: b });
-      const sent = await A.call<{ startUs: number; sent: number; paths: Record<string, number>; failed: number }>(
+      await B.call('expect', { username: b, profileDir });
+      const sent = await A.call<{ startUs: number; sentUs: number; sent: number; paths: Record<string, number>; failed: number; cpuShare: number }>(
         'burst',
-        { username: a, friend: b, count: burst, bytes: DM_BYTES, window: WINDOW, maxMs },
+        { username: a, friend: b, count: burst, bytes: DM_BYTES, window: WINDOW, maxMs, profileDir },
         300_000,
       );
-      const got = await B.call<{ received: number; lastAtUs: number }>('received', { username: b, count: sent.sent }, 300_000);
+      const got = await B.call<{ received: number; lastAtUs: number; cpuShare: number }>(
+        'received',
+        { username: b, count: sent.sent, profileDir },
+        300_000,
+      );
       const seconds = (got.lastAtUs - sent.startUs) / 1e6;
       const rate = sent.sent / seconds;
       rates.push(rate);
       ctx.log(
-        `  ${sent.sent} DMs ${a} → ${b}: ${rate.toFixed(0)}/s (paths ${JSON.stringify(sent.paths)}, ${sent.failed} failed, ${got.received} received)`,
+        `  ${sent.sent} DMs ${a} → ${b}: ${rate.toFixed(0)}/s (paths ${JSON.stringify(sent.paths)}, ${sent.failed} failed, ${got.received} received;` +
+          ` sent in ${((sent.sentUs - sent.startUs) / 1000).toFixed(0)} ms, sender CPU ${(sent.cpuShare * 100).toFixed(0)} %, receiver CPU ${(got.cpuShare * 100).toFixed(0)} %)`,
       );
       if (sent.failed > 0 || (sent.paths.direct ?? 0) !== sent.sent) throw new Error(`the burst did not all go direct: ${JSON.stringify(sent.paths)}`);
     }

@@ -20,6 +20,7 @@ import {
   type ServerEvent,
   type SessionInfo,
 } from '../protocol/index.js';
+import { publicRandomBytes } from '../crypto/random.js';
 import { Emitter } from './emitter.js';
 import { clientError, isTransient, Rpc, type ClientError, type Outcome } from './rpc.js';
 import { CERT_MISMATCH_CLOSE, type SocketFactory, type SocketLike } from './transport.js';
@@ -86,11 +87,16 @@ const CONNECT_TIMEOUT_MS = 10_000;
 const RATE_LIMIT_RETRY_FLOOR_MS = 250;
 const ID_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-';
 
+/** A random id of 22 url-safe characters (132 bits), for messages and sessions. */
 export function newClientId(random: () => number = Math.random, length = 22): string {
-  const bytes = new Uint8Array(length);
-  const c = (globalThis as { crypto?: { getRandomValues?: (a: Uint8Array) => void } }).crypto;
-  if (c?.getRandomValues) c.getRandomValues(bytes);
-  else for (let i = 0; i < length; i++) bytes[i] = Math.floor(random() * 256);
+  const c = (globalThis as { crypto?: { getRandomValues?: unknown } }).crypto;
+  let bytes: Uint8Array;
+  if (c?.getRandomValues) {
+    bytes = publicRandomBytes(length);
+  } else {
+    bytes = new Uint8Array(length);
+    for (let i = 0; i < length; i++) bytes[i] = Math.floor(random() * 256);
+  }
   let out = '';
   for (const b of bytes) out += ID_ALPHABET[b & 63];
   return out;

@@ -15,6 +15,7 @@ import { ClientId, isCleanText, LIMITS, PublicIdentity, Username } from '../prot
 import { isBase64, base64Length, base64ToBytes, bytesToBase64, utf8Decode, utf8Encode } from './encoding.js';
 import { verifyPublicIdentity, type DeviceIdentity } from './identity.js';
 import type { ReplayGuard } from './replay-guard.js';
+import { publicRandomBytes } from './random.js';
 
 export const DM_ENVELOPE_VERSION = 1;
 /** Message ids acknowledged by one receipt (keeps a receipt well under the envelope limit). */
@@ -54,10 +55,12 @@ export const DmBodySchema = z.discriminatedUnion('kind', [
 ]);
 export type DmBody = z.infer<typeof DmBodySchema>;
 
+const PlaintextTs = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
+
 export const DmPlaintextSchema = z
   .object({
     id: ClientId,
-    ts: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
+    ts: PlaintextTs,
     from: Username,
     to: Username,
     body: DmBodySchema,
@@ -132,14 +135,15 @@ export type DmContent = { id: string; ts?: number; body: DmBody };
 
 /** Seals a DM into its wire form. Throws on content that breaks the schema (check text length first). */
 export function sealEnvelope(keys: ChannelKeys, content: DmContent): string {
-  const plaintext = DmPlaintextSchema.parse({
-    id: content.id,
-    ts: content.ts ?? Date.now(),
+  // The usernames were checked when the keys were made; the rest is checked as the friend will.
+  const plaintext: DmPlaintext = {
+    id: ClientId.parse(content.id),
+    ts: PlaintextTs.parse(content.ts ?? Date.now()),
     from: keys.myUsername,
     to: keys.theirUsername,
-    body: content.body,
-  });
-  const nonce = nacl.randomBytes(nacl.box.nonceLength);
+    body: DmBodySchema.parse(content.body),
+  };
+  const nonce = publicRandomBytes(nacl.box.nonceLength);
   const ct = nacl.box.after(utf8Encode(JSON.stringify(plaintext)), nonce, sharedKeyOf(keys));
   const envelope: DmEnvelope = {
     v: DM_ENVELOPE_VERSION,

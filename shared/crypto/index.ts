@@ -4,3 +4,4 @@ export * from './identity.js';
 export * from './replay-guard.js';
 export * from './envelope.js';
 export * from './safety-number.js';
+export * from './random.js';

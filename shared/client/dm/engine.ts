@@ -719,8 +719,11 @@ export class DmEngine extends Emitter<DmEngineEvents> {
         return done();
       }
     }
-    const sender = senderKeyId(wire);
-    if (sender && sender !== pin.identity.keyId) {
+    let keys = this.keysFor(pin);
+    // Opened with a scratch guard so that a replay still tells us its id (to receipt it again).
+    let opened = openEnvelope(keys, wire, new ReplayGuard());
+    const sender = !opened.ok && opened.reason === 'UNPINNED_KEY' ? senderKeyId(wire) : null;
+    if (sender) {
       if (pin.pending?.keyId !== sender) {
         await this.fetchKeys(friend.username); // perhaps changed without our hearing of it
         pin = history.pin(friend.username)!;
@@ -733,10 +736,9 @@ export class DmEngine extends Emitter<DmEngineEvents> {
         this.reject(friend.username, 'UNPINNED_KEY', path);
         return;
       }
+      keys = this.keysFor(pin);
+      opened = openEnvelope(keys, wire, new ReplayGuard());
     }
-    const keys = this.keysFor(pin);
-    // Opened with a scratch guard so that a replay still tells us its id (to receipt it again).
-    const opened = openEnvelope(keys, wire, new ReplayGuard());
     if (!opened.ok) {
       this.reject(friend.username, opened.reason, path);
       return done();

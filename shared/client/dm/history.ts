@@ -20,6 +20,8 @@ const MAGIC = utf8Encode('CHDM');
 const FORMAT_VERSION = 1;
 const HEADER_BYTES = MAGIC.length + 1 + nacl.secretbox.nonceLength;
 const SCHEMA_VERSION = 1;
+/** A save waits at least this many times as long as the last one took (see lastSaveMs). */
+const SAVE_SPACING = 4;
 /** Erasure tombstone for every conversation. */
 const ALL_PEERS = '*';
 
@@ -153,6 +155,12 @@ export class DmHistory {
   /** Writes of one loop turn share a transaction: one commit for a burst instead of one each. */
   private inTransaction = false;
   private saveTimer: ReturnType<typeof setTimeout> | null = null;
+  /**
+   * Each save seals the whole database, so its cost grows with the history: the next save waits
+   * at least SAVE_SPACING times as long as the last one took, so that saving a large history
+   * during a burst of DMs takes a bounded share of the CPU (≤ 1/(1+SAVE_SPACING)).
+   */
+  private lastSaveMs = 0;
   private chain: Promise<void> = Promise.resolve();
   private closed = false;
 
@@ -395,10 +403,13 @@ export class DmHistory {
   markDirty(): void {
     this.dirty = true;
     if (this.closed || this.saveTimer) return;
-    this.saveTimer = setTimeout(() => {
-      this.saveTimer = null;
-      void this.flush().catch(this.onSaveError);
-    }, this.saveDelayMs);
+    this.saveTimer = setTimeout(
+      () => {
+        this.saveTimer = null;
+        void this.flush().catch(this.onSaveError);
+      },
+      Math.max(this.saveDelayMs, SAVE_SPACING * this.lastSaveMs),
+    );
   }
 
   /** Writes pending changes now; resolves once they are stored. */
@@ -421,8 +432,10 @@ export class DmHistory {
       this.dirty = false;
       if (this.saveTimer) clearTimeout(this.saveTimer);
       this.saveTimer = null;
+      const started = performance.now();
       this.commit();
       const sealed = seal(this.db.export(), this.key);
+      this.lastSaveMs = performance.now() - started;
       await this.storage.write(this.name, sealed);
       this.lastVersion = versionOf(sealed);
     } catch (err) {

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import nacl from 'tweetnacl';
 import { describe, expect, it } from 'vitest';
 import {
@@ -26,6 +27,25 @@ describe('base64', () => {
     expect(base64ToBytes(42 as unknown as string)).toBeNull();
     expect(base64ToBytes(bytesToBase64(new Uint8Array(31)), 32)).toBeNull();
     expect(base64ToBytes(bytesToBase64(new Uint8Array(32)), 32)).toHaveLength(32);
+  });
+
+  it('decodes exactly the canonical strings, as Node reads them', () => {
+    const chars = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=-_ !é'.split('');
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom(...chars), { maxLength: 40 }), (picked) => {
+        const text = picked.join('');
+        const canonical = text.length % 4 === 0 && Buffer.from(text, 'base64').toString('base64') === text;
+        const decoded = base64ToBytes(text);
+        if (canonical) expect(decoded).toEqual(new Uint8Array(Buffer.from(text, 'base64')));
+        else expect(decoded).toBeNull();
+      }),
+      { numRuns: 5000 },
+    );
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 64 }), (bytes) => {
+        expect(base64ToBytes(Buffer.from(bytes).toString('base64'))).toEqual(bytes);
+      }),
+    );
   });
 
   it('agrees with Node\'s own encoder', () => {
