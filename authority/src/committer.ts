@@ -12,7 +12,7 @@ import { frameJson } from './frame.js';
 import type { Connection } from './connection.js';
 import type { Hub } from './hub.js';
 import type { Logger } from './log.js';
-import type { NewMessage, Store } from './store/index.js';
+import type { Appended, NewMessage, Store } from './store/index.js';
 
 interface Pending {
   msg: NewMessage;
@@ -25,11 +25,12 @@ interface Pending {
 interface Committed {
   /** Every request of the batch, in arrival order. */
   batch: Pending[];
-  /** The messages stored (a client id repeated within the batch is stored once). */
+  /** The distinct messages of the batch (a client id repeated within it is handed to the store once). */
   unique: Pending[];
   /** For each request of `batch`: the index in `unique` of the message it repeats, if any. */
   dupOf: (number | undefined)[];
-  seqs: number[];
+  /** For each of `unique`: stored now, or found stored before (a resend). */
+  appended: Appended[];
 }
 
 export interface CommitStats {
@@ -148,9 +149,9 @@ export class MessageCommitter {
       return undefined;
     });
 
-    let seqs: number[];
+    let appended: Appended[];
     try {
-      seqs = this.store.messages.appendBatch(
+      appended = this.store.messages.appendBatch(
         unique.map((p) => p.msg),
         { deferSync: true },
       );
@@ -163,16 +164,17 @@ export class MessageCommitter {
     this.stats.messages += unique.length;
     this.stats.lastBatchSize = unique.length;
     this.stats.largestBatch = Math.max(this.stats.largestBatch, unique.length);
-    return { batch, unique, dupOf, seqs };
+    return { batch, unique, dupOf, appended };
   }
 
-  /** Acks first, then the fan-out: per room, the batch's frames joined into one buffer. */
+  /** Acks first, then the fan-out of what is new: per room, the batch's frames joined into one buffer. */
   private publish(c: Committed): void {
     const perRoom = new Map<number, Buffer[]>();
     for (let i = 0; i < c.unique.length; i++) {
       const p = c.unique[i]!;
-      const seq = c.seqs[i]!;
-      p.conn.reply(p.requestId, { seq, ts: p.msg.ts, duplicate: false });
+      const { seq, ts, duplicate } = c.appended[i]!;
+      p.conn.reply(p.requestId, { seq, ts, duplicate });
+      if (duplicate) continue; // its readers had it the first time
       const event: { ev: 'messagePosted' } & RoomMessage = {
         ev: 'messagePosted',
         room: p.roomName,
@@ -180,7 +182,7 @@ export class MessageCommitter {
         clientId: p.msg.clientId,
         author: p.msg.authorName,
         text: p.msg.text,
-        ts: p.msg.ts,
+        ts,
       };
       const frames = perRoom.get(p.msg.roomId);
       if (frames) frames.push(frameJson(event));
@@ -189,7 +191,8 @@ export class MessageCommitter {
     for (let i = 0; i < c.batch.length; i++) {
       const first = c.dupOf[i];
       if (first === undefined) continue;
-      c.batch[i]!.conn.reply(c.batch[i]!.requestId, { seq: c.seqs[first]!, ts: c.unique[first]!.msg.ts, duplicate: true });
+      const { seq, ts } = c.appended[first]!;
+      c.batch[i]!.conn.reply(c.batch[i]!.requestId, { seq, ts, duplicate: true });
     }
     for (const [roomId, frames] of perRoom) {
       this.hub.broadcastFrame(roomId, frames.length === 1 ? frames[0]! : Buffer.concat(frames), frames.length);

@@ -35,6 +35,9 @@ describe('room messages', () => {
 
   it('acks a resend with the same id again and never stores it twice', async () => {
     const a = await registered(t);
+    const reader = await registered(t);
+    const seen: RoomMessage[] = [];
+    reader.on('message', (m) => seen.push(m));
     const p = { room: 'Général', clientId: 'dedupe-client-id-1', text: 'only once' };
     const [r1, r2] = await Promise.all([a.call('postMessage', p), a.call('postMessage', p)]); // same loop turn
     const r3 = await a.call('postMessage', p); // later
@@ -44,7 +47,12 @@ describe('room messages', () => {
     expect(r3.value).toMatchObject({ seq: r1.value.seq, duplicate: true });
     const n = t.authority.store.db.prepare("SELECT COUNT(*) AS n FROM messages WHERE client_id = 'dedupe-client-id-1'").get() as { n: number };
     expect(n.n).toBe(1);
+    // Readers heard it once: a marker sent after the resends arrives after the only copy.
+    expect((await a.call('postMessage', { room: 'Général', clientId: 'dedupe-marker-1', text: 'marker' })).ok).toBe(true);
+    await until(() => seen.some((m) => m.clientId === 'dedupe-marker-1'), 'marker');
+    expect(seen.filter((m) => m.clientId === 'dedupe-client-id-1')).toHaveLength(1);
     a.close();
+    reader.close();
   });
 
   it('refuses non-members, text over the limit, empty text and control characters', async () => {
@@ -103,6 +111,10 @@ describe('room messages', () => {
       const limited = results.filter((r) => !r.ok && r.error.code === 'RATE_LIMITED');
       expect(results.filter((r) => r.ok).length).toBe(5);
       expect(limited.length).toBe(3);
+      // Over the rate, a resend of a stored message is still answered with its sequence number.
+      const first = results[0]!;
+      const resent = await a.call('postMessage', { room: 'Général', clientId: 'flood-0-abcdef', text: 'm0' });
+      expect(first.ok && resent.ok && resent.value).toEqual({ seq: first.ok && first.value.seq, ts: first.ok && first.value.ts, duplicate: true });
       a.close();
     } finally {
       await slow.cleanup();

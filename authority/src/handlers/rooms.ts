@@ -131,10 +131,14 @@ export const postMessage: Handler<'postMessage'> = (s, c, p, requestId) => {
     return fail('TEXT_TOO_LONG', { message: `messages are at most ${LIMITS.maxMessageChars} characters` });
   }
   if (!isCleanText(text)) return fail('INVALID_TEXT');
-  const existing = s.store.messages.byClientId(me.id, p.clientId);
-  if (existing) return ok({ seq: existing.seq, ts: existing.ts, duplicate: true });
   const rate = s.throttles.messagesPerUser.take(me.id, s.now());
-  if (!rate.ok) return fail('RATE_LIMITED', { until: rate.until });
+  if (!rate.ok) {
+    // A resend of a stored message is answered even when the sender is over its rate. Otherwise
+    // resends are found by the store's unique index as they are inserted (no lookup per message).
+    const existing = s.store.messages.byClientId(me.id, p.clientId);
+    if (existing) return ok({ seq: existing.seq, ts: existing.ts, duplicate: true });
+    return fail('RATE_LIMITED', { until: rate.until });
+  }
   s.committer.enqueue({
     msg: { roomId: room.id, authorId: me.id, authorName: me.username, clientId: p.clientId, text, ts: s.now() },
     roomName: room.name,

@@ -14,7 +14,7 @@ import { FriendRepo } from './friends.js';
 import { DmRepo } from './dms.js';
 import { AuditRepo } from './audit.js';
 import { PrivacyRepo } from './privacy.js';
-export type { NewMessage, MessageRow } from './messages.js';
+export type { Appended, NewMessage, MessageRow } from './messages.js';
 export type { UserRow } from './users.js';
 export type { RoomRow } from './rooms.js';
 export type { AuditRow, AuditVerdict } from './audit.js';

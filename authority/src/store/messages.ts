@@ -31,6 +31,14 @@ export interface AppendOptions {
   deferSync?: boolean;
 }
 
+/** What became of one message of a batch. */
+export interface Appended {
+  seq: number;
+  ts: number;
+  /** Already stored: nothing was written, `seq` and `ts` are the first copy's. */
+  duplicate: boolean;
+}
+
 /** PRAGMA synchronous values. */
 const SYNC_NORMAL = 1;
 
@@ -41,15 +49,17 @@ const SYNC_NORMAL = 1;
 export class MessageRepo {
   private readonly q;
   private readonly lastSeq = new Map<number, number>();
-  private readonly insertAll: (batch: readonly NewMessage[]) => number[];
+  private readonly insertAll: (batch: readonly NewMessage[]) => Appended[];
   private readonly walPath: string | null;
   private readonly checkpointer: Checkpointer;
 
   constructor(private readonly db: Database.Database) {
     const synchronous = Number(db.pragma('synchronous', { simple: true }));
     this.q = {
+      // A resend (same author, same client id) inserts nothing: the unique index is the duplicate check.
       insert: db.prepare<[number, number, number, string, string, string, number]>(
-        'INSERT INTO messages (room_id, seq, author_id, author_name, client_id, text, ts) VALUES (?, ?, ?, ?, ?, ?, ?)',
+        `INSERT INTO messages (room_id, seq, author_id, author_name, client_id, text, ts) VALUES (?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (author_id, client_id) DO NOTHING`,
       ),
       byClientId: db.prepare<[number, string], MessageRow>('SELECT * FROM messages WHERE author_id = ? AND client_id = ?'),
       before: db.prepare<[number, number, number], MessageRow>(
@@ -67,15 +77,20 @@ export class MessageRepo {
       restoreSync: db.prepare(`PRAGMA synchronous = ${synchronous}`),
     };
     this.insertAll = db.transaction((batch: readonly NewMessage[]) => {
-      const seqs = new Array<number>(batch.length);
+      const out = new Array<Appended>(batch.length);
       for (let i = 0; i < batch.length; i++) {
         const m = batch[i]!;
         const seq = (this.lastSeq.get(m.roomId) ?? 0) + 1;
-        this.q.insert.run(m.roomId, seq, m.authorId, m.authorName, m.clientId, m.text, m.ts);
-        this.lastSeq.set(m.roomId, seq);
-        seqs[i] = seq;
+        if (this.q.insert.run(m.roomId, seq, m.authorId, m.authorName, m.clientId, m.text, m.ts).changes === 1) {
+          this.lastSeq.set(m.roomId, seq);
+          out[i] = { seq, ts: m.ts, duplicate: false };
+        } else {
+          const stored = this.q.byClientId.get(m.authorId, m.clientId);
+          if (!stored) throw new Error('a message was neither inserted nor found');
+          out[i] = { seq: stored.seq, ts: stored.ts, duplicate: true };
+        }
       }
-      return seqs;
+      return out;
     });
     this.walPath = db.memory ? null : `${db.name}-wal`;
     this.checkpointer = new Checkpointer(db);
@@ -95,8 +110,11 @@ export class MessageRepo {
     return this.q.byClientId.get(authorId, clientId);
   }
 
-  /** Stores a batch in one transaction (group commit); returns each message's sequence number. */
-  appendBatch(batch: readonly NewMessage[], options: AppendOptions = {}): number[] {
+  /**
+   * Stores a batch in one transaction (group commit). For each message: its sequence number,
+   * or, when its author already sent that client id, the stored message's (a duplicate).
+   */
+  appendBatch(batch: readonly NewMessage[], options: AppendOptions = {}): Appended[] {
     const lazy = options.deferSync === true && this.walPath !== null;
     if (lazy) this.q.lazySync.run();
     try {
