@@ -1,22 +1,32 @@
 /** Runs in a worker thread: scrypt never blocks the authority's event loop. */
 import { parentPort } from 'node:worker_threads';
 import { randomBytes, scryptSync, timingSafeEqual } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
 import { readlinkSync } from 'node:fs';
 import { constants, setPriority } from 'node:os';
 
 /**
  * Off the event loop is not enough on a small machine: a login storm keeps every hashing thread
- * busy, and the kernel would share the cores evenly between them and the event loop. At the
- * lowest priority, hashing gets the CPU time that the event loop (and everything else) leaves;
- * logins wait longer in a storm, room traffic does not. Linux names the thread in
- * /proc/thread-self; elsewhere the thread keeps the default priority.
+ * busy, and the kernel would share the cores evenly between them and the event loop. So hashing
+ * runs at the lowest priority: it gets the CPU time that the event loop (and everything else)
+ * leaves; logins wait longer in a storm, room traffic does not.
+ * On Linux the thread goes to SCHED_IDLE, with util-linux's chrt (Node has no call for it):
+ * any ordinary thread that wakes up takes the core from it at once, where a nice 19 thread may
+ * still finish its time slice first. Without chrt, nice 19; elsewhere, the default priority.
  */
 function lowerThisThreadsPriority(): void {
+  let tid: number;
   try {
-    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
-    if (Number.isInteger(tid) && tid > 0) setPriority(tid, constants.priority.PRIORITY_LOW);
+    tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
+    if (!Number.isInteger(tid) || tid <= 0) return;
+    setPriority(tid, constants.priority.PRIORITY_LOW);
   } catch {
-    // not Linux, or not allowed: keep the default priority
+    return; // not Linux, or not allowed: keep the default priority
+  }
+  try {
+    spawnSync('chrt', ['--idle', '-p', '0', String(tid)], { stdio: 'ignore', timeout: 2000 });
+  } catch {
+    // no chrt: nice 19 it is
   }
 }
 lowerThisThreadsPriority();
