@@ -13,6 +13,7 @@ import { measureIdleMemory } from '../../bench/scenarios/memory.js';
 import { ensureHistoryCache, historyCacheDir, measureHistory, PAGE } from '../../bench/scenarios/history.js';
 import { measureStorm } from '../../bench/scenarios/storm.js';
 import { measureDm } from '../../bench/scenarios/dm.js';
+import { measureStorageCeiling } from '../../bench/scenarios/durable.js';
 import { summary, table, type Figure } from '../../bench/report.js';
 import type { StepResult } from '../../bench/loadgen/pool.js';
 import type { ServerKind } from '../../bench/server-process.js';
@@ -95,6 +96,13 @@ it('keeps fan-out going through a login storm with real scrypt', { timeout: TIME
   expect(s.logins.every((l) => l.logins > 0 && l.failures === 0)).toBe(true);
   for (const r of [...s.quiet, ...s.stormy]) expectClean(r, 20);
   expect(s.ratio).toBeGreaterThan(0);
+});
+
+it('measures what the store alone commits and flushes', () => {
+  const c = measureStorageCeiling(200, 5);
+  expect(c.perSec).toBeGreaterThan(0);
+  expect(c.commitUsPerMsg).toBeGreaterThan(0);
+  expect(c.syncMsPerBatch).toBeGreaterThanOrEqual(0);
 });
 
 it('opens a direct channel and carries encrypted DMs', { timeout: TIMEOUT_MS }, async () => {
