@@ -69,6 +69,9 @@ export interface ServerCounters {
   syncMsTotal: number;
   syncMsMax: number;
   walBytes: number;
+  /** The event loop's lateness since the previous read (monitorEventLoopDelay, 1 ms resolution). */
+  loopP99Ms: number;
+  loopMaxMs: number;
 }
 
 /** What the group commit did during a step. */
@@ -76,8 +79,13 @@ export interface CommitDuring {
   batches: number;
   messagesPerBatch: number;
   syncMsMean: number;
+  /** The slowest WAL flush of the step. */
+  syncMsMax: number;
   /** The WAL's size when the step's sending ended. */
   walMiB: number;
+  /** How late the authority's event loop ran during the step: p99 and worst. */
+  loopP99Ms: number;
+  loopMaxMs: number;
 }
 
 export interface Endpoint {
@@ -178,6 +186,9 @@ export class LoadGen {
             messagesPerBatch: (countersAfter.messages - countersBefore.messages) / Math.max(1, countersAfter.batches - countersBefore.batches),
             syncMsMean: (countersAfter.syncMsTotal - countersBefore.syncMsTotal) / Math.max(1, countersAfter.syncs - countersBefore.syncs),
             walMiB: countersAfter.walBytes / 2 ** 20,
+            syncMsMax: countersAfter.syncMsMax,
+            loopP99Ms: countersAfter.loopP99Ms,
+            loopMaxMs: countersAfter.loopMaxMs,
           }
         : null;
     const latency = new Histogram();

@@ -69,7 +69,7 @@ export function describeStep(r: StepResult, fanout: number): string {
     `${fmtRate(rate)}/s: p50 ${r.latency.p50Ms.toFixed(1)} ms, p99 ${r.latency.p99Ms.toFixed(1)} ms, ` +
     `ack p99 ${r.ack.p99Ms.toFixed(1)} ms, server CPU ${r.serverCpuPct.toFixed(0)} %, ` +
     `generator lag p99 ${r.genLagP99Ms.toFixed(1)} ms, machine ${r.machineBusyCores.toFixed(1)} cores busy` +
-    (r.commit ? `, ${r.commit.batches} batches of ${r.commit.messagesPerBatch.toFixed(1)}, WAL flush ${r.commit.syncMsMean.toFixed(2)} ms, WAL ${r.commit.walMiB.toFixed(0)} MiB` : '') +
+    (r.commit ? `, ${r.commit.batches} batches of ${r.commit.messagesPerBatch.toFixed(1)}, WAL flush ${r.commit.syncMsMean.toFixed(2)} ms (worst ${r.commit.syncMsMax.toFixed(1)}), WAL ${r.commit.walMiB.toFixed(0)} MiB, loop delay p99 ${r.commit.loopP99Ms.toFixed(1)} ms, max ${r.commit.loopMaxMs.toFixed(1)} ms` : '') +
     (r.cpuPressure !== null && r.cpuPressure >= NOISY_PRESSURE ? ` (CPU pressure ${r.cpuPressure.toFixed(0)} %: noisy)` : '') +
     ` — ${verdict}`
   );

@@ -5,6 +5,7 @@
  * Started by bench/run.ts; stops on SIGTERM (a graceful stop, so that --cpu-prof gets written).
  */
 import { statSync } from 'node:fs';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { writeHeapSnapshot } from 'node:v8';
 import { Authority } from '../../authority/src/server.js';
 import { defaultConfig } from '../../authority/src/config.js';
@@ -20,6 +21,15 @@ const CHEAP_SCRYPT = { N: 1 << 10, r: 8, p: 1 };
 const UNLIMITED = 1_000_000_000;
 
 let authority: Authority | null = null;
+/** How late the event loop ran its callbacks, between two reads of the stats (one step). */
+const loopDelay = monitorEventLoopDelay({ resolution: 1 });
+loopDelay.enable();
+
+function readLoopDelay(): { loopP99Ms: number; loopMaxMs: number } {
+  const out = { loopP99Ms: loopDelay.percentile(99) / 1e6, loopMaxMs: loopDelay.max / 1e6 };
+  loopDelay.reset();
+  return out;
+}
 
 function walBytes(dbFile: string): number {
   try {
@@ -100,6 +110,11 @@ serve({
     collect();
     return { file: writeHeapSnapshot(b.file) };
   },
-  /** The group commit's counters and the WAL's size (null before start). */
-  stats: () => (authority ? { ...authority.committer.stats, walBytes: walBytes(authority.store.file) } : null),
+  /** The group commit's counters, the WAL's size, the worst flush and the event loop's lateness since the last call (null before start). */
+  stats: () => {
+    if (!authority) return null;
+    const stats = { ...authority.committer.stats, walBytes: walBytes(authority.store.file), ...readLoopDelay() };
+    authority.committer.stats.syncMsMax = 0; // the worst flush of the next step, not of the run
+    return stats;
+  },
 });

@@ -1,4 +1,4 @@
-import { close, closeSync, fdatasync, fdatasyncSync, open, openSync } from 'node:fs';
+import { closeSync, fdatasync, fdatasyncSync, fstatSync, openSync, statSync } from 'node:fs';
 import type Database from 'better-sqlite3';
 import { Checkpointer } from './checkpointer.js';
 
@@ -38,6 +38,9 @@ export interface Appended {
   /** Already stored: nothing was written, `seq` and `ts` are the first copy's. */
   duplicate: boolean;
 }
+
+/** How many WAL flushes between two checks that the open descriptor is still the WAL file. */
+const WAL_CHECK_EVERY = 1000;
 
 /** PRAGMA synchronous values. */
 const SYNC_NORMAL = 1;
@@ -129,35 +132,68 @@ export class MessageRepo {
     }
   }
 
+  /**
+   * The WAL, opened once and kept open: a flush per batch then costs one call in libuv's thread
+   * pool instead of three (open, fdatasync, close). SQLite keeps the same file while any
+   * connection has the database open (it rewinds it, it does not replace it), and ours stays
+   * open as long as this repo; every WAL_CHECK_EVERY flushes the descriptor is checked to still
+   * name the file at walPath, and opened again if it does not.
+   */
+  private walFd: number | null = null;
+  private syncsSinceCheck = 0;
+
+  private walDescriptor(): number {
+    if (this.walFd !== null && ++this.syncsSinceCheck >= WAL_CHECK_EVERY) {
+      this.syncsSinceCheck = 0;
+      try {
+        if (fstatSync(this.walFd).ino !== statSync(this.walPath!).ino) this.dropWalFd();
+      } catch {
+        this.dropWalFd();
+      }
+    }
+    this.walFd ??= openSync(this.walPath!, 'r+');
+    return this.walFd;
+  }
+
+  private dropWalFd(): void {
+    if (this.walFd === null) return;
+    try {
+      closeSync(this.walFd);
+    } catch {
+      // already gone
+    }
+    this.walFd = null;
+  }
+
   /** Flushes the WAL to stable storage, blocking: every batch committed before the call is durable. */
   syncWal(): void {
     if (this.walPath === null) return;
-    const fd = openSync(this.walPath, 'r+');
-    try {
-      fdatasyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
+    fdatasyncSync(this.walDescriptor());
   }
 
-  /**
-   * The same off the event loop, in libuv's thread pool: covers every batch committed before
-   * the call. The file is opened afresh each time, so a WAL that SQLite recreated is never missed.
-   */
+  /** The same off the event loop, in libuv's thread pool: covers every batch committed before the call. */
   syncWalAsync(done: (err: Error | null) => void): void {
     if (this.walPath === null) {
       queueMicrotask(() => done(null));
       return;
     }
-    open(this.walPath, 'r+', (openErr, fd) => {
-      if (openErr) return done(openErr);
-      fdatasync(fd, (syncErr) => close(fd, (closeErr) => done(syncErr ?? closeErr ?? null)));
+    let fd: number;
+    try {
+      fd = this.walDescriptor();
+    } catch (err) {
+      queueMicrotask(() => done(err as Error));
+      return;
+    }
+    fdatasync(fd, (err) => {
+      if (err) this.dropWalFd(); // opened afresh for the next try
+      done(err);
     });
   }
 
   /** Stops the checkpoint worker; the store calls it before it closes the database. */
   close(): void {
     this.checkpointer.close();
+    this.dropWalFd();
   }
 
   /** Newest first below `before`, returned oldest first. */
