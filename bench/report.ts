@@ -26,7 +26,7 @@ export function ratio(f: Figure): number | null {
 /** Oriented so that > 1 means better than the baseline. */
 function goodness(f: Figure): number | null {
   const r = ratio(f);
-  if (r === null || r === 0) return null;
+  if (r === null || r <= 0) return null; // a ratio only means something between two positive figures
   return f.better === 'higher' ? r : 1 / r;
 }
 
