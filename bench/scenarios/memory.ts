@@ -85,7 +85,7 @@ export async function memoryFigure(ctx: BenchContext): Promise<Figure> {
     better: 'lower',
     target: '≤ 8 KiB',
     note:
-      (usable ? '' : 'not measured: the resident size fell while clients joined (memory given back late); run it again, or the full bench; ') +
+      (usable ? '' : 'the resident size fell while clients joined (memory given back late): run it again, or the full bench; ') +
       `growth from 1000 to 2000 clients${ours.settled ? '' : ' (not settled: rough)'}; quarters ours ${ours.perQuarter.map((b) => (b / 1024).toFixed(1)).join('/')} KiB, ` +
       `baseline ${base.perQuarter.map((b) => (b / 1024).toFixed(1)).join('/')} KiB; ` +
       `live JS heap per connection: ours ${(ours.heapPerConnBytes / 1024).toFixed(1)} KiB, baseline ${(base.heapPerConnBytes / 1024).toFixed(1)} KiB`,
