@@ -20,6 +20,9 @@ function median(xs: number[]): number {
   return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
 
+/** DMs sent and received, unmeasured, before the timed bursts. */
+const WARMUP_DMS = 2000;
+
 /** DMs in flight at once during the burst (the engine sends one conversation in order anyway). */
 const WINDOW = 256;
 
@@ -47,6 +50,14 @@ export async function measureDm(ctx: BenchContext, pairs = ctx.quick ? 3 : 8, bu
       if (r.setupMs === null || r.path !== 'direct') throw new Error(`no direct channel between ${a} and ${b}: the first DM went ${r.path}`);
       setups.push(r.setupMs);
       ctx.log(`  channel ${a} → ${b}: open in ${r.setupMs.toFixed(1)} ms`);
+    }
+
+    // Warm-up, as every other scenario has: the first thousands of DMs run through a cold JIT.
+    {
+      const [a, b] = names[0]!;
+      await B.call('expect', { username: b });
+      const warm = await A.call<{ sent: number }>('burst', { username: a, friend: b, count: Math.min(WARMUP_DMS, burst), bytes: DM_BYTES, window: WINDOW, maxMs }, 300_000);
+      await B.call('received', { username: b, count: warm.sent }, 300_000);
     }
 
     const rates: number[] = [];
