@@ -34,6 +34,22 @@ describe('resilience', () => {
     await until(() => t!.authority.store.dms.total() === 0, 'deleted once acknowledged');
   });
 
+  it('a direct DM sent just before the sender closes is receipted once the sender is back, and shown once', async () => {
+    t = await startAuthority();
+    const [a, b] = await friends(t);
+    const warm = await a.dm.send(b.name, 'channel up');
+    expect(warm.ok && warm.value.path).toBe('direct');
+    await receivedText(b, 'channel up');
+    const sent = await a.dm.send(b.name, 'receipt lost');
+    if (!sent.ok) throw new Error(sent.error.code);
+    expect(sent.value.path).toBe('direct');
+    await goOffline(a); // at once: b's receipt finds a gone (relayed and stored, or lost with the channel)
+    const back = await dmUser(t, { name: a.name, dir: a.dir, register: false });
+    expect((await back.dm.waitFor(sent.value, 'delivered', 15_000))?.status).toBe('delivered');
+    await receivedText(b, 'receipt lost');
+    expect(b.events.received.filter((r) => r.text === 'receipt lost')).toHaveLength(1); // shown once
+  });
+
   it('stops using a channel to a friend whose last session ended, and stores for them instead', async () => {
     t = await startAuthority();
     const [a, b] = await friends(t);

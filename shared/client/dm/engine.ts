@@ -489,7 +489,8 @@ export class DmEngine extends Emitter<DmEngineEvents> {
   private retryUnsent(): void {
     if (this.state !== 'ready') return;
     for (const record of this.history!.unsent()) {
-      if (this.inFlight.has(record.id)) continue;
+      // Sending now, or over a channel of this session that is still open (relayed if it closes).
+      if (this.inFlight.has(record.id) || this.unreceipted.has(record.id)) continue;
       void this.enqueueSend(record);
     }
   }

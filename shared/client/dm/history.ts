@@ -227,7 +227,13 @@ export class DmHistory {
   private commit(): void {
     if (!this.inTransaction || this.closed) return;
     this.inTransaction = false;
-    this.db.exec('COMMIT');
+    try {
+      this.db.exec('COMMIT');
+    } catch (err) {
+      // SQLite already rolled the transaction back (out of memory, say): say so, never throw
+      // from the end of a loop turn.
+      this.onSaveError(err);
+    }
   }
 
   private all(sql: string, params: SqlValue[] = []): Row[] {
@@ -354,9 +360,16 @@ export class DmHistory {
     return rows.map(toRecord);
   }
 
-  /** Outgoing DMs not yet handed to any path (sent again when the engine can). */
+  /**
+   * Outgoing DMs to send again when the engine can: those not yet handed to any path, and those
+   * that went over a data channel with no receipt yet (the channel may have lost them; the
+   * friend's engine drops a copy it already has and receipts it again).
+   */
   unsent(): DmRecord[] {
-    return this.all(`SELECT * FROM dms WHERE direction = 'out' AND status IN ('sending', 'queued') ORDER BY ts, id`).map(toRecord);
+    return this.all(
+      `SELECT * FROM dms WHERE direction = 'out' AND (status IN ('sending', 'queued') OR (status = 'sent' AND path = 'direct'))
+       ORDER BY ts, id`,
+    ).map(toRecord);
   }
 
   lastOutgoingTs(peer: string): number {

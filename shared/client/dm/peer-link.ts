@@ -111,8 +111,9 @@ export class PeerLink {
 
   /**
    * True when the text was taken for the open channel: it leaves at the end of this loop turn
-   * with whatever else was sent in it. A link that closes first loses it, as a channel that
-   * breaks loses what it carried: the engine sends anything not receipted again by the authority.
+   * with whatever else was sent in it (or when the link is destroyed, if sooner). A channel
+   * that closes or breaks may lose what it carried: the engine sends anything not receipted
+   * again by the authority.
    */
   send(text: string): boolean {
     if (this.state !== 'open' || !this.peer) return false;
@@ -132,32 +133,41 @@ export class PeerLink {
   }
 
   private flush(): void {
-    const texts = this.outbox;
-    if (texts.length === 0 || this.state !== 'open' || !this.peer) return;
-    this.outbox = [];
-    this.outboxChars = 0;
     try {
-      if (texts.length === 1) {
-        this.peer.send(texts[0]!);
-        return;
-      }
-      const batch = JSON.stringify(texts);
-      if (batch.length <= LIMITS.maxChannelChars) {
-        this.peer.send(batch);
-        return;
-      }
-      // Escapes made it longer than counted: in two halves, each well under the limit.
-      const half = texts.length >> 1;
-      this.peer.send(JSON.stringify(texts.slice(0, half)));
-      this.peer.send(JSON.stringify(texts.slice(half)));
+      this.writeOut();
     } catch {
       this.destroy('PEER_ERROR');
     }
   }
 
+  /** Hands what waits to WebRTC as one message (two if escapes made it longer than counted). */
+  private writeOut(): void {
+    const texts = this.outbox;
+    if (texts.length === 0 || this.state !== 'open' || !this.peer) return;
+    this.outbox = [];
+    this.outboxChars = 0;
+    if (texts.length === 1) {
+      this.peer.send(texts[0]!);
+      return;
+    }
+    const batch = JSON.stringify(texts);
+    if (batch.length <= LIMITS.maxChannelChars) {
+      this.peer.send(batch);
+      return;
+    }
+    const half = texts.length >> 1;
+    this.peer.send(JSON.stringify(texts.slice(0, half)));
+    this.peer.send(JSON.stringify(texts.slice(half)));
+  }
+
   /** Idempotent: the first call closes everything and reports why; later calls do nothing. */
   destroy(reason: LinkCloseReason = 'PEER_CLOSED'): void {
     if (this.state === 'closed') return;
+    try {
+      this.writeOut(); // handed to WebRTC first (which may still drop it if the connection closes now)
+    } catch {
+      // the channel is already broken: the engine sends what was not receipted another way
+    }
     this.state = 'closed';
     this.clearTimer();
     this.outbox = [];

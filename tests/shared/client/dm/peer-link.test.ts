@@ -2,6 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import { createNodePeer } from '../../../../cli/dm/index.js';
 import { PeerLink, type PeerLinkOptions } from '../../../../shared/client/dm/index.js';
+import { decode } from '../../../../shared/client/dm/peer-link.js';
+import { LIMITS } from '../../../../shared/protocol/index.js';
 
 function link(initiator: boolean, extra: Partial<PeerLinkOptions> = {}) {
   const closes: string[] = [];
@@ -41,6 +43,36 @@ describe('PeerLink', () => {
     expect(a.l.send('after')).toBe(false);
     await expect.poll(() => b.closes).toEqual(['PEER_CLOSED']);
     expect(a.opens()).toBe(1);
+  });
+
+  it('carries what one turn sends as one batch, in order, split when it would be too long', async () => {
+    const initiator: { link?: PeerLink } = {};
+    const b = link(false, { onSignal: (_l, data) => initiator.link?.signal(data) });
+    const a = link(true, { onSignal: (_l, data) => b.l.signal(data) });
+    initiator.link = a.l;
+    expect(await a.l.opened).toBe(true);
+    const texts = ['{"one":1}', '{"two":"\\u00e9 é"}', '[not json', ''];
+    for (const t of texts) expect(a.l.send(t)).toBe(true);
+    await expect.poll(() => b.messages).toEqual(texts);
+    const big = 'x'.repeat(LIMITS.maxEnvelopeChars);
+    for (let i = 0; i < 5; i++) a.l.send(big); // over one channel message: split, nothing lost
+    a.l.send('last');
+    await expect.poll(() => b.messages.length, { timeout: 10_000 }).toBe(texts.length + 6);
+    expect(b.messages.slice(texts.length)).toEqual([big, big, big, big, big, 'last']);
+    a.l.destroy('ENGINE_CLOSED');
+  });
+
+  it('decodes one text or a batch, and refuses anything else', () => {
+    expect(decode('{"a":1}')).toEqual(['{"a":1}']);
+    expect(decode(new TextEncoder().encode(JSON.stringify(['x', 'y'])))).toEqual(['x', 'y']);
+    expect(decode('[1, 2]')).toBeNull();
+    expect(decode('[]')).toBeNull();
+    expect(decode('[broken')).toBeNull();
+    expect(decode(JSON.stringify(Array.from({ length: 1025 }, () => '')))).toBeNull();
+    expect(decode(JSON.stringify(['x'.repeat(LIMITS.maxEnvelopeChars + 1)]))).toBeNull();
+    expect(decode('x'.repeat(LIMITS.maxEnvelopeChars + 1))).toBeNull();
+    expect(decode('x'.repeat(LIMITS.maxChannelChars + 1))).toBeNull();
+    expect(decode({ not: 'text' })).toBeNull();
   });
 
   it('gives up after its deadline when nobody answers', async () => {
