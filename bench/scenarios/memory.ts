@@ -1,7 +1,7 @@
 /**
  * Idle memory per joined connection, 2000 logged-in clients reading Général. The clients come
- * in four quarters (two halves in a quick run); after each, full garbage collections until the
- * server's resident size holds still, then a sample. The figure is the growth per connection over the second half (1000 to
+ * in four quarters; after each, full garbage collections until the server's resident size holds
+ * still, then a sample. The figure is the growth per connection over the second half (1000 to
  * 2000 clients): the first half is the warm-up, during which the resident size also moves for
  * reasons of its own (V8 and malloc give back, late, what starting and writing the bench
  * accounts took; pools and heaps size themselves), measured here at tens of MiB downwards. The
@@ -26,8 +26,6 @@ export async function measureIdleMemory(
   maxWaitMs = ctx.quick ? 6000 : 20_000,
 ) {
   const stillSamples = ctx.quick ? 6 : 8;
-  // A quick run joins in halves: the figure needs only the samples at half and at all the clients.
-  const parts = ctx.quick ? 2 : QUARTERS;
   const seed: AccountSeed = { prefix: 'idle', count: clients, password: BENCH_PASSWORD, hash: 'cheap', rooms: 'general' };
   const s = await ServerUnderTest.start(kind, { accounts: [seed] });
   const lg = LoadGen.start(ctx.procs);
@@ -36,11 +34,11 @@ export async function measureIdleMemory(
     const counts = [0];
     const errors: Record<string, number> = {};
     let failed = 0;
-    for (let q = 1; q <= parts; q++) {
+    for (let q = 1; q <= QUARTERS; q++) {
       const c =
         q === 1
-          ? await lg.connect(s.endpoint(), specsFor(seed, () => false), { share: 1 / parts })
-          : await lg.ensureConnected(q / parts);
+          ? await lg.connect(s.endpoint(), specsFor(seed, () => false), { share: 1 / QUARTERS })
+          : await lg.ensureConnected(q / QUARTERS);
       failed += c.failed;
       Object.assign(errors, c.errors);
       counts.push(counts[q - 1]! + c.connected);
@@ -49,8 +47,8 @@ export async function measureIdleMemory(
     }
     if (failed > 0) throw new Error(`${kind}: ${failed} clients could not log in: ${JSON.stringify(errors)}`);
     const perQuarter = samples.slice(1).map((m, i) => (m.rssBytes - samples[i]!.rssBytes) / (counts[i + 1]! - counts[i]!));
-    const half = parts / 2;
-    const perConnBytes = (samples[parts]!.rssBytes - samples[half]!.rssBytes) / (counts[parts]! - counts[half]!);
+    const half = QUARTERS / 2;
+    const perConnBytes = (samples[QUARTERS]!.rssBytes - samples[half]!.rssBytes) / (counts[QUARTERS]! - counts[half]!);
     const first = samples[0]!;
     const last = samples[samples.length - 1]!;
     const wholePerConnBytes = (last.rssBytes - first.rssBytes) / clients;
@@ -58,10 +56,10 @@ export async function measureIdleMemory(
     const kib = (b: number) => (b / 1024).toFixed(2);
     ctx.log(
       `  ${kind}: RSS ${samples.map((m) => (m.rssBytes / 2 ** 20).toFixed(1)).join(' → ')} MiB at ${counts.join(', ')} clients: ` +
-        `${perQuarter.map(kib).join(', ')} KiB per connection by ${parts === QUARTERS ? 'quarter' : 'half'}, second half ${kib(perConnBytes)} ` +
+        `${perQuarter.map(kib).join(', ')} KiB per connection by quarter, second half ${kib(perConnBytes)} ` +
         `(whole growth ${kib(wholePerConnBytes)}; live JS heap ${kib(heapPerConnBytes)} KiB per connection)`,
     );
-    const settled = samples.slice(half).every((m) => m.settled);
+    const settled = samples.slice(QUARTERS / 2).every((m) => m.settled);
     if (!settled) ctx.log(`  ${kind}: the resident size was still moving when sampled: this figure is rough`);
     return { perConnBytes, perQuarter, wholePerConnBytes, heapPerConnBytes, samples, counts, clients, settled };
   } finally {
@@ -88,7 +86,7 @@ export async function memoryFigure(ctx: BenchContext): Promise<Figure> {
     target: '≤ 8 KiB',
     note:
       (usable ? '' : 'the resident size fell while clients joined (memory given back late): run it again, or the full bench; ') +
-      `growth from 1000 to 2000 clients${ours.settled ? '' : ' (not settled: rough)'}; by ${ctx.quick ? 'half' : 'quarter'} ours ${ours.perQuarter.map((b) => (b / 1024).toFixed(1)).join('/')} KiB, ` +
+      `growth from 1000 to 2000 clients${ours.settled ? '' : ' (not settled: rough)'}; quarters ours ${ours.perQuarter.map((b) => (b / 1024).toFixed(1)).join('/')} KiB, ` +
       `baseline ${base.perQuarter.map((b) => (b / 1024).toFixed(1)).join('/')} KiB; ` +
       `live JS heap per connection: ours ${(ours.heapPerConnBytes / 1024).toFixed(1)} KiB, baseline ${(base.heapPerConnBytes / 1024).toFixed(1)} KiB`,
     met: usable ? kib <= 8 : null,
