@@ -1,9 +1,16 @@
 /** DMs across authority restarts and outages: stored ones survive, open channels keep working. */
 import { afterEach, describe, expect, it } from 'vitest';
 import { startAuthority, until, type TestAuthority } from '../helpers/authority.js';
-import { befriend, closeAll, dmUser, friends, goOffline, receivedText } from './helpers.js';
+import { befriend, closeAll, dmUser, friends, goOffline, receivedText, type DmUser } from './helpers.js';
 
 let t: TestAuthority | null = null;
+
+/** A first DM from a to b, over a data channel that it opens. */
+async function openChannel(a: DmUser, b: DmUser): Promise<void> {
+  const first = await a.dm.send(b.name, 'channel up');
+  expect(first.ok && first.value.path).toBe('direct');
+  await receivedText(b, 'channel up');
+}
 afterEach(async () => {
   await closeAll();
   await t?.cleanup();
@@ -37,9 +44,7 @@ describe('resilience', () => {
   it('a direct DM sent just before the sender closes is receipted once the sender is back, and shown once', async () => {
     t = await startAuthority();
     const [a, b] = await friends(t);
-    const warm = await a.dm.send(b.name, 'channel up');
-    expect(warm.ok && warm.value.path).toBe('direct');
-    await receivedText(b, 'channel up');
+    await openChannel(a, b);
     const sent = await a.dm.send(b.name, 'receipt lost');
     if (!sent.ok) throw new Error(sent.error.code);
     expect(sent.value.path).toBe('direct');
@@ -53,9 +58,7 @@ describe('resilience', () => {
   it('stops using a channel to a friend whose last session ended, and stores for them instead', async () => {
     t = await startAuthority();
     const [a, b] = await friends(t);
-    const first = await a.dm.send(b.name, 'channel up');
-    expect(first.ok && first.value.path).toBe('direct');
-    await receivedText(b, 'channel up');
+    await openChannel(a, b);
     b.client.close(); // b's process loses its session (its engine is not closed properly)
     await until(() => a.dm.channelState(b.name) === 'closed', 'a closes the channel when b goes offline');
     const later = await a.dm.send(b.name, 'after b left');
@@ -67,9 +70,7 @@ describe('resilience', () => {
     const [a, b] = await friends(t);
     const c = await dmUser(t, { name: `${a.name}c` });
     await befriend(a, c);
-    const first = await a.dm.send(b.name, 'channel up');
-    expect(first.ok && first.value.path).toBe('direct');
-    await receivedText(b, 'channel up');
+    await openChannel(a, b);
 
     await t.stop();
     await until(() => a.client.status !== 'ready' && b.client.status !== 'ready', 'clients lost the authority');

@@ -25,13 +25,19 @@ function link(initiator: boolean, extra: Partial<PeerLinkOptions> = {}) {
   return { l, closes, messages, opens: () => opens };
 }
 
+/** Two links signalling to each other directly, once the channel is open. */
+async function connectedPair() {
+  const initiator: { link?: PeerLink } = {};
+  const b = link(false, { onSignal: (_l, data) => initiator.link?.signal(data) });
+  const a = link(true, { onSignal: (_l, data) => b.l.signal(data) });
+  initiator.link = a.l;
+  expect(await a.l.opened).toBe(true);
+  return { a, b };
+}
+
 describe('PeerLink', () => {
   it('opens a channel, carries text both ways, and reports its close once', async () => {
-    const initiator: { link?: PeerLink } = {};
-    const b = link(false, { onSignal: (_l, data) => initiator.link?.signal(data) });
-    const a = link(true, { onSignal: (_l, data) => b.l.signal(data) });
-    initiator.link = a.l;
-    expect(await a.l.opened).toBe(true);
+    const { a, b } = await connectedPair();
     expect(a.l.state).toBe('open');
     expect(a.l.send('ping')).toBe(true);
     await expect.poll(() => b.messages).toEqual(['ping']);
@@ -46,11 +52,7 @@ describe('PeerLink', () => {
   });
 
   it('carries what one turn sends as one batch, in order, split when it would be too long', async () => {
-    const initiator: { link?: PeerLink } = {};
-    const b = link(false, { onSignal: (_l, data) => initiator.link?.signal(data) });
-    const a = link(true, { onSignal: (_l, data) => b.l.signal(data) });
-    initiator.link = a.l;
-    expect(await a.l.opened).toBe(true);
+    const { a, b } = await connectedPair();
     const texts = ['{"one":1}', '{"two":"\\u00e9 é"}', '[not json', ''];
     for (const t of texts) expect(a.l.send(t)).toBe(true);
     await expect.poll(() => b.messages).toEqual(texts);
