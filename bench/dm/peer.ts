@@ -116,8 +116,9 @@ async function burst(b: { username: string; friend: string; count: number; bytes
   };
   await Promise.all(Array.from({ length: b.window }, lane));
   const sentUs = nowUs();
+  const share = cpuShare(cpu0, sentUs - t0); // before writing the profile, which is not the sender's work
   await stopProfile(b.profileDir, 'sender');
-  return { startUs: t0, sentUs, sent: started, paths, failed, cpuShare: cpuShare(cpu0, sentUs - t0) };
+  return { startUs: t0, sentUs, sent: started, paths, failed, cpuShare: share };
 }
 
 /** This process's CPU time since `since`, as a share of one core over `wallUs`. */
@@ -126,13 +127,16 @@ function cpuShare(since: NodeJS.CpuUsage, wallUs: number): number {
   return wallUs > 0 ? (used.user + used.system) / wallUs : 0;
 }
 
+/** The receiving side's CPU and clock since `expect`: the same window for both. */
 let receiveCpu = process.cpuUsage();
+let receiveFromUs = nowUs();
 
 /** Resets the receive counter, then (on `wait`) waits for `count` more. */
 async function expect(b: { username: string; profileDir?: string }) {
   const u = user(b.username);
   await startProfile(b.profileDir);
   receiveCpu = process.cpuUsage();
+  receiveFromUs = nowUs();
   u.received = 0;
   u.firstAtUs = 0;
   u.lastAtUs = 0;
@@ -142,8 +146,9 @@ async function expect(b: { username: string; profileDir?: string }) {
 async function received(b: { username: string; count: number; profileDir?: string }) {
   const u = user(b.username);
   await until(() => u.received >= b.count, `${b.count} DMs received`, WAIT_MS * 3);
+  const share = cpuShare(receiveCpu, nowUs() - receiveFromUs); // before writing the profile, which is not the receiver's work
   await stopProfile(b.profileDir, 'receiver');
-  return { received: u.received, firstAtUs: u.firstAtUs, lastAtUs: u.lastAtUs, cpuShare: cpuShare(receiveCpu, u.lastAtUs - u.firstAtUs) };
+  return { received: u.received, firstAtUs: u.firstAtUs, lastAtUs: u.lastAtUs, cpuShare: share };
 }
 
 /** With `--profile`: a V8 CPU profile of this process over the timed part only (the burst, or its receipt). */
