@@ -42,6 +42,7 @@ export const HANDLERS: HandlerMap = {
   sendSignal: dms.sendSignal,
   relayDm: dms.relayDm,
   ackDms: dms.ackDms,
+  resendStoredDms: dms.resendStoredDms,
 };
 
 /** Allowed before logging in. */

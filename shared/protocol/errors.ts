@@ -1,6 +1,8 @@
 /**
- * Stable error codes carried by typed replies. Clients translate them for people;
- * never rename one (add a new code instead).
+ * The one error model of CHandler. Stable error codes carried by typed replies (ERROR_CODES),
+ * the client core's own codes beside them (LOCAL_ERROR_CODES: they never cross the wire), and
+ * the Outcome every expected failure travels in, on both sides. Clients translate codes for
+ * people; never rename one (add a new code instead).
  */
 export const ERROR_CODES = [
   'BAD_REQUEST', // the frame did not match any message schema
@@ -30,7 +32,8 @@ export const ERROR_CODES = [
   'SELF_FRIEND',
   'NO_FRIEND_REQUEST',
   'ROOM_EXISTS',
-  'RATE_LIMITED',
+  'RATE_LIMITED', // a rate limit: `until` says when to try again
+  'BUSY', // the same work is already under way (one login at a time per connection): wait for it
   'NO_KEYS',
   'INVALID_KEYS',
   'SIGNAL_TOO_LARGE',
@@ -74,6 +77,7 @@ export const ERROR_TEXT: Record<ErrorCode, string> = {
   NO_FRIEND_REQUEST: 'there is no such friend request',
   ROOM_EXISTS: 'a room with that name exists',
   RATE_LIMITED: 'slow down',
+  BUSY: 'the same request is already under way',
   NO_KEYS: 'that user has not published encryption keys yet',
   INVALID_KEYS: 'the keys are malformed',
   SIGNAL_TOO_LARGE: 'the signaling message is too large',
@@ -84,3 +88,72 @@ export const ERROR_TEXT: Record<ErrorCode, string> = {
   CANNOT_TARGET_SELF: 'you cannot do that to your own account',
   INTERNAL: 'internal error',
 };
+
+/** Failures the client core finds itself (no reply, a closed engine): never sent by the authority. */
+export const LOCAL_ERROR_CODES = [
+  'DISCONNECTED', // not connected to the authority
+  'TIMEOUT', // the authority did not answer in time
+  'CERT_MISMATCH', // the server's certificate is not the pinned one
+  'BAD_REPLY', // a reply that does not match the schema
+  'KEY_CHANGED', // a friend's key changed: sending is blocked until it is trusted
+  'LOCKED', // the DM engine has no unlocked identity yet
+  'CLOSED', // the DM engine was closed
+] as const;
+
+export type LocalErrorCode = (typeof LOCAL_ERROR_CODES)[number];
+
+/** Every code a failure may carry: the wire's and the client core's. */
+export type AnyErrorCode = ErrorCode | LocalErrorCode;
+
+export const LOCAL_ERROR_TEXT: Record<LocalErrorCode, string> = {
+  DISCONNECTED: 'not connected to the server',
+  TIMEOUT: 'the server did not answer in time',
+  CERT_MISMATCH: "the server's certificate is not the one pinned",
+  BAD_REPLY: 'the server sent a reply this client does not understand',
+  KEY_CHANGED: "the friend's key changed: check the safety number, then trust it",
+  LOCKED: 'direct messages are locked: unlock them with your password',
+  CLOSED: 'direct messages are closed for this session',
+};
+
+export function errorText(code: AnyErrorCode): string {
+  return Object.hasOwn(ERROR_TEXT, code) ? ERROR_TEXT[code as ErrorCode] : LOCAL_ERROR_TEXT[code as LocalErrorCode];
+}
+
+/**
+ * An expected failure, as a value. `C` narrows the codes: the authority's handlers answer
+ * `ErrorCode` only (what the wire carries); the client core may add its local codes.
+ */
+export interface Failure<C extends AnyErrorCode = AnyErrorCode> {
+  code: C;
+  message: string;
+  /** For KICKED, TOO_MANY_ATTEMPTS, RATE_LIMITED: when it may be tried again (ms since epoch). */
+  until?: number;
+  /** What went wrong underneath, kept when a lower failure is wrapped (never sent on the wire). */
+  cause?: unknown;
+}
+
+/** The result of anything that can fail in an expected way: a value, or a Failure with a code. */
+export type Outcome<T, C extends AnyErrorCode = AnyErrorCode> =
+  | { ok: true; value: T }
+  | { ok: false; error: Failure<C> };
+
+export function ok<T>(value: T): { ok: true; value: T } {
+  return { ok: true, value };
+}
+
+export function failure<C extends AnyErrorCode>(
+  code: C,
+  extra: { until?: number; message?: string; cause?: unknown } = {},
+): Failure<C> {
+  const f: Failure<C> = { code, message: extra.message ?? errorText(code) };
+  if (extra.until !== undefined) f.until = extra.until;
+  if (extra.cause !== undefined) f.cause = extra.cause;
+  return f;
+}
+
+export function fail<C extends AnyErrorCode>(
+  code: C,
+  extra: { until?: number; message?: string; cause?: unknown } = {},
+): { ok: false; error: Failure<C> } {
+  return { ok: false, error: failure(code, extra) };
+}

@@ -215,7 +215,13 @@ export const REQUESTS = {
     { to: UsernameInput, envelope: z.string().max(LIMITS.maxEnvelopeChars) },
     z.object({ path: z.enum(['relayed', 'stored']) }),
   ),
-  ackDms: req({ ids: z.array(z.number().int().nonnegative()).max(LIMITS.maxAckIds) }, Ok),
+  /** Deletes delivered envelopes from the authority's store; the next batch of the backlog follows. */
+  ackDms: req({ ids: z.array(z.number().int().nonnegative()).min(1).max(LIMITS.maxAckIds) }, Ok),
+  /**
+   * Sends the stored backlog again from its start: a client whose DM engine started after its
+   * session did (and so may have missed the first batch) asks for it.
+   */
+  resendStoredDms: req({}, Ok),
 } as const;
 
 export type RequestType = keyof typeof REQUESTS;

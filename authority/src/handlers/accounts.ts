@@ -96,7 +96,7 @@ export function endSession(s: Services, c: Connection): void {
 function authGate(s: Services, c: Connection): Outcome<never> | null {
   if (s.isShuttingDown()) return fail('SHUTTING_DOWN');
   if (c.state === 'authenticated') return fail('ALREADY_AUTHENTICATED');
-  if (c.state === 'authenticating') return fail('RATE_LIMITED', { message: 'one login at a time per connection' });
+  if (c.state === 'authenticating') return fail('BUSY', { message: 'one login at a time per connection' });
   return null;
 }
 

@@ -158,19 +158,17 @@ export const relayDm: Handler<'relayDm'> = (s, c, p) => {
   return ok({ path: pushed || s.hub.isOnline(other.id) ? ('relayed' as const) : ('stored' as const) });
 };
 
-/**
- * Deletes the acknowledged envelopes and sends the next batch of the backlog. An empty
- * acknowledgement asks for the backlog again from its start: a client whose DM engine
- * started after its session did (and so may have missed the first batch) sends one.
- */
+/** Deletes the acknowledged envelopes and sends the next batch of the backlog. */
 export const ackDms: Handler<'ackDms'> = (s, c, p) => {
-  if (p.ids.length === 0) {
-    deliverStoredDms(s, c);
-    return ok({ ok: true as const });
-  }
   s.store.dms.ack(p.ids, c.user!.id);
   const delivery = deliveries.get(c);
   if (delivery && !delivery.caughtUp) deliverNextBatch(s, c, delivery);
+  return ok({ ok: true as const });
+};
+
+/** The backlog again from its start (a DM engine that started after its session did). */
+export const resendStoredDms: Handler<'resendStoredDms'> = (s, c) => {
+  deliverStoredDms(s, c);
   return ok({ ok: true as const });
 };
 

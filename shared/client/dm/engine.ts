@@ -159,7 +159,7 @@ export class DmEngine extends Emitter<DmEngineEvents> {
   async unlock(password: string): Promise<DmOutcome<{ keyId: string; created: boolean }>> {
     if (this.state === 'closed') return fail('CLOSED');
     if (this.state === 'ready') return { ok: true, value: { keyId: this.me!.identity.keyId, created: false } };
-    if (this.state === 'unlocking') return fail('RATE_LIMITED', 'already unlocking');
+    if (this.state === 'unlocking') return fail('BUSY', 'already unlocking');
     const username = this.client.username;
     if (!username) return fail('LOCKED');
     this.state = 'unlocking';
@@ -197,7 +197,7 @@ export class DmEngine extends Emitter<DmEngineEvents> {
       // Whatever waited at the authority before this engine listened: ask for it again. Its
       // first batch comes before the reply, so once the reply is in, it is all queued: wait
       // for it, so that whoever unlocked sees the waiting DMs in the history at once.
-      await this.client.call('ackDms', { ids: [] });
+      await this.client.call('resendStoredDms', {});
       await this.incoming;
       return { ok: true, value: { keyId: identity.keyId, created: unlocked.created } };
     } catch (err) {
