@@ -4,4 +4,5 @@
  * no such thing, and a zero timeout is the nearest.
  */
 export const nextTurn: (fn: () => void) => void =
+  // eslint-disable-next-line no-restricted-globals -- feature-detected: Node's, else a timeout
   typeof setImmediate === 'function' ? (fn) => void setImmediate(fn) : (fn) => void setTimeout(fn, 0);
