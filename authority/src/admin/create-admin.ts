@@ -5,7 +5,7 @@ import { passwordPolicyError, validUsername } from '../handlers/accounts.js';
 import { PasswordPool } from '../passwords.js';
 import { Store } from '../store/index.js';
 import { DEFAULT_ROOM } from '../store/rooms.js';
-import { readSecret, releaseInput } from './prompt.js';
+import { readSecret, releaseInput } from '../../../terminal/prompt.js';
 
 export const ADMIN_PASSWORD_ENV = 'CHANDLER_ADMIN_PASSWORD';
 
