@@ -1,7 +1,7 @@
 /** `npm start -- --data DIR --create-admin NAME`: the way the first admin is made. */
 import { stderr, stdout } from 'node:process';
 import type { AuthorityConfig } from '../config.js';
-import { passwordPolicyError, validUsername } from '../handlers/accounts.js';
+import { passwordPolicyError, validUsername } from '../accounts-policy.js';
 import { PasswordPool } from '../passwords.js';
 import { Store } from '../store/index.js';
 import { DEFAULT_ROOM } from '../store/rooms.js';
