@@ -5,10 +5,18 @@
  */
 import { fail, ok, RoomName, RoomPolicy, type ErrorCode, type Outcome } from '../../../shared/protocol/index.js';
 import { acknowledged, actorOf, isRow, type Actor, type Handler, type Services } from '../context.js';
-import { findRoom, findUser } from '../lookup.js';
+import { findUserAndRoom } from '../lookup.js';
 import { grantMembership, revokeMembership } from '../membership.js';
 
 export const POLICIES = RoomPolicy.options;
+
+/** An operation on one user and one room; it answers with both names as stored. */
+export type UserRoomOperation = (
+  s: Services,
+  actor: Actor,
+  username: string,
+  roomName: string,
+) => Outcome<{ user: string; room: string }, ErrorCode>;
 
 export function createRoom(
   s: Services,
@@ -32,40 +40,28 @@ export function createRoom(
 }
 
 /** Makes a user a member without a request (an invitation, for closed rooms). */
-export function grantRoom(
-  s: Services,
-  actor: Actor,
-  username: string,
-  roomName: string,
-): Outcome<{ user: string; room: string }, ErrorCode> {
-  const user = findUser(s, username);
-  if (!isRow(user)) return user;
-  const room = findRoom(s, roomName);
-  if (!isRow(room)) return room;
+export const grantRoom: UserRoomOperation = (s, actor, username, roomName) => {
+  const found = findUserAndRoom(s, username, roomName);
+  if (!isRow(found)) return found;
+  const { user, room } = found;
   if (s.store.rooms.isMember(user.id, room.id)) {
     return fail('ALREADY_MEMBER', { message: `${user.username} is already a member of ${room.name}` });
   }
   grantMembership(s, user, room);
   s.audit(actor, 'grant', user.username, `room: ${room.name}`);
   return ok({ user: user.username, room: room.name });
-}
+};
 
-export function revokeRoom(
-  s: Services,
-  actor: Actor,
-  username: string,
-  roomName: string,
-): Outcome<{ user: string; room: string }, ErrorCode> {
-  const user = findUser(s, username);
-  if (!isRow(user)) return user;
-  const room = findRoom(s, roomName);
-  if (!isRow(room)) return room;
+export const revokeRoom: UserRoomOperation = (s, actor, username, roomName) => {
+  const found = findUserAndRoom(s, username, roomName);
+  if (!isRow(found)) return found;
+  const { user, room } = found;
   if (!revokeMembership(s, user, room)) {
     return fail('NOT_A_MEMBER', { message: `${user.username} is not a member of ${room.name}` });
   }
   s.audit(actor, 'revoke', user.username, `room: ${room.name}`);
   return ok({ user: user.username, room: room.name });
-}
+};
 
 /** Every pending access request, with how many each requester has pending in all. */
 export function listAccessRequestsFor(s: Services) {
@@ -88,10 +84,9 @@ export function decideAccess(
   roomName: string,
   granted: boolean,
 ): Outcome<{ user: string; room: string }, ErrorCode> {
-  const user = findUser(s, username);
-  if (!isRow(user)) return user;
-  const room = findRoom(s, roomName);
-  if (!isRow(room)) return room;
+  const found = findUserAndRoom(s, username, roomName);
+  if (!isRow(found)) return found;
+  const { user, room } = found;
   const had = s.store.rooms.removeRequest(user.id, room.id);
   if (!had) return fail('NO_SUCH_REQUEST', { message: `${user.username} has not asked for ${room.name}` });
   if (granted) grantMembership(s, user, room);

@@ -2,7 +2,15 @@
  * Room commands: /rooms, /create_room, /requests, /approve, /deny, /grant, /revoke. The
  * operations are handlers/admin-rooms.ts; here, the words typed and the text printed.
  */
-import { createRoom, decideAccess, grantRoom, listAccessRequestsFor, POLICIES, revokeRoom } from '../../handlers/admin-rooms.js';
+import {
+  createRoom,
+  decideAccess,
+  grantRoom,
+  listAccessRequestsFor,
+  POLICIES,
+  revokeRoom,
+  type UserRoomOperation,
+} from '../../handlers/admin-rooms.js';
 import { localTime, plural, table } from './format.js';
 import { done, refused, usage, type Command } from './types.js';
 
@@ -66,48 +74,43 @@ const requests: Command = {
   },
 };
 
-function decision(granted: boolean): Command {
+/** A command on one user and one room, answered with the names as stored. */
+function userRoomCommand(
+  name: string,
+  summary: string,
+  operation: UserRoomOperation,
+  said: (user: string, room: string) => string,
+): Command {
   const cmd: Command = {
-    name: granted ? 'approve' : 'deny',
+    name,
     args: [
       { name: 'user', kind: 'user' },
       { name: 'room', kind: 'room' },
     ],
-    summary: granted ? 'accept a pending access request' : 'refuse a pending access request',
+    summary,
     run({ services: s, actor }, { args }) {
       if (args.length !== 2) return usage(cmd);
-      const r = decideAccess(s, actor, args[0]!, args[1]!, granted);
+      const r = operation(s, actor, args[0]!, args[1]!);
       if (!r.ok) return refused(r.error);
-      return done(`${granted ? 'approved' : 'denied'}: ${r.value.user} → ${r.value.room}`);
+      return done(said(r.value.user, r.value.room));
     },
   };
   return cmd;
 }
 
-function membership(grant: boolean): Command {
-  const cmd: Command = {
-    name: grant ? 'grant' : 'revoke',
-    args: [
-      { name: 'user', kind: 'user' },
-      { name: 'room', kind: 'room' },
-    ],
-    summary: grant ? 'make a user a member of a room' : 'remove a user from a room',
-    run({ services: s, actor }, { args }) {
-      if (args.length !== 2) return usage(cmd);
-      const r = (grant ? grantRoom : revokeRoom)(s, actor, args[0]!, args[1]!);
-      if (!r.ok) return refused(r.error);
-      return done(`${r.value.user} ${grant ? 'is now a member of' : 'is no longer a member of'} ${r.value.room}`);
-    },
-  };
-  return cmd;
-}
+const approve = userRoomCommand(
+  'approve',
+  'accept a pending access request',
+  (s, actor, user, room) => decideAccess(s, actor, user, room, true),
+  (user, room) => `approved: ${user} → ${room}`,
+);
+const deny = userRoomCommand(
+  'deny',
+  'refuse a pending access request',
+  (s, actor, user, room) => decideAccess(s, actor, user, room, false),
+  (user, room) => `denied: ${user} → ${room}`,
+);
+const grant = userRoomCommand('grant', 'make a user a member of a room', grantRoom, (user, room) => `${user} is now a member of ${room}`);
+const revoke = userRoomCommand('revoke', 'remove a user from a room', revokeRoom, (user, room) => `${user} is no longer a member of ${room}`);
 
-export const ROOM_COMMANDS: readonly Command[] = [
-  rooms,
-  createRoomCmd,
-  requests,
-  decision(true),
-  decision(false),
-  membership(true),
-  membership(false),
-];
+export const ROOM_COMMANDS: readonly Command[] = [rooms, createRoomCmd, requests, approve, deny, grant, revoke];
