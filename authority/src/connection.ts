@@ -1,5 +1,6 @@
 /**
- * One client connection: its authentication state, its subscriptions, and its send queue.
+ * One client connection: its authentication state, its subscriptions, its send queue (typed
+ * events and replies in, framed bytes out), and its part in the DM relay.
  *
  * States: anonymous → authenticating → authenticated (→ anonymous on logout) → closed.
  * Outgoing frames are queued and written once per event-loop turn under cork (see Hub.flush);
