@@ -3,7 +3,7 @@
  * handler's answer, and what the admin surfaces reach beyond Services (AdminServices).
  * Expected failures travel in shared/protocol's Outcome, narrowed to the wire's ErrorCode.
  */
-import type { ErrorCode, Outcome, Params, RequestType, Result } from '../../shared/protocol/index.js';
+import { ok, type ErrorCode, type Outcome, type Params, type RequestType, type Result } from '../../shared/protocol/index.js';
 import type { BackupManager } from './backup.js';
 import type { AuthorityConfig } from './config.js';
 import type { Connection } from './connection.js';
@@ -92,5 +92,5 @@ export function actorOf(c: Connection): Actor {
 
 /** An admin request's `{ ok: true }` for an operation that succeeded, or the operation's failure. */
 export function acknowledged<T>(r: Outcome<T, ErrorCode>): Outcome<{ ok: true }, ErrorCode> {
-  return r.ok ? { ok: true, value: { ok: true } } : r;
+  return r.ok ? ok({ ok: true as const }) : r;
 }
