@@ -11,7 +11,7 @@ import { dmPlugin } from './dm-commands.js';
 import { knownFingerprint, rememberFingerprint } from './known-hosts.js';
 import { pinnedSocketFactory } from './node-socket.js';
 import { Output } from './output.js';
-import { readSecret } from './prompt.js';
+import { readSecret } from '../terminal/prompt.js';
 import { useScrypt } from '../shared/crypto/index.js';
 import { nativeScrypt } from './native-scrypt.js';
 

@@ -7,12 +7,12 @@
  * turn in which it ends. So a busy authority commits bigger batches, never blocks its event
  * loop on the disk, and a quiet one commits each message in the turn it arrives.
  */
-import type { RoomMessage } from '../../shared/protocol/index.js';
-import { frameJson } from './frame.js';
+import { frameEvent } from './frame.js';
 import type { Connection } from './connection.js';
 import type { Hub } from './hub.js';
 import type { Logger } from './log.js';
 import type { Appended, NewMessage, Store } from './store/index.js';
+import { roomMessage } from './wire.js';
 
 interface Pending {
   msg: NewMessage;
@@ -173,26 +173,21 @@ export class MessageCommitter {
     for (let i = 0; i < c.unique.length; i++) {
       const p = c.unique[i]!;
       const { seq, ts, duplicate } = c.appended[i]!;
-      p.conn.reply(p.requestId, { seq, ts, duplicate });
+      p.conn.reply<'postMessage'>(p.requestId, { seq, ts, duplicate });
       if (duplicate) continue; // its readers had it the first time
-      const event: { ev: 'messagePosted' } & RoomMessage = {
-        ev: 'messagePosted',
-        room: p.roomName,
-        seq,
-        clientId: p.msg.clientId,
-        author: p.msg.authorName,
-        text: p.msg.text,
-        ts,
-      };
+      const frame = frameEvent(
+        'messagePosted',
+        roomMessage(p.roomName, { seq, ts, client_id: p.msg.clientId, author_name: p.msg.authorName, text: p.msg.text }),
+      );
       const frames = perRoom.get(p.msg.roomId);
-      if (frames) frames.push(frameJson(event));
-      else perRoom.set(p.msg.roomId, [frameJson(event)]);
+      if (frames) frames.push(frame);
+      else perRoom.set(p.msg.roomId, [frame]);
     }
     for (let i = 0; i < c.batch.length; i++) {
       const first = c.dupOf[i];
       if (first === undefined) continue;
       const { seq, ts } = c.appended[first]!;
-      c.batch[i]!.conn.reply(c.batch[i]!.requestId, { seq, ts, duplicate: true });
+      c.batch[i]!.conn.reply<'postMessage'>(c.batch[i]!.requestId, { seq, ts, duplicate: true });
     }
     for (const [roomId, frames] of perRoom) {
       this.hub.broadcastFrame(roomId, frames.length === 1 ? frames[0]! : Buffer.concat(frames), frames.length);

@@ -1,5 +1,6 @@
 /**
- * One client connection: its authentication state, its subscriptions, and its send queue.
+ * One client connection: its authentication state, its subscriptions, its send queue (typed
+ * events and replies in, framed bytes out), and its part in the DM relay.
  *
  * States: anonymous → authenticating → authenticated (→ anonymous on logout) → closed.
  * Outgoing frames are queued and written once per event-loop turn under cork (see Hub.flush);
@@ -7,8 +8,19 @@
  */
 import type { Socket } from 'node:net';
 import WebSocket from 'ws';
-import { CLOSE_CODES, ERROR_TEXT, type ErrorBody, type ErrorCode } from '../../shared/protocol/index.js';
-import { frameJson } from './frame.js';
+import {
+  CLOSE_CODES,
+  failure,
+  type ErrorBody,
+  type ErrorCode,
+  type EventData,
+  type EventName,
+  type Failure,
+  type RequestType,
+  type Result,
+} from '../../shared/protocol/index.js';
+import { frameEvent, frameJson } from './frame.js';
+import type { TokenBucket } from './throttle.js';
 
 export type ConnState = 'anonymous' | 'authenticating' | 'authenticated' | 'closed';
 
@@ -17,6 +29,24 @@ export interface ConnUser {
   username: string;
   admin: boolean;
   mustChangePassword: boolean;
+}
+
+/** How far the stored-DM backlog has been handed to a connection (see dm-delivery.ts). */
+export interface DmDelivery {
+  userId: number;
+  /** Highest stored-envelope id handed to this connection. */
+  cursor: number;
+  /** The backlog is drained: new envelopes are pushed live. */
+  caughtUp: boolean;
+}
+
+/** A connection's part in the DM relay: its backlog hand-over and its rate buckets. */
+export interface DmRelayState {
+  delivery: DmDelivery | null;
+  /** sendSignal, per connection. */
+  signals: TokenBucket | null;
+  /** relayDm, per connection. */
+  envelopes: TokenBucket | null;
 }
 
 /** Queued frames up to this many bytes in all are joined into one buffer before the write. */
@@ -47,6 +77,7 @@ export class Connection {
   badFrames = 0;
   /** Answered the last ping. */
   alive = true;
+  readonly dm: DmRelayState = { delivery: null, signals: null, envelopes: null };
   private pending: Buffer[] = [];
   private pendingBytes = 0;
   private closeTimer: NodeJS.Timeout | null = null;
@@ -89,20 +120,25 @@ export class Connection {
     this.messagesOut += frames;
   }
 
-  send(value: unknown): void {
-    this.sendFrame(frameJson(value));
+  /** A live event, typed by its name in shared/protocol's EVENTS. */
+  send<E extends EventName>(ev: E, data: EventData<E>): void {
+    this.sendFrame(frameEvent(ev, data));
   }
 
-  reply(re: number, result: unknown): void {
-    this.send({ re, ok: true, result });
+  /** The result of request `re`; the request type is named (`reply<'postMessage'>`) so that the result is checked. */
+  reply<T extends RequestType = never>(re: number, result: NoInfer<Result<T>>): void {
+    this.sendFrame(frameJson({ re, ok: true, result }));
   }
 
-  replyError(re: number | null, error: ErrorBody): void {
-    this.send({ re, ok: false, error });
+  /** A typed failure: only its code, message and `until` go on the wire (never its cause). */
+  replyError(re: number | null, error: Failure<ErrorCode>): void {
+    const body: ErrorBody = { code: error.code, message: error.message };
+    if (error.until !== undefined) body.until = error.until;
+    this.sendFrame(frameJson({ re, ok: false, error: body }));
   }
 
   fail(re: number | null, code: ErrorCode, extra: { until?: number; message?: string } = {}): void {
-    this.replyError(re, { code, message: extra.message ?? ERROR_TEXT[code], until: extra.until });
+    this.replyError(re, failure(code, extra));
   }
 
   /**

@@ -1,12 +1,10 @@
-/** What every handler can reach, and the shape of a handler's answer. */
-import {
-  ERROR_TEXT,
-  type ErrorBody,
-  type ErrorCode,
-  type Params,
-  type RequestType,
-  type Result,
-} from '../../shared/protocol/index.js';
+/**
+ * What every handler can reach (Services), who performs an action (Actor), the shape of a
+ * handler's answer, and what the admin surfaces reach beyond Services (AdminServices).
+ * Expected failures travel in shared/protocol's Outcome, narrowed to the wire's ErrorCode.
+ */
+import { ok, type ErrorCode, type Outcome, type Params, type RequestType, type Result } from '../../shared/protocol/index.js';
+import type { BackupManager } from './backup.js';
 import type { AuthorityConfig } from './config.js';
 import type { Connection } from './connection.js';
 import type { Hub } from './hub.js';
@@ -37,25 +35,40 @@ export interface Services {
   audit(actor: Actor, action: string, target: string | null, detail?: string): void;
 }
 
-export type Outcome<T> = { ok: true; value: T } | { ok: false; error: ErrorBody };
-
-export function ok<T>(value: T): Outcome<T> {
-  return { ok: true, value };
+/** Frames read, for /threads. */
+export interface FrameCounters {
+  framesIn: number;
+  badFrames: number;
+  handlerErrors: number;
 }
 
-export function fail(code: ErrorCode, extra: { until?: number; message?: string } = {}): { ok: false; error: ErrorBody } {
-  return { ok: false, error: { code, message: extra.message ?? ERROR_TEXT[code], until: extra.until } };
+export interface PeriodicJob {
+  name: string;
+  everyMs: number;
+}
+
+/**
+ * What the console and the control socket reach beyond Services: the process's counters and
+ * timers (/threads), backups, and the graceful stop. The running Authority implements it.
+ */
+export interface AdminServices extends Services {
+  readonly startedAt: number;
+  readonly counters: FrameCounters;
+  readonly backups: BackupManager;
+  periodicJobs(): PeriodicJob[];
+  /** Graceful stop of the whole authority; idempotent. */
+  stop(reason: string): Promise<void>;
 }
 
 /** Tells a looked-up row from the failure a lookup returns in its place. */
-export function isRow<T extends object>(x: T | Outcome<never>): x is T {
+export function isRow<T extends object>(x: T | Outcome<never, ErrorCode>): x is T {
   return !('ok' in x);
 }
 
 /** A handler's "the reply is sent later" (postMessage: after the group commit). */
 export const DEFERRED: unique symbol = Symbol('deferred');
 
-export type Answer<T> = Outcome<T> | typeof DEFERRED;
+export type Answer<T> = Outcome<T, ErrorCode> | typeof DEFERRED;
 
 export type Handler<T extends RequestType> = (
   s: Services,
@@ -70,4 +83,14 @@ export type HandlerMap = { [T in RequestType]: Handler<T> };
 export interface Actor {
   name: string;
   origin: string;
+}
+
+/** A client's admin as the actor of their request: their username, from their address. */
+export function actorOf(c: Connection): Actor {
+  return { name: c.user!.username, origin: c.ip };
+}
+
+/** An admin request's `{ ok: true }` for an operation that succeeded, or the operation's failure. */
+export function acknowledged<T>(r: Outcome<T, ErrorCode>): Outcome<{ ok: true }, ErrorCode> {
+  return r.ok ? ok({ ok: true as const }) : r;
 }

@@ -1,12 +1,30 @@
-/** Every request type → its handler, and who may call it. */
-import type { RequestType } from '../../shared/protocol/index.js';
-import type { HandlerMap } from './context.js';
+/**
+ * From a client's frame to its handler and back: size and shape checks on the raw frame (a
+ * malformed one is answered BAD_REQUEST, too many in a row close the connection), the gate
+ * (who may make which request: every request type → its handler, and who may call it, is
+ * the table below), the call, and the typed answer.
+ */
+import type { RawData } from 'ws';
+import {
+  CLOSE_CODES,
+  failure,
+  LIMITS,
+  parseRequest,
+  type ErrorCode,
+  type Failure,
+  type Params,
+  type RequestType,
+  type Result,
+} from '../../shared/protocol/index.js';
+import type { Connection } from './connection.js';
+import { DEFERRED, type Answer, type FrameCounters, type Handler, type HandlerMap, type Services } from './context.js';
 import * as accounts from './handlers/accounts.js';
-import * as rooms from './handlers/rooms.js';
-import * as friends from './handlers/friends.js';
+import * as adminRooms from './handlers/admin-rooms.js';
 import * as dms from './handlers/dms.js';
+import * as friends from './handlers/friends.js';
+import * as moderation from './handlers/moderation.js';
 import * as privacy from './handlers/privacy.js';
-import * as admin from './admin/handlers.js';
+import * as rooms from './handlers/rooms.js';
 
 export const HANDLERS: HandlerMap = {
   register: accounts.register,
@@ -26,17 +44,17 @@ export const HANDLERS: HandlerMap = {
   acceptFriend: friends.acceptFriend,
   refuseFriend: friends.refuseFriend,
   removeFriend: friends.removeFriend,
-  listAccessRequests: rooms.listAccessRequests,
-  approveAccess: rooms.approveAccess,
-  denyAccess: rooms.denyAccess,
+  listAccessRequests: adminRooms.listAccessRequests,
+  approveAccess: adminRooms.approveAccess,
+  denyAccess: adminRooms.denyAccess,
   forceFriend: friends.forceFriend,
-  adminListUsers: admin.adminListUsers,
-  adminBan: admin.adminBan,
-  adminUnban: admin.adminUnban,
-  adminKick: admin.adminKick,
-  adminGrant: admin.adminGrant,
-  adminRevoke: admin.adminRevoke,
-  adminCreateRoom: admin.adminCreateRoom,
+  adminListUsers: moderation.adminListUsers,
+  adminBan: moderation.adminBan,
+  adminUnban: moderation.adminUnban,
+  adminKick: moderation.adminKick,
+  adminGrant: adminRooms.adminGrant,
+  adminRevoke: adminRooms.adminRevoke,
+  adminCreateRoom: adminRooms.adminCreateRoom,
   publishKeys: dms.publishKeys,
   fetchKeys: dms.fetchKeys,
   sendSignal: dms.sendSignal,
@@ -64,3 +82,106 @@ export const ADMIN_REQUESTS: ReadonlySet<RequestType> = new Set([
   'adminRevoke',
   'adminCreateRoom',
 ]);
+
+/** Consecutive malformed frames tolerated before the connection is closed PROTOCOL_ABUSE. */
+const MAX_BAD_FRAMES = 20;
+
+const LONE_SURROGATE = /\p{Surrogate}/u;
+
+/** What the dispatcher reaches: the handlers' services, and the counters it keeps for /threads. */
+export interface DispatchServices extends Services {
+  readonly counters: FrameCounters;
+}
+
+/**
+ * JSON lets a lone UTF-16 surrogate through ("\ud800"); UTF-8 storage cannot keep one (SQLite
+ * would hold U+FFFD), so what was acknowledged or hashed would differ from what is stored.
+ * Walks without recursion: params may nest deeply.
+ */
+function hasLoneSurrogate(value: unknown): boolean {
+  const stack = [value];
+  while (stack.length > 0) {
+    const v = stack.pop();
+    if (typeof v === 'string') {
+      if (LONE_SURROGATE.test(v)) return true;
+    } else if (v !== null && typeof v === 'object') {
+      for (const [k, x] of Object.entries(v)) {
+        if (LONE_SURROGATE.test(k)) return true;
+        stack.push(x);
+      }
+    }
+  }
+  return false;
+}
+
+/** One WebSocket message from a client: checked, parsed, gated, handed to its handler. */
+export function onFrame(s: DispatchServices, conn: Connection, data: RawData, isBinary: boolean): void {
+  if (conn.state === 'closed') return;
+  s.counters.framesIn++;
+  conn.messagesIn++;
+  const bytes = Array.isArray(data) ? data.reduce((n, b) => n + b.length, 0) : data.byteLength;
+  if (bytes > LIMITS.maxFrameBytes) {
+    return conn.close(CLOSE_CODES.FRAME_TOO_LARGE, `frames are at most ${LIMITS.maxFrameBytes} bytes`);
+  }
+  if (isBinary) return badFrame(s, conn, null, 'binary frames are not part of the protocol');
+  let json: unknown;
+  try {
+    json = JSON.parse(data.toString());
+  } catch {
+    return badFrame(s, conn, null, 'frame is not valid JSON');
+  }
+  const parsed = parseRequest(json);
+  if (!parsed.ok) return badFrame(s, conn, parsed.id, parsed.reason);
+  if (hasLoneSurrogate(parsed.params)) return badFrame(s, conn, parsed.id, 'strings must be well-formed Unicode (a lone surrogate)');
+  conn.badFrames = 0;
+  // parseRequest checked the params against the schema of `type`.
+  dispatch(s, conn, parsed.id, parsed.type, parsed.params as Params<RequestType>);
+}
+
+function badFrame(s: DispatchServices, conn: Connection, id: number | null, reason: string): void {
+  s.counters.badFrames++;
+  conn.fail(id, 'BAD_REQUEST', { message: `bad request: ${reason}` });
+  if (++conn.badFrames >= MAX_BAD_FRAMES) conn.close(CLOSE_CODES.PROTOCOL_ABUSE, 'too many malformed frames');
+}
+
+function dispatch<T extends RequestType>(s: DispatchServices, conn: Connection, id: number, type: T, params: Params<T>): void {
+  const refusal = gate(s, conn, type);
+  if (refusal) return conn.replyError(id, refusal);
+  const handler: Handler<T> = HANDLERS[type];
+  let a;
+  try {
+    a = handler(s, conn, params, id);
+  } catch (err) {
+    return handlerFailed(s, conn, id, type, err);
+  }
+  if (a instanceof Promise) {
+    a.then(
+      (settled) => answer<T>(conn, id, settled),
+      (err: unknown) => handlerFailed(s, conn, id, type, err),
+    );
+  } else {
+    answer<T>(conn, id, a);
+  }
+}
+
+/** Who may make this request now; null when they may. */
+function gate(s: Services, conn: Connection, type: RequestType): Failure<ErrorCode> | null {
+  if (ANONYMOUS_REQUESTS.has(type)) return null;
+  if (conn.state !== 'authenticated' || !conn.user) return failure('NOT_AUTHENTICATED');
+  if (conn.user.mustChangePassword && !PASSWORD_CHANGE_REQUESTS.has(type)) return failure('PASSWORD_CHANGE_REQUIRED');
+  if (ADMIN_REQUESTS.has(type) && !conn.user.admin) return failure('NOT_ADMIN');
+  if (s.isShuttingDown() && type === 'postMessage') return failure('SHUTTING_DOWN');
+  return null;
+}
+
+function answer<T extends RequestType>(conn: Connection, id: number, a: Answer<Result<T>>): void {
+  if (a === DEFERRED) return;
+  if (a.ok) conn.reply<T>(id, a.value);
+  else conn.replyError(id, a.error);
+}
+
+function handlerFailed(s: DispatchServices, conn: Connection, id: number, type: string, err: unknown): void {
+  s.counters.handlerErrors++;
+  s.log.error('handler_failed', { type, conn: conn.id, error: (err as Error)?.message ?? String(err) });
+  conn.fail(id, 'INTERNAL');
+}

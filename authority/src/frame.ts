@@ -3,6 +3,8 @@
  * single time and the same bytes are written to every recipient's socket (RFC 6455 §5.2;
  * server frames are never masked, and compression is off).
  */
+import type { EventData, EventName } from '../../shared/protocol/index.js';
+
 const OPCODE_TEXT = 0x1;
 const FIN = 0x80;
 const LEN_16 = 126;
@@ -30,4 +32,9 @@ export function frameText(text: string): Buffer {
 
 export function frameJson(value: unknown): Buffer {
   return frameText(JSON.stringify(value));
+}
+
+/** A live event, `{ ev, ...data }`, typed by its name in shared/protocol's EVENTS. */
+export function frameEvent<E extends EventName>(ev: E, data: EventData<E>): Buffer {
+  return frameJson({ ev, ...data });
 }

@@ -2,8 +2,9 @@
  * Who is connected, who reads which room, and the once-per-loop-turn flush of every
  * connection's queued frames (one corked write burst per socket per turn).
  */
+import type { EventData, EventName } from '../../shared/protocol/index.js';
 import type { Connection } from './connection.js';
-import { frameJson } from './frame.js';
+import { frameEvent } from './frame.js';
 
 export class Hub {
   readonly connections = new Set<Connection>();
@@ -89,10 +90,11 @@ export class Hub {
     return readers.size;
   }
 
-  sendToUser(userId: number, value: unknown): void {
+  /** One event to every connection of the user, framed once. */
+  sendToUser<E extends EventName>(userId: number, ev: E, data: EventData<E>): void {
     const set = this.byUser.get(userId);
     if (!set || set.size === 0) return;
-    const frame = frameJson(value);
+    const frame = frameEvent(ev, data);
     for (const c of set) c.sendFrame(frame);
   }
 

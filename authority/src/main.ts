@@ -3,7 +3,7 @@ import { stdin, stdout, stderr } from 'node:process';
 import { Authority } from './server.js';
 import { parseCommandLine } from './config.js';
 import { createAdmin } from './admin/create-admin.js';
-import { restoreBackup } from './backup.js';
+import { restoreFromBackup } from './admin/restore.js';
 import { runningAuthorityPid } from './pidfile.js';
 import { signalActor, startAdmin, type AdminSurfaces } from './admin/index.js';
 
@@ -18,16 +18,7 @@ async function main(): Promise<number> {
     return 2;
   }
   if (cmd.kind === 'createAdmin') return createAdmin(cmd.config, cmd.username);
-  if (cmd.kind === 'restore') {
-    try {
-      const { previous } = restoreBackup(cmd.config.dataDir, cmd.file);
-      stdout.write(`restored ${cmd.file} into ${cmd.config.dataDir}${previous ? ` (the replaced database is kept as ${previous})` : ''}\n`);
-      return 0;
-    } catch (err) {
-      stderr.write(`error RESTORE_FAILED: ${(err as Error).message}\n`);
-      return 1;
-    }
-  }
+  if (cmd.kind === 'restore') return restoreFromBackup(cmd.config, cmd.file);
 
   // Before opening anything: a second authority on one data dir would fight over its files.
   const other = runningAuthorityPid(cmd.config.dataDir);

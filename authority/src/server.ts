@@ -1,66 +1,31 @@
 /**
- * The authority: HTTPS (or loopback-only HTTP) serving the web client, and the WebSocket
- * endpoint where every frame is parsed with the shared schema before anything acts on it.
+ * The authority's transport: HTTPS (or loopback-only HTTP) serving the web client and the
+ * export route, and the WebSocket endpoint — accept, per-address limits, the login deadline,
+ * pings, and the graceful stop. Each frame goes to dispatch.ts; the services it runs on
+ * (store, hub, workers, group commit…) are services.ts.
  */
 import { createServer as createHttpsServer } from 'node:https';
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { readFileSync } from 'node:fs';
-import { WebSocketServer, type WebSocket, type RawData } from 'ws';
-import {
-  CLOSE_CODES,
-  LIMITS,
-  parseRequest,
-  type RequestType,
-} from '../../shared/protocol/index.js';
-import { isLoopback, type AuthorityConfig } from './config.js';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { CLOSE_CODES, LIMITS } from '../../shared/protocol/index.js';
+import { isLoopback } from './config.js';
 import { Connection } from './connection.js';
-import { DEFERRED, fail, type Actor, type Handler, type Services } from './context.js';
-import { ADMIN_REQUESTS, ANONYMOUS_REQUESTS, HANDLERS, PASSWORD_CHANGE_REQUESTS } from './dispatch.js';
-import { announcePresence } from './handlers/friends.js';
-import { Hub } from './hub.js';
-import { Logger } from './log.js';
-import { PasswordPool } from './passwords.js';
-import { Store } from './store/index.js';
-import { MessageCommitter } from './committer.js';
-import { KeyedBuckets, WindowCounter } from './throttle.js';
+import type { AdminServices, PeriodicJob } from './context.js';
+import { onFrame } from './dispatch.js';
+import { EXPORT_PATH, handleExportRequest } from './handlers/privacy.js';
+import { announcePresence } from './presence.js';
+import { AuthorityServices } from './services.js';
 import { loadOrCreateTls, type TlsMaterial } from './tls.js';
 import { serveStatic } from './web.js';
-import { BackupManager, parseTimeOfDay } from './backup.js';
-import { EXPORT_PATH, handleExportRequest } from './handlers/privacy.js';
+import { parseTimeOfDay } from './backup.js';
 import { removePidFile, writePidFile } from './pidfile.js';
 
-const PACKAGE = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-/** Consecutive malformed frames tolerated before the connection is closed PROTOCOL_ABUSE. */
-const MAX_BAD_FRAMES = 20;
 /** ws's own hard limit; frames between LIMITS.maxFrameBytes and this get our FRAME_TOO_LARGE close. */
 const WS_MAX_PAYLOAD = LIMITS.maxFrameBytes * 4;
 const SWEEP_INTERVAL_MS = 60_000;
 const SHUTDOWN_SOCKET_WAIT_MS = 3000;
 const PING_INTERVAL_MS = 30_000;
-
-const LONE_SURROGATE = /\p{Surrogate}/u;
-
-/**
- * JSON lets a lone UTF-16 surrogate through ("\ud800"); UTF-8 storage cannot keep one (SQLite
- * would hold U+FFFD), so what was acknowledged or hashed would differ from what is stored.
- * Walks without recursion: params may nest deeply.
- */
-function hasLoneSurrogate(value: unknown): boolean {
-  const stack = [value];
-  while (stack.length > 0) {
-    const v = stack.pop();
-    if (typeof v === 'string') {
-      if (LONE_SURROGATE.test(v)) return true;
-    } else if (v !== null && typeof v === 'object') {
-      for (const [k, x] of Object.entries(v)) {
-        if (LONE_SURROGATE.test(k)) return true;
-        stack.push(x);
-      }
-    }
-  }
-  return false;
-}
 
 export function normalizeIp(address: string | undefined): string {
   if (!address) return 'unknown';
@@ -74,61 +39,15 @@ export interface StartedAuthority {
   spkiHash: string | null;
 }
 
-export class Authority implements Services {
-  readonly store: Store;
-  readonly hub = new Hub();
-  readonly passwords: PasswordPool;
-  readonly committer: MessageCommitter;
-  readonly backups: BackupManager;
-  readonly throttles;
-  readonly serverVersion = PACKAGE.version;
-  readonly startedAt = Date.now();
+/** A running authority: its services, served over HTTP and WebSocket. */
+export class Authority extends AuthorityServices implements AdminServices {
   private httpServer: Server | null = null;
   private wss: WebSocketServer | null = null;
   private tls: TlsMaterial | null = null;
   private nextConnId = 1;
-  private shuttingDown = false;
   private stopped: Promise<void> | null = null;
   private timers: NodeJS.Timeout[] = [];
   private readonly perIp = new Map<string, number>();
-  readonly counters = { framesIn: 0, badFrames: 0, handlerErrors: 0 };
-
-  constructor(
-    readonly config: AuthorityConfig,
-    readonly log: Logger = new Logger(config.quiet),
-  ) {
-    this.store = Store.openInDir(config.dataDir);
-    this.passwords = new PasswordPool(config.hashWorkers, config.scrypt);
-    this.committer = new MessageCommitter(this.store, this.hub, this.log);
-    this.backups = new BackupManager(this.store, config.dataDir);
-    const l = config.limits;
-    this.throttles = {
-      loginPerAccount: new WindowCounter(l.loginFailuresPerAccount, l.loginWindowMs),
-      loginPerIp: new WindowCounter(l.loginFailuresPerIp, l.loginWindowMs),
-      registerPerIp: new WindowCounter(l.registrationsPerIp, l.registrationWindowMs),
-      messagesPerUser: new KeyedBuckets(l.messagesPerSecond, l.messageBurst),
-    };
-  }
-
-  now(): number {
-    return Date.now();
-  }
-
-  isShuttingDown(): boolean {
-    return this.shuttingDown;
-  }
-
-  audit(actor: Actor, action: string, target: string | null, detail?: string): void {
-    const row = this.store.audit.append({
-      ts: this.now(),
-      actor: actor.name,
-      origin: actor.origin,
-      action,
-      target,
-      detail: detail ?? null,
-    });
-    this.log.info('audit', { id: row.id, by: actor.name, from: actor.origin, action, target: target ?? undefined });
-  }
 
   async start(): Promise<StartedAuthority> {
     // The command line refuses this too; here it holds for every way of building a config.
@@ -189,7 +108,7 @@ export class Authority implements Services {
   }
 
   /** The authority's periodic jobs, for /threads. */
-  periodicJobs(): { name: string; everyMs: number }[] {
+  periodicJobs(): PeriodicJob[] {
     if (this.timers.length === 0) return [];
     return [
       { name: 'sweep: throttles, idle sessions, expired stored DMs', everyMs: SWEEP_INTERVAL_MS },
@@ -210,9 +129,9 @@ export class Authority implements Services {
     this.perIp.set(ip, count);
     ws.on('close', () => this.onClosed(conn));
     ws.on('error', (err) => this.log.warn('socket_error', { conn: conn.id, error: err.message }));
-    ws.on('message', (data, isBinary) => this.onFrame(conn, data, isBinary));
+    ws.on('message', (data, isBinary) => onFrame(this, conn, data, isBinary));
     ws.on('pong', () => (conn.alive = true));
-    if (this.shuttingDown) return conn.close(CLOSE_CODES.SHUTDOWN, 'server shutting down');
+    if (this.isShuttingDown()) return conn.close(CLOSE_CODES.SHUTDOWN, 'server shutting down');
     if (this.store.users.isIpBanned(ip)) return conn.close(CLOSE_CODES.BANNED, 'this address is banned');
     if (count > this.config.limits.connectionsPerIp) {
       return conn.close(CLOSE_CODES.TOO_MANY_CONNECTIONS, 'too many connections from this address');
@@ -231,83 +150,6 @@ export class Authority implements Services {
     else this.perIp.set(conn.ip, n);
     const last = this.hub.remove(conn);
     if (conn.user && last) announcePresence(this, conn.user.id, false);
-  }
-
-  private onFrame(conn: Connection, data: RawData, isBinary: boolean): void {
-    if (conn.state === 'closed') return;
-    this.counters.framesIn++;
-    conn.messagesIn++;
-    const bytes = Array.isArray(data) ? data.reduce((n, b) => n + b.length, 0) : data.byteLength;
-    if (bytes > LIMITS.maxFrameBytes) {
-      return conn.close(CLOSE_CODES.FRAME_TOO_LARGE, `frames are at most ${LIMITS.maxFrameBytes} bytes`);
-    }
-    if (isBinary) return this.badFrame(conn, null, 'binary frames are not part of the protocol');
-    let json: unknown;
-    try {
-      json = JSON.parse(data.toString());
-    } catch {
-      return this.badFrame(conn, null, 'frame is not valid JSON');
-    }
-    const parsed = parseRequest(json);
-    if (!parsed.ok) return this.badFrame(conn, parsed.id, parsed.reason);
-    if (hasLoneSurrogate(parsed.params)) return this.badFrame(conn, parsed.id, 'strings must be well-formed Unicode (a lone surrogate)');
-    conn.badFrames = 0;
-    this.dispatch(conn, parsed.id, parsed.type, parsed.params);
-  }
-
-  private badFrame(conn: Connection, id: number | null, reason: string): void {
-    this.counters.badFrames++;
-    conn.fail(id, 'BAD_REQUEST', { message: `bad request: ${reason}` });
-    if (++conn.badFrames >= MAX_BAD_FRAMES) conn.close(CLOSE_CODES.PROTOCOL_ABUSE, 'too many malformed frames');
-  }
-
-  private dispatch(conn: Connection, id: number, type: RequestType, params: unknown): void {
-    const gate = this.gate(conn, type);
-    if (gate) return conn.replyError(id, gate.error);
-    const handler = HANDLERS[type] as Handler<RequestType>;
-    let answer;
-    try {
-      answer = handler(this, conn, params as never, id);
-    } catch (err) {
-      return this.handlerFailed(conn, id, type, err);
-    }
-    if (answer instanceof Promise) {
-      answer.then(
-        (a) => this.answer(conn, id, a),
-        (err: unknown) => this.handlerFailed(conn, id, type, err),
-      );
-    } else {
-      this.answer(conn, id, answer);
-    }
-  }
-
-  private gate(conn: Connection, type: RequestType) {
-    if (ANONYMOUS_REQUESTS.has(type)) return null;
-    if (conn.state !== 'authenticated' || !conn.user) return fail('NOT_AUTHENTICATED');
-    if (conn.user.mustChangePassword && !PASSWORD_CHANGE_REQUESTS.has(type)) return fail('PASSWORD_CHANGE_REQUIRED');
-    if (ADMIN_REQUESTS.has(type) && !conn.user.admin) return fail('NOT_ADMIN');
-    if (this.shuttingDown && type === 'postMessage') return fail('SHUTTING_DOWN');
-    return null;
-  }
-
-  private answer(conn: Connection, id: number, a: unknown): void {
-    if (a === DEFERRED) return;
-    const outcome = a as { ok: true; value: unknown } | { ok: false; error: never };
-    if (outcome.ok) conn.reply(id, outcome.value);
-    else conn.replyError(id, outcome.error);
-  }
-
-  private handlerFailed(conn: Connection, id: number, type: string, err: unknown): void {
-    this.counters.handlerErrors++;
-    this.log.error('handler_failed', { type, conn: conn.id, error: (err as Error)?.message ?? String(err) });
-    conn.fail(id, 'INTERNAL');
-  }
-
-  private sweep(): void {
-    const now = Date.now();
-    for (const t of Object.values(this.throttles)) t.sweep(now);
-    this.store.users.expireSessions(now - this.config.limits.sessionIdleMs);
-    this.store.dms.expire(now - this.config.limits.storedDmMaxAgeMs);
   }
 
   /** Cuts connections that stopped answering pings (a laptop lid closed, a cable pulled). */
@@ -337,11 +179,8 @@ export class Authority implements Services {
   }
 
   private async doStop(reason: string): Promise<void> {
-    this.shuttingDown = true;
     for (const t of this.timers) clearInterval(t);
-    this.backups.stop();
-    this.committer.flush();
-    this.hub.flush();
+    this.beginShutdown();
     const closing = [...this.hub.connections].map(
       (c) =>
         new Promise<void>((resolve) => {
@@ -359,9 +198,7 @@ export class Authority implements Services {
     server?.closeAllConnections?.();
     await serverClosed;
     this.wss?.close();
-    this.committer.flush();
-    this.store.close();
-    await this.passwords.close();
+    await this.closeServices();
     removePidFile(this.config.dataDir);
     this.log.info('stopped', { reason });
   }

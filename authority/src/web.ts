@@ -5,6 +5,7 @@
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import { extname, join, normalize, resolve, sep } from 'node:path';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { contentTypeOf } from '../../shared/mime.js';
 
 export const DEFAULT_WEB_ROOT = resolve(import.meta.dirname, '..', '..', 'desktop', 'dist', 'renderer');
 
@@ -20,18 +21,6 @@ export const WEB_CSP = [
   "frame-ancestors 'none'",
   "form-action 'none'",
 ].join('; ');
-
-const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.ico': 'image/x-icon',
-  '.woff2': 'font/woff2',
-  '.wasm': 'application/wasm',
-};
 
 const SECURITY_HEADERS = {
   'Content-Security-Policy': WEB_CSP,
@@ -73,7 +62,7 @@ export function serveStatic(webRoot: string | undefined, req: IncomingMessage, r
     return;
   }
   res.writeHead(200, {
-    'Content-Type': TYPES[extname(target)] ?? 'application/octet-stream',
+    'Content-Type': contentTypeOf(extname(target)),
     'Cache-Control': target.endsWith('index.html') ? 'no-cache' : 'public, max-age=3600',
     ...SECURITY_HEADERS,
   });

@@ -11,7 +11,7 @@ import { Authority } from '../../authority/src/server.js';
 import { defaultConfig } from '../../authority/src/config.js';
 import { Logger } from '../../authority/src/log.js';
 import { PasswordPool } from '../../authority/src/passwords.js';
-import { hashToken } from '../../authority/src/handlers/accounts.js';
+import { hashToken } from '../../authority/src/accounts-policy.js';
 import { serve } from '../ipc.js';
 import { collect } from './collect.js';
 import { accountName, roomOf, sessionToken, type AccountSeed, type ServerLaunch, type ServerReady } from './types.js';

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newClient, PASSWORD, registered, startAuthority, uniqueName, until, type TestAuthority } from '../helpers/authority.js';
-import { kickUser } from '../../authority/src/admin/commands/users.js';
+import { kickUser } from '../../authority/src/handlers/moderation.js';
 
 let t: TestAuthority;
 beforeAll(async () => {

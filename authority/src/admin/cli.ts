@@ -8,7 +8,7 @@ import { connect } from 'node:net';
 import { stderr, stdout } from 'node:process';
 import { DEFAULT_DATA_DIR } from '../config.js';
 import { CONTROL_WIRE_VERSION, ControlReply, controlSocketPath, type ControlRequest } from './control-wire.js';
-import { readSecret, releaseInput } from './prompt.js';
+import { readSecret, releaseInput } from '../../../terminal/prompt.js';
 
 /** How long to wait for the authority's answer (a password hash takes well under this). */
 const REPLY_TIMEOUT_MS = 60_000;

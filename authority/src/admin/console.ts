@@ -9,9 +9,8 @@
  */
 import { Writable } from 'node:stream';
 import { clearScreenDown, createInterface, cursorTo, moveCursor, type Interface } from 'node:readline';
-import type { Actor } from '../context.js';
+import type { Actor, AdminServices } from '../context.js';
 import type { LogLevel } from '../log.js';
-import type { Authority } from '../server.js';
 import { complete, runLine } from './commands/index.js';
 import type { AdminContext, AdminIo, Reply } from './commands/types.js';
 
@@ -71,7 +70,7 @@ export class AdminConsole {
   private held: string[] = [];
 
   constructor(
-    private readonly authority: Authority,
+    private readonly authority: AdminServices,
     private readonly options: ConsoleOptions,
   ) {
     this.terminal = Boolean(options.input.isTTY && options.output.isTTY);
@@ -186,7 +185,7 @@ export class AdminConsole {
 
   private context(): AdminContext {
     return {
-      authority: this.authority,
+      services: this.authority,
       actor: this.options.actor,
       io: this.io,
       shutdown: (reason) => {

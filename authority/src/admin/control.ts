@@ -6,8 +6,7 @@
 import { chmodSync, lstatSync, unlinkSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { userInfo } from 'node:os';
-import type { Actor } from '../context.js';
-import type { Authority } from '../server.js';
+import type { Actor, AdminServices } from '../context.js';
 import { runWords } from './commands/index.js';
 import type { AdminContext, AdminIo } from './commands/types.js';
 import { ControlRequest, controlSocketPath, MAX_CONTROL_REQUEST_BYTES, type ControlReply } from './control-wire.js';
@@ -42,7 +41,7 @@ export class ControlServer {
   private constructor(
     readonly path: string,
     private readonly server: Server,
-    private readonly authority: Authority,
+    private readonly authority: AdminServices,
   ) {}
 
   /**
@@ -50,7 +49,7 @@ export class ControlServer {
    * a socket that still answers means another authority uses this data directory: refused.
    */
   static async listen(
-    authority: Authority,
+    authority: AdminServices,
     dataDir: string,
     shutdown: (reason: string, actor: Actor) => void,
   ): Promise<ControlServer> {
@@ -137,7 +136,7 @@ export class ControlServer {
     };
     let stopReason: string | null = null;
     const ctx: AdminContext = {
-      authority: this.authority,
+      services: this.authority,
       actor,
       io,
       shutdown: (reason) => (stopReason = reason),

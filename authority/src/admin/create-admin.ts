@@ -1,11 +1,11 @@
 /** `npm start -- --data DIR --create-admin NAME`: the way the first admin is made. */
 import { stderr, stdout } from 'node:process';
 import type { AuthorityConfig } from '../config.js';
-import { passwordPolicyError, validUsername } from '../handlers/accounts.js';
+import { passwordPolicyError, validUsername } from '../accounts-policy.js';
 import { PasswordPool } from '../passwords.js';
 import { Store } from '../store/index.js';
 import { DEFAULT_ROOM } from '../store/rooms.js';
-import { readSecret, releaseInput } from './prompt.js';
+import { readSecret, releaseInput } from '../../../terminal/prompt.js';
 
 export const ADMIN_PASSWORD_ENV = 'CHANDLER_ADMIN_PASSWORD';
 

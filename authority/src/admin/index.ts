@@ -4,8 +4,7 @@
  * way of stopping goes through: `kill`, `/shutdown`, Ctrl-C at the console, SIGTERM, SIGINT.
  */
 import { userInfo } from 'node:os';
-import type { Actor } from '../context.js';
-import type { Authority } from '../server.js';
+import type { Actor, AdminServices } from '../context.js';
 import { AdminConsole } from './console.js';
 import { ControlServer } from './control.js';
 import { loopMonitor } from './loop-monitor.js';
@@ -27,7 +26,7 @@ export function signalActor(signal: string): Actor {
   return { name: userInfo().username, origin: `signal ${signal}` };
 }
 
-export async function startAdmin(authority: Authority, options: AdminOptions): Promise<AdminSurfaces> {
+export async function startAdmin(authority: AdminServices, options: AdminOptions): Promise<AdminSurfaces> {
   loopMonitor(); // /threads reports the loop's lag from now on
   let stopping: Promise<void> | null = null;
   let adminConsole: AdminConsole | null = null;

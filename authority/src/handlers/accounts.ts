@@ -1,44 +1,21 @@
-/** Register, log in, resume, log out, change password; and what happens when a session starts. */
-import { createHash, randomBytes } from 'node:crypto';
-import {
-  CLOSE_CODES,
-  CONTROL_CHARS,
-  LIMITS,
-  USERNAME_PATTERN,
-  type SessionInfo,
-} from '../../../shared/protocol/index.js';
+/**
+ * Register, log in, resume, log out, change password; and what happens when a session starts
+ * (subscriptions, presence, the stored-DM backlog) or ends.
+ */
+import { randomBytes } from 'node:crypto';
+import { CLOSE_CODES, fail, ok, type ErrorCode, type Outcome, type SessionInfo } from '../../../shared/protocol/index.js';
+import { hashToken, passwordPolicyError, validUsername } from '../accounts-policy.js';
 import type { Connection } from '../connection.js';
-import { fail, ok, type Handler, type Outcome, type Services } from '../context.js';
+import type { Handler, Services } from '../context.js';
+import { deliverStoredDms } from '../dm-delivery.js';
+import { announcePresence } from '../presence.js';
 import type { UserRow } from '../store/index.js';
 import { DEFAULT_ROOM } from '../store/rooms.js';
-import { announcePresence } from './friends.js';
-import { deliverStoredDms } from './dms.js';
 
 const TOKEN_BYTES = 32;
 
-export function hashToken(token: string): string {
-  return createHash('sha256').update(token).digest('hex');
-}
-
-export function validUsername(name: string): boolean {
-  return (
-    name.length >= LIMITS.usernameMin &&
-    name.length <= LIMITS.usernameMax &&
-    USERNAME_PATTERN.test(name) &&
-    !CONTROL_CHARS.test(name)
-  );
-}
-
-/** The seed's advice: long, with at least one character that is not a letter or digit. */
-export function passwordPolicyError(password: string, minLength: number): string | null {
-  if ([...password].length < minLength) return `at least ${minLength} characters`;
-  if (!/[^\p{L}\p{N}]/u.test(password)) return 'at least one character that is not a letter or digit';
-  if (CONTROL_CHARS.test(password)) return 'no control characters';
-  return null;
-}
-
 /** BANNED / KICKED for an account, or null when it may log in. */
-export function accountBlock(s: Services, user: UserRow): Outcome<never> | null {
+function accountBlock(s: Services, user: UserRow): Outcome<never, ErrorCode> | null {
   if (user.banned_at !== null) return fail('BANNED', { message: user.ban_reason ? `banned: ${user.ban_reason}` : undefined });
   if (user.kicked_until !== null && user.kicked_until > s.now()) {
     return fail('KICKED', {
@@ -49,7 +26,7 @@ export function accountBlock(s: Services, user: UserRow): Outcome<never> | null 
   return null;
 }
 
-function ipBlock(s: Services, ip: string): Outcome<never> | null {
+function ipBlock(s: Services, ip: string): Outcome<never, ErrorCode> | null {
   return s.store.users.isIpBanned(ip) ? fail('BANNED', { message: 'connections from this address are banned' }) : null;
 }
 
@@ -93,7 +70,7 @@ export function endSession(s: Services, c: Connection): void {
   if (user && last) announcePresence(s, user.id, false);
 }
 
-function authGate(s: Services, c: Connection): Outcome<never> | null {
+function authGate(s: Services, c: Connection): Outcome<never, ErrorCode> | null {
   if (s.isShuttingDown()) return fail('SHUTTING_DOWN');
   if (c.state === 'authenticated') return fail('ALREADY_AUTHENTICATED');
   if (c.state === 'authenticating') return fail('BUSY', { message: 'one login at a time per connection' });

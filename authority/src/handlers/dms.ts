@@ -2,34 +2,36 @@
  * The authority's part in direct messages: the key directory, the signaling relay between
  * friends, and relaying or storing envelopes it cannot read. No plaintext ever reaches it,
  * and nothing it logs about a DM or a signal carries content: only who, what size, why refused.
- *
- * Stored envelopes reach a connection in one ordered stream: at session start the backlog
- * goes out a batch at a time (the next batch after each acknowledgement); once a connection
- * has caught up, new envelopes are pushed to it live. Every envelope stays stored until its
- * recipient acknowledges it, so a DM is never lost to a dropped socket.
+ * Every envelope stays stored until its recipient acknowledges it, so a DM is never lost to a
+ * dropped socket; how stored envelopes reach a connection is dm-delivery.ts.
  */
 import { DmEnvelopeSchema, verifyPublicIdentity } from '../../../shared/crypto/index.js';
-import { LIMITS } from '../../../shared/protocol/index.js';
+import { fail, LIMITS, ok, type ErrorCode, type Outcome } from '../../../shared/protocol/index.js';
 import type { Connection } from '../connection.js';
-import { fail, isRow, ok, type Handler, type Outcome, type Services } from '../context.js';
+import { isRow, type Handler, type Services } from '../context.js';
+import { deliverNextBatch, deliverStoredDms, pushStoredDm } from '../dm-delivery.js';
+import { findUser } from '../lookup.js';
 import { TokenBucket } from '../throttle.js';
 import type { UserRow } from '../store/index.js';
 
-/** Stored envelopes sent per delivery burst. */
-export const DELIVERY_BATCH = 200;
-
 const utf8 = new TextEncoder();
 
-function friendNamed(s: Services, c: Connection, username: string): UserRow | Outcome<never> {
-  const other = s.store.users.byName(username.normalize('NFC'));
-  if (!other) return fail('UNKNOWN_USER', { message: `no user is named ${username}` });
+function friendNamed(s: Services, c: Connection, username: string): UserRow | Outcome<never, ErrorCode> {
+  const other = findUser(s, username);
+  if (!isRow(other)) return other;
   if (other.id === c.user!.id) return fail('SELF_FRIEND');
   if (!s.store.friends.areFriends(c.user!.id, other.id)) return fail('NOT_FRIENDS');
   return other;
 }
 
 /** A refusal worth an operator's eye, logged without the payload. */
-function refused<T>(s: Services, c: Connection, event: string, outcome: Outcome<T>, fields: Record<string, unknown> = {}): Outcome<T> {
+function refused<T>(
+  s: Services,
+  c: Connection,
+  event: string,
+  outcome: Outcome<T, ErrorCode>,
+  fields: Record<string, unknown> = {},
+): Outcome<T, ErrorCode> {
   if (!outcome.ok) s.log.warn(event, { user: c.user!.username, code: outcome.error.code, ...fields });
   return outcome;
 }
@@ -46,7 +48,7 @@ export const publishKeys: Handler<'publishKeys'> = (s, c, p) => {
   if (before) {
     // A changed key is announced: each friend's client blocks sending until its user accepts it.
     for (const friendId of s.store.friends.friendIdsOf(me.id)) {
-      s.hub.sendToUser(friendId, { ev: 'keysChanged', username: me.username, identity: p.identity });
+      s.hub.sendToUser(friendId, 'keysChanged', { username: me.username, identity: p.identity });
     }
     s.log.warn('identity_key_changed', { user: me.username, keyId: p.identity.keyId });
   }
@@ -65,14 +67,9 @@ export const fetchKeys: Handler<'fetchKeys'> = (s, c, p) => {
 
 // ---------- signaling ----------
 
-const signalBuckets = new WeakMap<Connection, TokenBucket>();
-
-function takeToken(buckets: WeakMap<Connection, TokenBucket>, c: Connection, rate: number, burst: number, now: number) {
-  let bucket = buckets.get(c);
-  if (!bucket) {
-    bucket = new TokenBucket(rate, burst, now);
-    buckets.set(c, bucket);
-  }
+/** The connection's bucket for one kind of DM traffic, made on first use. */
+function takeToken(c: Connection, kind: 'signals' | 'envelopes', rate: number, burst: number, now: number) {
+  const bucket = (c.dm[kind] ??= new TokenBucket(rate, burst, now));
   return bucket.take(now);
 }
 
@@ -92,7 +89,7 @@ function nestedDeeperThan(value: unknown, limit: number): boolean {
 
 export const sendSignal: Handler<'sendSignal'> = (s, c, p) => {
   const perSecond = s.config.limits.signalsPerSecond;
-  const rate = takeToken(signalBuckets, c, perSecond, perSecond * 2, s.now());
+  const rate = takeToken(c, 'signals', perSecond, perSecond * 2, s.now());
   if (!rate.ok) return fail('RATE_LIMITED', { until: rate.until });
   const other = friendNamed(s, c, p.to);
   if (!isRow(other)) return refused(s, c, 'signal_refused', other);
@@ -103,13 +100,11 @@ export const sendSignal: Handler<'sendSignal'> = (s, c, p) => {
   const bytes = utf8.encode(data).length;
   if (bytes > LIMITS.maxSignalBytes) return refused(s, c, 'signal_refused', fail('SIGNAL_TOO_LARGE'), { bytes });
   if (!s.hub.isOnline(other.id)) return fail('PEER_OFFLINE');
-  s.hub.sendToUser(other.id, { ev: 'signalReceived', from: c.user!.username, data: p.data ?? null });
+  s.hub.sendToUser(other.id, 'signalReceived', { from: c.user!.username, data: p.data ?? null });
   return ok({ ok: true as const });
 };
 
 // ---------- relay and store ----------
-
-const dmBuckets = new WeakMap<Connection, TokenBucket>();
 
 function parseEnvelope(text: string) {
   try {
@@ -122,7 +117,7 @@ function parseEnvelope(text: string) {
 export const relayDm: Handler<'relayDm'> = (s, c, p) => {
   const me = c.user!;
   const l = s.config.limits;
-  const rate = takeToken(dmBuckets, c, l.messagesPerSecond, l.messageBurst, s.now());
+  const rate = takeToken(c, 'envelopes', l.messagesPerSecond, l.messageBurst, s.now());
   if (!rate.ok) return fail('RATE_LIMITED', { until: rate.until });
   const other = friendNamed(s, c, p.to);
   if (!isRow(other)) return refused(s, c, 'dm_refused', other);
@@ -147,22 +142,14 @@ export const relayDm: Handler<'relayDm'> = (s, c, p) => {
   const now = s.now();
   // Kept until the recipient acknowledges it, even when it is online now: nothing is lost.
   const id = s.store.dms.store(other.id, me.id, p.envelope, now);
-  let pushed = false;
-  for (const conn of s.hub.connectionsOf(other.id)) {
-    const delivery = deliveries.get(conn);
-    if (!delivery?.caughtUp || !conn.isOpen) continue; // it comes with the connection's backlog
-    conn.send({ ev: 'dmReceived', id, from: me.username, envelope: p.envelope, ts: now });
-    delivery.cursor = id;
-    pushed = true;
-  }
+  const pushed = pushStoredDm(s, { id, to_id: other.id, from_name: me.username, envelope: p.envelope, created_at: now });
   return ok({ path: pushed || s.hub.isOnline(other.id) ? ('relayed' as const) : ('stored' as const) });
 };
 
 /** Deletes the acknowledged envelopes and sends the next batch of the backlog. */
 export const ackDms: Handler<'ackDms'> = (s, c, p) => {
   s.store.dms.ack(p.ids, c.user!.id);
-  const delivery = deliveries.get(c);
-  if (delivery && !delivery.caughtUp) deliverNextBatch(s, c, delivery);
+  deliverNextBatch(s, c);
   return ok({ ok: true as const });
 };
 
@@ -171,35 +158,3 @@ export const resendStoredDms: Handler<'resendStoredDms'> = (s, c) => {
   deliverStoredDms(s, c);
   return ok({ ok: true as const });
 };
-
-interface Delivery {
-  userId: number;
-  /** Highest stored-envelope id handed to this connection. */
-  cursor: number;
-  /** The backlog is drained: new envelopes are pushed live. */
-  caughtUp: boolean;
-}
-
-const deliveries = new WeakMap<Connection, Delivery>();
-
-/**
- * Session start: hands over what waited while the user was away, a batch at a time
- * (the next batch goes when the client acknowledges, so a large backlog never floods a socket).
- */
-export function deliverStoredDms(s: Services, c: Connection): void {
-  if (!c.user || !c.isOpen) return;
-  const delivery: Delivery = { userId: c.user.id, cursor: 0, caughtUp: false };
-  deliveries.set(c, delivery);
-  deliverNextBatch(s, c, delivery);
-}
-
-function deliverNextBatch(s: Services, c: Connection, delivery: Delivery): void {
-  if (!c.user || c.user.id !== delivery.userId || !c.isOpen) return;
-  const oldest = s.now() - s.config.limits.storedDmMaxAgeMs;
-  const rows = s.store.dms.pendingFor(delivery.userId, delivery.cursor, oldest, DELIVERY_BATCH);
-  for (const row of rows) {
-    c.send({ ev: 'dmReceived', id: row.id, from: row.from_name, envelope: row.envelope, ts: row.created_at, stored: true });
-    delivery.cursor = row.id;
-  }
-  if (rows.length < DELIVERY_BATCH) delivery.caughtUp = true;
-}

@@ -1,30 +1,24 @@
-/** Friend requests, friendships, presence between friends, and the admin's forced friendship. */
-import type { FriendInfo } from '../../../shared/protocol/index.js';
+/**
+ * Friend requests and friendships, and the admin's forced friendship (presence between
+ * friends is presence.ts).
+ */
+import { fail, ok, type ErrorCode, type FriendInfo, type Outcome } from '../../../shared/protocol/index.js';
 import type { Connection } from '../connection.js';
-import { fail, isRow, ok, type Actor, type Handler, type Outcome, type Services } from '../context.js';
+import { acknowledged, actorOf, isRow, type Actor, type Handler, type Services } from '../context.js';
+import { findUser } from '../lookup.js';
 import type { UserRow } from '../store/index.js';
 
-/** Tells a user's online friends that they came online or went offline. */
-export function announcePresence(s: Services, userId: number, online: boolean): void {
-  const user = s.store.users.byId(userId);
-  if (!user) return;
-  for (const friendId of s.store.friends.friendIdsOf(userId)) {
-    s.hub.sendToUser(friendId, { ev: 'presenceChanged', username: user.username, online });
-  }
-}
-
 function tell(s: Services, to: UserRow, about: UserRow, state: FriendInfo['state'] | 'none'): void {
-  s.hub.sendToUser(to.id, {
-    ev: 'friendsChanged',
+  s.hub.sendToUser(to.id, 'friendsChanged', {
     username: about.username,
     state,
     online: state === 'friends' && s.hub.isOnline(about.id),
   });
 }
 
-function needOther(s: Services, c: Connection, username: string): UserRow | Outcome<never> {
-  const other = s.store.users.byName(username.normalize('NFC'));
-  if (!other) return fail('UNKNOWN_USER', { message: `no user is named ${username}` });
+function needOther(s: Services, c: Connection, username: string): UserRow | Outcome<never, ErrorCode> {
+  const other = findUser(s, username);
+  if (!isRow(other)) return other;
   if (other.id === c.user!.id) return fail('SELF_FRIEND');
   return other;
 }
@@ -54,7 +48,7 @@ export const requestFriend: Handler<'requestFriend'> = (s, c, p) => {
     return ok({ state: 'friends' as const });
   }
   s.store.friends.addRequest(me.id, other.id, s.now());
-  s.hub.sendToUser(other.id, { ev: 'friendRequested', username: me.username });
+  s.hub.sendToUser(other.id, 'friendRequested', { username: me.username });
   tell(s, other, me, 'incoming');
   return ok({ state: 'outgoing' as const });
 };
@@ -90,17 +84,16 @@ export const removeFriend: Handler<'removeFriend'> = (s, c, p) => {
 };
 
 /** Admin: make two users friends without their consent (seed: "ajouter un ami de force"). */
-export function forceFriendship(s: Services, actor: Actor, a: string, b: string): Outcome<{ ok: true }> {
-  const ua = s.store.users.byName(a.normalize('NFC'));
-  if (!ua) return fail('UNKNOWN_USER', { message: `no user is named ${a}` });
-  const ub = s.store.users.byName(b.normalize('NFC'));
-  if (!ub) return fail('UNKNOWN_USER', { message: `no user is named ${b}` });
+export function forceFriendship(s: Services, actor: Actor, a: string, b: string): Outcome<{ a: string; b: string }, ErrorCode> {
+  const ua = findUser(s, a);
+  if (!isRow(ua)) return ua;
+  const ub = findUser(s, b);
+  if (!isRow(ub)) return ub;
   if (ua.id === ub.id) return fail('SELF_FRIEND');
   if (s.store.friends.areFriends(ua.id, ub.id)) return fail('ALREADY_FRIENDS');
   makeFriends(s, ua, ub);
   s.audit(actor, 'force_friend', ua.username, `with ${ub.username}`);
-  return ok({ ok: true as const });
+  return ok({ a: ua.username, b: ub.username });
 }
 
-export const forceFriend: Handler<'forceFriend'> = (s, c, p) =>
-  forceFriendship(s, { name: c.user!.username, origin: c.ip }, p.a, p.b);
+export const forceFriend: Handler<'forceFriend'> = (s, c, p) => acknowledged(forceFriendship(s, actorOf(c), p.a, p.b));

@@ -33,7 +33,7 @@ import {
   type RequestType,
 } from '../../../shared/protocol/index.js';
 import { createChannelKeys, generateIdentity, publicIdentity, sealEnvelope, type DeviceIdentity } from '../../../shared/crypto/index.js';
-import { hashToken } from '../../../authority/src/handlers/accounts.js';
+import { hashToken } from '../../../authority/src/accounts-policy.js';
 import { DEFAULT_ROOM } from '../../../authority/src/store/rooms.js';
 import { PASSWORD, registered, type TestAuthority } from '../../helpers/authority.js';
 import { build, CLOSING_LABELS, frameArb, MARKER, type Built, type FrameSpec, type FuzzWorld } from './fuzz-frames.js';

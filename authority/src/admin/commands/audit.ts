@@ -10,7 +10,7 @@ const audit: Command = {
   name: 'audit',
   args: [{ name: 'n|verify', kind: 'count', optional: true, choices: ['verify'] }],
   summary: `last n actions (${DEFAULT_ENTRIES}) or verify the chain`,
-  run({ authority: s }, { args }) {
+  run({ services: s }, { args }) {
     if (args.length > 1) return usage(audit);
     const arg = args[0];
     if (arg === 'verify') {

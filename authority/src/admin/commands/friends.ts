@@ -1,6 +1,6 @@
-/** Friendships an admin imposes (seed: "ajouter un ami de force"). */
+/** /force_friend: a friendship an admin imposes (seed: "ajouter un ami de force"); the operation is handlers/friends.ts. */
 import { forceFriendship } from '../../handlers/friends.js';
-import { done, failure, usage, type Command } from './types.js';
+import { done, refused, usage, type Command } from './types.js';
 
 const forceFriend: Command = {
   name: 'force_friend',
@@ -9,13 +9,11 @@ const forceFriend: Command = {
     { name: 'b', kind: 'user' },
   ],
   summary: 'make two users friends, no consent',
-  run({ authority: s, actor }, { args }) {
+  run({ services: s, actor }, { args }) {
     if (args.length !== 2) return usage(forceFriend);
     const r = forceFriendship(s, actor, args[0]!, args[1]!);
-    if (!r.ok) return failure(r.error);
-    const a = s.store.users.byName(args[0]!.normalize('NFC'))?.username ?? args[0];
-    const b = s.store.users.byName(args[1]!.normalize('NFC'))?.username ?? args[1];
-    return done(`${a} and ${b} are now friends`);
+    if (!r.ok) return refused(r.error);
+    return done(`${r.value.a} and ${r.value.b} are now friends`);
   },
 };
 

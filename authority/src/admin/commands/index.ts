@@ -126,7 +126,7 @@ export async function runWords(ctx: AdminContext, words: readonly string[]): Pro
   try {
     return await cmd.run(ctx, { args, flags });
   } catch (err) {
-    ctx.authority.log.error('admin_command_failed', { command: cmd.name, error: (err as Error)?.message ?? String(err) });
+    ctx.services.log.error('admin_command_failed', { command: cmd.name, error: (err as Error)?.message ?? String(err) });
     return failed(`internal error while running /${cmd.name}: ${(err as Error)?.message ?? String(err)}`);
   }
 }

@@ -11,7 +11,7 @@ const showClients: Command = {
   name: 'show_clients',
   args: [],
   summary: 'live connections, traffic, send queues',
-  run({ authority: s }) {
+  run({ services: s }) {
     const roomNames = new Map(s.store.rooms.all().map((r) => [r.id, r.name]));
     const now = s.now();
     const conns = [...s.hub.connections].sort(
@@ -54,7 +54,7 @@ const threads: Command = {
   name: 'threads',
   args: [],
   summary: 'event loop, workers, queues, timers',
-  run({ authority: s }) {
+  run({ services: s }) {
     const loop = loopMonitor().sample();
     const mem = process.memoryUsage();
     const pool = s.passwords.stats();

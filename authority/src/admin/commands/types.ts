@@ -1,11 +1,11 @@
 /**
- * The shape of an admin command. One implementation per command, run by every front-end:
- * the console on the authority's terminal, the control socket (chandler-admin), and — for
- * the actions an admin's client may take — the protocol handlers, through the same operations.
+ * The shape of an admin command: it parses its words, calls an operation (handlers/, which an
+ * admin's client reaches through the same functions) and formats the answer. One
+ * implementation per command, run by both front-ends: the console on the authority's
+ * terminal and the control socket (chandler-admin).
  */
-import type { ErrorBody } from '../../../../shared/protocol/index.js';
-import type { Actor } from '../../context.js';
-import type { Authority } from '../../server.js';
+import type { ErrorCode, Failure } from '../../../../shared/protocol/index.js';
+import type { Actor, AdminServices } from '../../context.js';
 
 /** How a command talks back to whoever runs it, beyond its one reply. */
 export interface AdminIo {
@@ -17,7 +17,7 @@ export interface AdminIo {
 }
 
 export interface AdminContext {
-  readonly authority: Authority;
+  readonly services: AdminServices;
   readonly actor: Actor;
   readonly io: AdminIo;
   /** Graceful stop of the whole authority (then the process exits 0). */
@@ -66,7 +66,7 @@ export function failed(text: string): Reply {
 }
 
 /** A typed failure from an operation, as the console prints it. */
-export function failure(error: ErrorBody): Reply {
+export function refused(error: Failure<ErrorCode>): Reply {
   return failed(`error ${error.code}: ${error.message}`);
 }
 

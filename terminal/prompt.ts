@@ -1,5 +1,6 @@
 /**
- * A no-echo prompt for passwords on a terminal; plain line reading otherwise (pipes, tests).
+ * Node-only terminal helpers shared by the authority's tools (--create-admin, chandler-admin)
+ * and the CLI: a no-echo prompt for passwords on a terminal; plain line reading otherwise (pipes, tests).
  * Piped lines come from one shared reader, so that two prompts in a row ("Password", "Again")
  * each get their own line even when both arrived in one chunk.
  */

@@ -1,0 +1,174 @@
+/**
+ * Moderation of accounts: list, ban / unban (and address bans), kick, password reset, admin
+ * rights. Each operation is shared by the console, the control socket and the admin requests
+ * of clients (the handlers at the end), and each is audited.
+ */
+import { randomInt } from 'node:crypto';
+import {
+  CLOSE_CODES,
+  CONTROL_CHARS,
+  fail,
+  LIMITS,
+  ok,
+  type AdminUserInfo,
+  type ErrorCode,
+  type Outcome,
+} from '../../../shared/protocol/index.js';
+import { passwordPolicyError } from '../accounts-policy.js';
+import type { Connection } from '../connection.js';
+import { acknowledged, actorOf, isRow, type Actor, type Handler, type Services } from '../context.js';
+import { findUser } from '../lookup.js';
+
+const ONE_TIME_ALPHABET = 'abcdefghjkmnpqrstuvwxyz23456789';
+const ONE_TIME_GROUPS = 4;
+const ONE_TIME_GROUP_CHARS = 4;
+
+export function listUsers(s: Services): AdminUserInfo[] {
+  const now = s.now();
+  return s.store.users.all().map((u) => ({
+    username: u.username,
+    admin: u.is_admin === 1,
+    banned: u.banned_at !== null,
+    kickedUntil: u.kicked_until !== null && u.kicked_until > now ? u.kicked_until : null,
+    online: s.hub.isOnline(u.id),
+  }));
+}
+
+/** Bans the account and every address it used; its live connections close BANNED. */
+export function banUser(
+  s: Services,
+  actor: Actor,
+  username: string,
+  reason: string | null,
+): Outcome<{ user: string; closed: number; addresses: string[] }, ErrorCode> {
+  const user = findUser(s, username);
+  if (!isRow(user)) return user;
+  if (reason !== null && ([...reason].length > LIMITS.maxBanReasonChars || CONTROL_CHARS.test(reason))) {
+    return fail('INVALID_TEXT', { message: `a ban reason is one line of at most ${LIMITS.maxBanReasonChars} characters` });
+  }
+  const addresses = s.store.users.ban(user.id, reason, s.now());
+  s.store.users.deleteSessionsOf(user.id);
+  const closed = s.hub.closeUser(user.id, CLOSE_CODES.BANNED, reason ? `banned: ${reason}` : 'banned');
+  s.audit(actor, 'ban', user.username, `${reason ? `reason: ${reason}; ` : ''}addresses: ${addresses.join(', ') || 'none'}`);
+  return ok({ user: user.username, closed, addresses });
+}
+
+/** Lifts a ban (and its address bans) and any kick still running. */
+export function unbanUser(s: Services, actor: Actor, username: string): Outcome<{ user: string; changed: boolean }, ErrorCode> {
+  const user = findUser(s, username);
+  if (!isRow(user)) return user;
+  const kicked = user.kicked_until !== null && user.kicked_until > s.now();
+  if (user.banned_at === null && !kicked) return ok({ user: user.username, changed: false });
+  s.store.users.unban(user.id);
+  s.store.users.kick(user.id, null);
+  s.audit(actor, 'unban', user.username, user.banned_at !== null ? 'ban lifted' : 'kick lifted');
+  return ok({ user: user.username, changed: true });
+}
+
+/** Lifts the ban on one address (one left by an erased account, say). False when it was not banned. */
+export function unbanAddress(s: Services, actor: Actor, address: string): boolean {
+  if (!s.store.users.unbanIp(address)) return false;
+  s.audit(actor, 'unban_ip', address);
+  return true;
+}
+
+/** Disconnects now; login is refused (KICKED, with the end time) until `seconds` have passed. */
+export function kickUser(
+  s: Services,
+  actor: Actor,
+  username: string,
+  seconds: number,
+): Outcome<{ user: string; until: number; closed: number }, ErrorCode> {
+  const user = findUser(s, username);
+  if (!isRow(user)) return user;
+  if (!Number.isInteger(seconds) || seconds < 1 || seconds > LIMITS.maxKickSeconds) {
+    return fail('BAD_REQUEST', { message: `a kick lasts 1 to ${LIMITS.maxKickSeconds} seconds` });
+  }
+  const until = s.now() + seconds * 1000;
+  s.store.users.kick(user.id, until);
+  const closed = s.hub.closeUser(user.id, CLOSE_CODES.KICKED, `kicked until ${new Date(until).toISOString()}`);
+  s.audit(actor, 'kick', user.username, `${seconds} s, until ${new Date(until).toISOString()}`);
+  return ok({ user: user.username, until, closed });
+}
+
+/** A one-time password that meets the policy: four groups of four, joined by hyphens. */
+export function oneTimePassword(): string {
+  const groups: string[] = [];
+  for (let g = 0; g < ONE_TIME_GROUPS; g++) {
+    let group = '';
+    for (let i = 0; i < ONE_TIME_GROUP_CHARS; i++) group += ONE_TIME_ALPHABET[randomInt(ONE_TIME_ALPHABET.length)];
+    groups.push(group);
+  }
+  return groups.join('-');
+}
+
+/**
+ * Sets a new password (or a generated one-time password that must be changed at next login)
+ * and ends every session of the account.
+ */
+export async function resetPassword(
+  s: Services,
+  actor: Actor,
+  username: string,
+  password: string | null,
+): Promise<Outcome<{ user: string; oneTime: string | null; closed: number }, ErrorCode>> {
+  const user = findUser(s, username);
+  if (!isRow(user)) return user;
+  const oneTime = password === null ? oneTimePassword() : null;
+  const chosen = password ?? oneTime!;
+  const weak = passwordPolicyError(chosen, s.config.passwordMinLength);
+  if (weak) return fail('WEAK_PASSWORD', { message: `weak password: ${weak}` });
+  const hash = await s.passwords.hash(chosen);
+  s.store.transaction(() => {
+    s.store.users.setPassword(user.id, hash, oneTime !== null);
+    s.store.users.deleteSessionsOf(user.id);
+  });
+  const closed = s.hub.closeUser(user.id, CLOSE_CODES.SESSION_ENDED, 'password reset by an administrator');
+  s.audit(actor, 'change_password', user.username, oneTime ? 'one-time password, to change at next login' : 'new password set');
+  return ok({ user: user.username, oneTime, closed });
+}
+
+/** Grants or withdraws admin rights; live connections follow at once (every room, or only theirs). */
+export function setAdmin(
+  s: Services,
+  actor: Actor,
+  username: string,
+  admin: boolean,
+): Outcome<{ user: string; changed: boolean }, ErrorCode> {
+  const user = findUser(s, username);
+  if (!isRow(user)) return user;
+  if ((user.is_admin === 1) === admin) return ok({ user: user.username, changed: false });
+  s.store.users.setAdmin(user.id, admin);
+  const rooms = s.store.rooms.all();
+  const memberOf = s.store.rooms.roomIdsOf(user.id);
+  for (const c of s.hub.connectionsOf(user.id)) {
+    if (c.user) c.user.admin = admin;
+    for (const r of rooms) {
+      if (admin) s.hub.subscribe(c, r.id);
+      else if (!memberOf.has(r.id)) s.hub.unsubscribe(c, r.id);
+    }
+  }
+  s.hub.sendToUser(user.id, 'adminChanged', { admin });
+  s.audit(actor, admin ? 'make_admin' : 'revoke_admin', user.username);
+  return ok({ user: user.username, changed: true });
+}
+
+// ---------- the admin requests of clients (an admin's desktop panel) ----------
+
+function isSelf(c: Connection, username: string): boolean {
+  return c.user!.username.toLowerCase() === username.normalize('NFC').toLowerCase();
+}
+
+export const adminListUsers: Handler<'adminListUsers'> = (s) => ok({ users: listUsers(s) });
+
+export const adminBan: Handler<'adminBan'> = (s, c, p) => {
+  if (isSelf(c, p.username)) return fail('CANNOT_TARGET_SELF');
+  return acknowledged(banUser(s, actorOf(c), p.username, p.reason?.trim() || null));
+};
+
+export const adminUnban: Handler<'adminUnban'> = (s, c, p) => acknowledged(unbanUser(s, actorOf(c), p.username));
+
+export const adminKick: Handler<'adminKick'> = (s, c, p) => {
+  if (isSelf(c, p.username)) return fail('CANNOT_TARGET_SELF');
+  return acknowledged(kickUser(s, actorOf(c), p.username, p.seconds));
+};

@@ -1,0 +1,92 @@
+/**
+ * The authority's services: the store, the hub of live connections, the password workers, the
+ * group commit, backups, throttles, the audit trail and the frame counters. What handlers reach
+ * (Services) and what the admin surfaces reach beyond it, minus the transport: the running
+ * Authority (server.ts) adds the HTTP/WebSocket side on top. It owns their lifetimes:
+ * `beginShutdown` refuses new work and commits what is queued, `closeServices` closes them in order.
+ */
+import { readFileSync } from 'node:fs';
+import type { AuthorityConfig } from './config.js';
+import type { Actor, FrameCounters, Services } from './context.js';
+import { BackupManager } from './backup.js';
+import { MessageCommitter } from './committer.js';
+import { Hub } from './hub.js';
+import { Logger } from './log.js';
+import { PasswordPool } from './passwords.js';
+import { Store } from './store/index.js';
+import { KeyedBuckets, WindowCounter } from './throttle.js';
+
+const PACKAGE = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+
+export class AuthorityServices implements Services {
+  readonly store: Store;
+  readonly hub = new Hub();
+  readonly passwords: PasswordPool;
+  readonly committer: MessageCommitter;
+  readonly backups: BackupManager;
+  readonly throttles;
+  readonly serverVersion = PACKAGE.version;
+  readonly startedAt = Date.now();
+  readonly counters: FrameCounters = { framesIn: 0, badFrames: 0, handlerErrors: 0 };
+  private shuttingDown = false;
+
+  constructor(
+    readonly config: AuthorityConfig,
+    readonly log: Logger = new Logger(config.quiet),
+  ) {
+    this.store = Store.openInDir(config.dataDir);
+    this.passwords = new PasswordPool(config.hashWorkers, config.scrypt);
+    this.committer = new MessageCommitter(this.store, this.hub, this.log);
+    this.backups = new BackupManager(this.store, config.dataDir);
+    const l = config.limits;
+    this.throttles = {
+      loginPerAccount: new WindowCounter(l.loginFailuresPerAccount, l.loginWindowMs),
+      loginPerIp: new WindowCounter(l.loginFailuresPerIp, l.loginWindowMs),
+      registerPerIp: new WindowCounter(l.registrationsPerIp, l.registrationWindowMs),
+      messagesPerUser: new KeyedBuckets(l.messagesPerSecond, l.messageBurst),
+    };
+  }
+
+  now(): number {
+    return Date.now();
+  }
+
+  isShuttingDown(): boolean {
+    return this.shuttingDown;
+  }
+
+  audit(actor: Actor, action: string, target: string | null, detail?: string): void {
+    const row = this.store.audit.append({
+      ts: this.now(),
+      actor: actor.name,
+      origin: actor.origin,
+      action,
+      target,
+      detail: detail ?? null,
+    });
+    this.log.info('audit', { id: row.id, by: actor.name, from: actor.origin, action, target: target ?? undefined });
+  }
+
+  /** Periodic upkeep: throttles, idle sessions, expired stored DMs. */
+  sweep(): void {
+    const now = Date.now();
+    for (const t of Object.values(this.throttles)) t.sweep(now);
+    this.store.users.expireSessions(now - this.config.limits.sessionIdleMs);
+    this.store.dms.expire(now - this.config.limits.storedDmMaxAgeMs);
+  }
+
+  /** The first step of a graceful stop: refuse new work, commit what is queued, send what is framed. */
+  protected beginShutdown(): void {
+    this.shuttingDown = true;
+    this.backups.stop();
+    this.committer.flush();
+    this.hub.flush();
+  }
+
+  /** The last step, once the sockets are closed: commit what came meanwhile, close the store and the workers. */
+  protected async closeServices(): Promise<void> {
+    this.committer.flush();
+    this.store.close();
+    await this.passwords.close();
+  }
+}

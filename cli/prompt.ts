@@ -1,1 +1,0 @@
-export { readSecret } from '../authority/src/admin/prompt.js';
