@@ -9,6 +9,8 @@
  */
 import {
   CLOSE_CODES,
+  fail,
+  failure,
   LIMITS,
   TERMINAL_CLOSE_CODES,
   type FriendInfo,
@@ -17,12 +19,15 @@ import {
   type Result,
   type RoomInfo,
   type RoomMessage,
+  type Failure,
+  type Outcome,
   type ServerEvent,
   type SessionInfo,
 } from '../protocol/index.js';
 import { publicRandomBytes } from '../crypto/random.js';
 import { Emitter } from './emitter.js';
-import { clientError, isTransient, Rpc, type ClientError, type Outcome } from './rpc.js';
+import { isTransient, rateLimitDelay } from './retry.js';
+import { Rpc } from './rpc.js';
 import { CERT_MISMATCH_CLOSE, type SocketFactory, type SocketLike } from './transport.js';
 
 export type ClientStatus = 'offline' | 'connecting' | 'connected' | 'ready' | 'reconnecting' | 'closed';
@@ -35,7 +40,7 @@ export interface OutgoingMessage {
   text: string;
   status: OutboxStatus;
   seq?: number;
-  error?: ClientError;
+  error?: Failure;
   createdAt: number;
 }
 
@@ -54,7 +59,7 @@ export interface RoomState {
 export interface ClosedInfo {
   code: number;
   reason: string;
-  error?: ClientError;
+  error?: Failure;
 }
 
 export interface ClientEvents {
@@ -83,8 +88,6 @@ export interface ClientOptions {
 const BACKOFF_INITIAL_MS = 500;
 const BACKOFF_MAX_MS = 30_000;
 const CONNECT_TIMEOUT_MS = 10_000;
-/** Outbox resends while disconnected are paced so a reconnect is not a burst. */
-const RATE_LIMIT_RETRY_FLOOR_MS = 250;
 const ID_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-';
 
 /** A random id of 22 url-safe characters (132 bits), for messages and sessions. */
@@ -156,12 +159,12 @@ export class ChandlerClient extends Emitter<ClientEvents> {
       try {
         socket = this.options.socketFactory(this.options.url);
       } catch (err) {
-        done({ ok: false, error: clientError('DISCONNECTED', { message: `cannot connect: ${(err as Error).message}` }) });
+        done(fail('DISCONNECTED', { message: `cannot connect: ${(err as Error).message}`, cause: err }));
         return;
       }
       const timer = setTimeout(() => {
         socket.close();
-        done({ ok: false, error: clientError('TIMEOUT', { message: 'the server did not answer the connection' }) });
+        done(fail('TIMEOUT', { message: 'the server did not answer the connection' }));
       }, CONNECT_TIMEOUT_MS);
       this.socket = socket;
       const rpc = new Rpc(
@@ -181,7 +184,7 @@ export class ChandlerClient extends Emitter<ClientEvents> {
         /* onclose follows and carries the code */
       };
       socket.onclose = (ev) => {
-        rpc.failAll(ev.code === CERT_MISMATCH_CLOSE ? clientError('CERT_MISMATCH', { message: ev.reason || undefined }) : closeError(ev.code, ev.reason));
+        rpc.failAll(ev.code === CERT_MISMATCH_CLOSE ? failure('CERT_MISMATCH', { message: ev.reason || undefined }) : closeError(ev.code, ev.reason));
         if (this.socket === socket) {
           this.socket = null;
           this.rpc = null;
@@ -327,7 +330,7 @@ export class ChandlerClient extends Emitter<ClientEvents> {
 
   /** Any request, typed by the shared schema. */
   call<T extends RequestType>(type: T, params: Params<T>, timeoutMs?: number): Promise<Outcome<Result<T>>> {
-    if (!this.rpc) return Promise.resolve({ ok: false, error: clientError('DISCONNECTED') });
+    if (!this.rpc) return Promise.resolve(fail('DISCONNECTED'));
     return this.rpc.call(type, params, timeoutMs);
   }
 
@@ -444,7 +447,7 @@ export class ChandlerClient extends Emitter<ClientEvents> {
   /** Older messages for scrolling up; merges them into the room and returns them. */
   async loadOlder(roomName: string, limit: number = LIMITS.defaultPageSize): Promise<Outcome<RoomMessage[]>> {
     const room = this.rooms.get(roomName);
-    if (!room) return { ok: false, error: clientError('UNKNOWN_ROOM') };
+    if (!room) return fail('UNKNOWN_ROOM');
     const r = await this.call('fetchHistory', { room: roomName, before: room.oldestSeq, limit });
     if (!r.ok) return r;
     for (const m of r.value.messages) {
@@ -536,8 +539,7 @@ export class ChandlerClient extends Emitter<ClientEvents> {
       return;
     }
     if (r.error.code === 'RATE_LIMITED') {
-      const wait = Math.max(RATE_LIMIT_RETRY_FLOOR_MS, (r.error.until ?? 0) - Date.now());
-      setTimeout(() => void this.trySend(m), wait);
+      setTimeout(() => void this.trySend(m), rateLimitDelay(r.error));
       return;
     }
     if (isTransient(r.error.code)) return; // resent after the reconnect
@@ -614,21 +616,21 @@ export class ChandlerClient extends Emitter<ClientEvents> {
 }
 
 /** What a close code means for a person. */
-export function closeError(code: number, reason: string): ClientError {
+export function closeError(code: number, reason: string): Failure {
   switch (code) {
     case CLOSE_CODES.BANNED:
-      return clientError('BANNED', { message: reason || undefined });
+      return failure('BANNED', { message: reason || undefined });
     case CLOSE_CODES.KICKED: {
       const until = Date.parse(reason.replace(/^.*until /, ''));
-      return clientError('KICKED', { message: reason || undefined, until: Number.isNaN(until) ? undefined : until });
+      return failure('KICKED', { message: reason || undefined, until: Number.isNaN(until) ? undefined : until });
     }
     case CLOSE_CODES.SESSION_ENDED:
-      return clientError('INVALID_SESSION', { message: reason || undefined });
+      return failure('INVALID_SESSION', { message: reason || undefined });
     case CLOSE_CODES.SHUTDOWN:
-      return clientError('SHUTTING_DOWN', { message: reason || undefined });
+      return failure('SHUTTING_DOWN', { message: reason || undefined });
     case CERT_MISMATCH_CLOSE:
-      return clientError('CERT_MISMATCH', { message: reason || undefined });
+      return failure('CERT_MISMATCH', { message: reason || undefined });
     default:
-      return clientError('DISCONNECTED', { message: reason ? `connection closed: ${reason}` : undefined });
+      return failure('DISCONNECTED', { message: reason ? `connection closed: ${reason}` : undefined });
   }
 }

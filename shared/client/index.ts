@@ -1,4 +1,5 @@
 export * from './client.js';
 export * from './rpc.js';
+export * from './retry.js';
 export * from './transport.js';
 export * from './emitter.js';

@@ -32,10 +32,20 @@ import {
   type ChannelKeys,
   type DeviceIdentity,
 } from '../../crypto/index.js';
-import { LIMITS, type DmPath, type FriendInfo, type PublicIdentity, type ServerEvent } from '../../protocol/index.js';
+import {
+  fail,
+  failure,
+  LIMITS,
+  type DmPath,
+  type Failure,
+  type FriendInfo,
+  type Outcome,
+  type PublicIdentity,
+  type ServerEvent,
+} from '../../protocol/index.js';
 import { newClientId, type ChandlerClient } from '../client.js';
 import { Emitter } from '../emitter.js';
-import { clientError, isTransient } from '../rpc.js';
+import { isTransient, rateLimitDelay, RETRY_POLICY } from '../retry.js';
 import { historyName, saveIdentity, unlockIdentity } from './device-identity.js';
 import { DmHistory, historyKeyFrom, type HistoryExport, type Pin } from './history.js';
 import { PeerLink, type LinkCloseReason } from './peer-link.js';
@@ -44,45 +54,15 @@ import {
   DM_DEFAULTS,
   type DmEngineEvents,
   type DmEngineOptions,
-  type DmError,
-  type DmErrorCode,
-  type DmOutcome,
   type DmRecord,
 } from './types.js';
 
 export type EngineState = 'locked' | 'unlocking' | 'ready' | 'closed';
 
-/** How often a rate-limited relay is tried again before the DM waits for the next session. */
-const MAX_RATE_LIMIT_WAITS = 20;
-const MAX_RATE_LIMIT_WAIT_MS = 5000;
-
 interface HeldEnvelope {
   wire: string;
   path: DmPath;
   storeId?: number;
-}
-
-function dmError(code: DmErrorCode, message?: string, until?: number): DmError {
-  switch (code) {
-    case 'KEY_CHANGED':
-      return { code, message: message ?? "this friend's key changed: compare safety numbers, then trust the new key" };
-    case 'LOCKED':
-      return { code, message: message ?? 'direct messages are locked: log in first' };
-    case 'CLOSED':
-      return { code, message: message ?? 'the direct message engine is closed' };
-    default: {
-      const e = clientError(code, { message, until });
-      return until === undefined ? { code: e.code, message: e.message } : { code: e.code, message: e.message, until };
-    }
-  }
-}
-
-function fail<T>(code: DmErrorCode, message?: string, until?: number): DmOutcome<T> {
-  return { ok: false, error: dmError(code, message, until) };
-}
-
-function transient(code: DmErrorCode): boolean {
-  return code !== 'KEY_CHANGED' && code !== 'LOCKED' && code !== 'CLOSED' && isTransient(code);
 }
 
 /** The sender key id of an envelope, without opening it. */
@@ -156,10 +136,10 @@ export class DmEngine extends Emitter<DmEngineEvents> {
    * password the user just logged in with, opens the local history, publishes the public
    * identity and pins friends' keys. Call it after every login.
    */
-  async unlock(password: string): Promise<DmOutcome<{ keyId: string; created: boolean }>> {
+  async unlock(password: string): Promise<Outcome<{ keyId: string; created: boolean }>> {
     if (this.state === 'closed') return fail('CLOSED');
     if (this.state === 'ready') return { ok: true, value: { keyId: this.me!.identity.keyId, created: false } };
-    if (this.state === 'unlocking') return fail('BUSY', 'already unlocking');
+    if (this.state === 'unlocking') return fail('BUSY', { message: 'already unlocking' });
     const username = this.client.username;
     if (!username) return fail('LOCKED');
     this.state = 'unlocking';
@@ -202,12 +182,12 @@ export class DmEngine extends Emitter<DmEngineEvents> {
       return { ok: true, value: { keyId: identity.keyId, created: unlocked.created } };
     } catch (err) {
       if ((this.state as EngineState) !== 'closed') this.state = 'locked';
-      return fail('INTERNAL', `cannot unlock direct messages: ${(err as Error)?.message ?? String(err)}`);
+      return fail('INTERNAL', { message: `cannot unlock direct messages: ${(err as Error)?.message ?? String(err)}`, cause: err });
     }
   }
 
   /** Re-seals the device identity under a new password (call it after a password change). */
-  async changePassword(newPassword: string): Promise<DmOutcome<void>> {
+  async changePassword(newPassword: string): Promise<Outcome<void>> {
     if (this.state !== 'ready' || !this.me) return fail('LOCKED');
     await saveIdentity(this.options.storage, this.me.username, this.me.identity, newPassword, this.options.kdfN);
     return { ok: true, value: undefined };
@@ -257,7 +237,7 @@ export class DmEngine extends Emitter<DmEngineEvents> {
     return this.client.friends.find((f) => f.state === 'friends' && f.username.toLowerCase() === lower) ?? null;
   }
 
-  private async fetchKeys(username: string): Promise<DmOutcome<Pin>> {
+  private async fetchKeys(username: string): Promise<Outcome<Pin>> {
     const r = await this.client.call('fetchKeys', { username });
     if (!r.ok) return { ok: false, error: r.error };
     if (this.state !== 'ready') return fail('CLOSED');
@@ -265,7 +245,7 @@ export class DmEngine extends Emitter<DmEngineEvents> {
   }
 
   /** Trust on first use; a different key afterwards blocks sending until trust(). */
-  private considerKey(username: string, identity: PublicIdentity): DmOutcome<Pin> {
+  private considerKey(username: string, identity: PublicIdentity): Outcome<Pin> {
     const history = this.history!;
     if (!verifyPublicIdentity(identity)) {
       this.log('bad_friend_key', { from: username });
@@ -314,7 +294,7 @@ export class DmEngine extends Emitter<DmEngineEvents> {
    */
   async safetyNumber(
     username: string,
-  ): Promise<DmOutcome<{ username: string; safetyNumber: string; keyId: string; pending: { safetyNumber: string; keyId: string } | null }>> {
+  ): Promise<Outcome<{ username: string; safetyNumber: string; keyId: string; pending: { safetyNumber: string; keyId: string } | null }>> {
     if (this.state !== 'ready') return fail('LOCKED');
     const friend = this.friend(username);
     if (friend) {
@@ -338,7 +318,7 @@ export class DmEngine extends Emitter<DmEngineEvents> {
   }
 
   /** Accepts a friend's changed key (after comparing safety numbers): sending is unblocked. */
-  async trust(username: string): Promise<DmOutcome<{ username: string; keyId: string; changed: boolean; safetyNumber: string }>> {
+  async trust(username: string): Promise<Outcome<{ username: string; keyId: string; changed: boolean; safetyNumber: string }>> {
     if (this.state !== 'ready') return fail('LOCKED');
     const history = this.history!;
     let pin = history.pin(username);
@@ -377,7 +357,7 @@ export class DmEngine extends Emitter<DmEngineEvents> {
    * until the authority is reachable again; a later `status` event reports the receipt.
    * Refused at once, and not recorded, when the friend's key changed (KEY_CHANGED).
    */
-  async send(to: string, text: string): Promise<DmOutcome<DmRecord>> {
+  async send(to: string, text: string): Promise<Outcome<DmRecord>> {
     if (this.state !== 'ready' || !this.me) return fail(this.state === 'closed' ? 'CLOSED' : 'LOCKED');
     const friend = this.friend(to);
     if (!friend) return fail('NOT_FRIENDS');
@@ -401,7 +381,7 @@ export class DmEngine extends Emitter<DmEngineEvents> {
     return this.enqueueSend(record);
   }
 
-  private async pinForSending(username: string): Promise<DmOutcome<Pin>> {
+  private async pinForSending(username: string): Promise<Outcome<Pin>> {
     const pin = this.history!.pin(username);
     if (pin?.pending) return fail('KEY_CHANGED');
     if (pin) return { ok: true, value: pin };
@@ -418,7 +398,7 @@ export class DmEngine extends Emitter<DmEngineEvents> {
   }
 
   /** One conversation sends in order: a DM waits for the one before it to leave. */
-  private enqueueSend(record: DmRecord): Promise<DmOutcome<DmRecord>> {
+  private enqueueSend(record: DmRecord): Promise<Outcome<DmRecord>> {
     const lower = record.peer.toLowerCase();
     this.inFlight.add(record.id);
     const previous = this.sendChains.get(lower) ?? Promise.resolve();
@@ -435,17 +415,17 @@ export class DmEngine extends Emitter<DmEngineEvents> {
     return record;
   }
 
-  private failRecord(record: DmRecord, error: DmError): DmOutcome<DmRecord> {
+  private failRecord(record: DmRecord, error: Failure): Outcome<DmRecord> {
     this.setStatus(record, { status: 'failed', error });
     return { ok: false, error };
   }
 
-  private async deliver(record: DmRecord): Promise<DmOutcome<DmRecord>> {
-    if (this.state !== 'ready') return { ok: false, error: dmError('CLOSED') };
-    if (!this.friend(record.peer)) return this.failRecord(record, dmError('NOT_FRIENDS'));
+  private async deliver(record: DmRecord): Promise<Outcome<DmRecord>> {
+    if (this.state !== 'ready') return fail('CLOSED');
+    if (!this.friend(record.peer)) return this.failRecord(record, failure('NOT_FRIENDS'));
     const pin = this.history!.pin(record.peer);
-    if (!pin) return this.failRecord(record, dmError('NO_KEYS'));
-    if (pin.pending) return this.failRecord(record, dmError('KEY_CHANGED'));
+    if (!pin) return this.failRecord(record, failure('NO_KEYS'));
+    if (pin.pending) return this.failRecord(record, failure('KEY_CHANGED'));
     const wire = sealEnvelope(this.keysFor(pin), { id: record.id, ts: record.ts, body: { kind: 'text', text: record.text } });
     if (await this.tryDirect(record.peer)) {
       const link = this.links.get(record.peer.toLowerCase());
@@ -457,15 +437,15 @@ export class DmEngine extends Emitter<DmEngineEvents> {
     return this.relay(record, wire);
   }
 
-  private async relay(record: DmRecord, wire: string): Promise<DmOutcome<DmRecord>> {
+  private async relay(record: DmRecord, wire: string): Promise<Outcome<DmRecord>> {
     let keysRefreshed = false;
     for (let waits = 0; ; waits++) {
-      if (this.state !== 'ready') return { ok: false, error: dmError('CLOSED') };
+      if (this.state !== 'ready') return fail('CLOSED');
       const r = await this.client.call('relayDm', { to: record.peer, envelope: wire });
       if (r.ok) return { ok: true, value: { ...this.setStatus(record, { status: 'sent', path: r.value.path }) } };
       const code = r.error.code;
-      if (code === 'RATE_LIMITED' && waits < MAX_RATE_LIMIT_WAITS) {
-        await sleep(Math.min(MAX_RATE_LIMIT_WAIT_MS, Math.max(50, (r.error.until ?? 0) - Date.now())));
+      if (code === 'RATE_LIMITED' && waits < RETRY_POLICY.maxRateLimitWaits) {
+        await sleep(rateLimitDelay(r.error));
         continue;
       }
       if (code === 'INVALID_KEYS' && !keysRefreshed && this.me) {
@@ -481,7 +461,7 @@ export class DmEngine extends Emitter<DmEngineEvents> {
         this.setStatus(record, { status: 'queued' });
         return { ok: true, value: { ...record } };
       }
-      return this.failRecord(record, { code, message: r.error.message });
+      return this.failRecord(record, r.error);
     }
   }
 
@@ -710,7 +690,7 @@ export class DmEngine extends Emitter<DmEngineEvents> {
     let pin = history.pin(friend.username);
     if (!pin) {
       const fetched = await this.fetchKeys(friend.username);
-      if (!fetched.ok && transient(fetched.error.code)) {
+      if (!fetched.ok && isTransient(fetched.error.code)) {
         if (storeId !== undefined) this.unacked.delete(storeId); // not acknowledged: processed when it comes again
         return;
       }
@@ -864,20 +844,20 @@ export class DmEngine extends Emitter<DmEngineEvents> {
   // ---------- local history ----------
 
   /** The latest DMs with a friend, oldest first (before a sender timestamp to page back). */
-  conversation(username: string, options: { limit?: number; beforeTs?: number } = {}): DmOutcome<DmRecord[]> {
+  conversation(username: string, options: { limit?: number; beforeTs?: number } = {}): Outcome<DmRecord[]> {
     if (this.state !== 'ready') return fail('LOCKED');
     const limit = Math.max(1, Math.min(options.limit ?? LIMITS.defaultPageSize, 10_000));
     return { ok: true, value: this.history!.conversation(username, limit, options.beforeTs) };
   }
 
   /** Everything the local history holds, as plain data (GDPR export). */
-  exportHistory(): DmOutcome<HistoryExport & { user: string }> {
+  exportHistory(): Outcome<HistoryExport & { user: string }> {
     if (this.state !== 'ready') return fail('LOCKED');
     return { ok: true, value: { user: this.me!.username, ...this.history!.export(Date.now()) } };
   }
 
   /** Erases the local DMs with one friend, or all of them; pinned keys stay. */
-  async eraseHistory(username: string | null = null): Promise<DmOutcome<{ erased: number }>> {
+  async eraseHistory(username: string | null = null): Promise<Outcome<{ erased: number }>> {
     if (this.state !== 'ready') return fail('LOCKED');
     const erased = this.history!.erase(username, Date.now());
     await this.history!.flush();

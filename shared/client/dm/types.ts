@@ -4,8 +4,7 @@
  * IndexedDB and the browser's own WebRTC through simple-peer's standalone bundle.
  */
 import type { SqlJsStatic } from 'sql.js';
-import type { DmPath } from '../../protocol/index.js';
-import type { ClientErrorCode } from '../rpc.js';
+import type { DmPath, Failure } from '../../protocol/index.js';
 
 // ---------- injected ----------
 
@@ -72,25 +71,8 @@ export interface DmRecord {
   ts: number;
   path: DmPath | null;
   status: DmStatus;
-  error?: DmError;
+  error?: Failure;
 }
-
-export type DmErrorCode =
-  | ClientErrorCode
-  /** The friend's key changed: sending is blocked until `trust`. */
-  | 'KEY_CHANGED'
-  /** The engine has no unlocked identity yet. */
-  | 'LOCKED'
-  /** The engine was closed. */
-  | 'CLOSED';
-
-export interface DmError {
-  code: DmErrorCode;
-  message: string;
-  until?: number;
-}
-
-export type DmOutcome<T> = { ok: true; value: T } | { ok: false; error: DmError };
 
 export type ChannelState = 'connecting' | 'open' | 'closed';
 

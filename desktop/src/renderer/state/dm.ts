@@ -3,10 +3,10 @@
  * with the login password, keeps unread counts and changed-key alerts per friend, and turns
  * the engine's records into timeline items. Every change bumps the session's version.
  */
-import type { Outcome } from '../../../../shared/client/index.js';
-import type { DmEngine, DmError, DmRecord, KeyChange } from '../../../../shared/client/dm/index.js';
+import type { DmEngine, DmRecord, KeyChange } from '../../../../shared/client/dm/index.js';
+import { failure, type Failure, type Outcome } from '../../../../shared/protocol/index.js';
 import { Emitter } from '../../../../shared/client/emitter.js';
-import type { TimelineItem } from './session.js';
+import type { TimelineItem } from './timeline.js';
 
 export type DmLockState = 'off' | 'loading' | 'locked' | 'unlocking' | 'ready' | 'failed';
 
@@ -27,7 +27,7 @@ export type PasswordCheck = (username: string, password: string) => Promise<Outc
 export class DmController extends Emitter<DmEvents> {
   state: DmLockState = 'off';
   engine: DmEngine | null = null;
-  error: DmError | null = null;
+  error: Failure | null = null;
   private readonly unread = new Map<string, number>();
   private readonly limits = new Map<string, number>();
   private readonly cache = new Map<string, { version: number; items: DmTimelineItem[]; full: boolean }>();
@@ -72,7 +72,7 @@ export class DmController extends Emitter<DmEvents> {
     try {
       this.engine = await load();
     } catch (err) {
-      this.error = { code: 'INTERNAL', message: (err as Error)?.message ?? String(err) };
+      this.error = failure('INTERNAL', { message: (err as Error)?.message ?? String(err), cause: err });
       this.set('failed');
       return;
     }
@@ -98,8 +98,8 @@ export class DmController extends Emitter<DmEvents> {
   }
 
   /** Unlocks with a password the authority has just accepted (login, password change). */
-  async unlock(password: string): Promise<DmError | null> {
-    if (!this.engine) return { code: 'LOCKED', message: 'not loaded' };
+  async unlock(password: string): Promise<Failure | null> {
+    if (!this.engine) return failure('LOCKED', { message: 'not loaded' });
     this.set('unlocking');
     const r = await this.engine.unlock(password);
     if (!r.ok) {
@@ -117,7 +117,7 @@ export class DmController extends Emitter<DmEvents> {
    * because the engine takes any password it is given as the current one (and would make a new
    * identity for a mistyped one).
    */
-  async unlockWithPassword(username: string, password: string, check: PasswordCheck): Promise<DmError | null> {
+  async unlockWithPassword(username: string, password: string, check: PasswordCheck): Promise<Failure | null> {
     this.set('unlocking');
     const verified = await check(username, password);
     if (!verified.ok) {
@@ -184,8 +184,8 @@ export class DmController extends Emitter<DmEvents> {
     this.bump();
   }
 
-  async send(username: string, text: string): Promise<DmError | null> {
-    if (!this.engine || this.state !== 'ready') return { code: 'LOCKED', message: 'locked' };
+  async send(username: string, text: string): Promise<Failure | null> {
+    if (!this.engine || this.state !== 'ready') return failure('LOCKED', { message: 'locked' });
     const pending = this.engine.send(username, text);
     this.bump();
     const r = await pending;

@@ -4,22 +4,10 @@
  * with one page in flight per room, drafts, and the admin's pending access requests.
  */
 import { useSyncExternalStore } from 'react';
-import type { ChandlerClient, ClientError, OutgoingMessage, RoomState } from '../../../../shared/client/index.js';
+import type { ChandlerClient, OutgoingMessage, RoomState } from '../../../../shared/client/index.js';
 import type { AccessRequestInfo } from '../../../../shared/protocol/index.js';
 import { DmController } from './dm.js';
-
-export type TimelineStatus = 'received' | 'sent' | 'sending' | 'failed';
-
-export interface TimelineItem {
-  key: string;
-  seq: number | null;
-  clientId: string;
-  author: string;
-  text: string;
-  ts: number;
-  status: TimelineStatus;
-  error?: ClientError;
-}
+import type { TimelineItem } from './timeline.js';
 
 export class Session {
   private version = 0;
