@@ -541,7 +541,7 @@ export class DmEngine extends Emitter<DmEngineEvents> {
         this.directFailedAt.delete(lower);
         this.emit('channel', { username: l.username, state: 'open' });
       },
-      onClose: (l, reason) => this.onLinkClosed(l, reason),
+      onClose: (l, reason, cause) => this.onLinkClosed(l, reason, cause),
     });
     this.links.set(lower, link);
     if (link.state === 'connecting') this.emit('channel', { username: peer, state: 'connecting' });
@@ -558,13 +558,16 @@ export class DmEngine extends Emitter<DmEngineEvents> {
     });
   }
 
-  private onLinkClosed(link: PeerLink, reason: LinkCloseReason): void {
+  private onLinkClosed(link: PeerLink, reason: LinkCloseReason, cause?: unknown): void {
     const lower = link.username.toLowerCase();
     if (this.links.get(lower) === link) {
       this.links.delete(lower);
       this.emit('channel', { username: link.username, state: 'closed' });
     }
-    if (reason === 'PEER_ERROR') this.reject(link.username, 'PEER_ERROR', 'signal');
+    if (reason === 'PEER_ERROR') {
+      this.log('channel_failed', { with: link.username, error: (cause as Error | undefined)?.message ?? String(cause) });
+      this.reject(link.username, 'PEER_ERROR', 'signal');
+    }
     if (reason === 'ENGINE_CLOSED' || reason === 'UNFRIENDED' || reason === 'KEY_CHANGED' || this.state !== 'ready') return;
     // What went over the channel without a receipt may be lost with it: send it again by the
     // authority (same envelope, same id: the friend drops the copy if the first one arrived).

@@ -22,10 +22,11 @@ export interface DmStorage {
 /** The part of simple-peer's API the engine uses. */
 export interface PeerLike {
   signal(data: unknown): void;
-  send(data: string): void;
+  /** Sends one channel message; false once the data channel is full ('drain' follows). */
+  write(data: string): boolean;
   destroy(err?: Error): void;
   on(event: 'signal', fn: (data: unknown) => void): unknown;
-  on(event: 'connect' | 'close', fn: () => void): unknown;
+  on(event: 'connect' | 'close' | 'drain', fn: () => void): unknown;
   on(event: 'data', fn: (data: unknown) => void): unknown;
   on(event: 'error', fn: (err: Error & { code?: string }) => void): unknown;
 }
