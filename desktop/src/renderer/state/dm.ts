@@ -4,6 +4,7 @@
  * the engine's records into timeline items. Every change bumps the session's version.
  */
 import type { DmEngine, DmRecord, KeyChange } from '../../../../shared/client/dm/index.js';
+import { peerKey } from '../../../../shared/client/dm/peer-key.js';
 import { failure, type Failure, type Outcome } from '../../../../shared/protocol/index.js';
 import { Emitter } from '../../../../shared/client/emitter.js';
 import type { TimelineItem } from './timeline.js';
@@ -79,7 +80,7 @@ export class DmController extends Emitter<DmEvents> {
     const engine = this.engine;
     this.offs = [
       engine.on('received', (r) => {
-        const peer = r.peer.toLowerCase();
+        const peer = peerKey(r.peer);
         if (this.viewing !== peer || document.visibilityState !== 'visible') this.unread.set(peer, (this.unread.get(peer) ?? 0) + 1);
         this.bump();
         this.emit('received', r);
@@ -132,17 +133,17 @@ export class DmController extends Emitter<DmEvents> {
   }
 
   unreadOf(username: string): number {
-    return this.unread.get(username.toLowerCase()) ?? 0;
+    return this.unread.get(peerKey(username)) ?? 0;
   }
 
   /** The conversation on screen: its DMs are read as they come while the page is visible. */
   setViewing(username: string | null): void {
-    this.viewing = username?.toLowerCase() ?? null;
+    this.viewing = username === null ? null : peerKey(username);
     if (this.viewing && this.unread.delete(this.viewing)) this.bump();
   }
 
   markRead(username: string): void {
-    if (this.unread.delete(username.toLowerCase())) this.bump();
+    if (this.unread.delete(peerKey(username))) this.bump();
   }
 
   isBlocked(username: string): boolean {
@@ -155,7 +156,7 @@ export class DmController extends Emitter<DmEvents> {
 
   /** The loaded part of a conversation, oldest first; `full` when nothing older exists. */
   timeline(username: string, me: string): { items: DmTimelineItem[]; full: boolean } {
-    const key = username.toLowerCase();
+    const key = peerKey(username);
     const cached = this.cache.get(key);
     const v = this.version();
     if (cached && cached.version === v) return cached;
@@ -179,7 +180,7 @@ export class DmController extends Emitter<DmEvents> {
   }
 
   loadOlder(username: string): void {
-    const key = username.toLowerCase();
+    const key = peerKey(username);
     this.limits.set(key, (this.limits.get(key) ?? DM_PAGE) + DM_PAGE);
     this.bump();
   }
