@@ -105,7 +105,7 @@ export class ChandlerClient extends Emitter<ClientEvents> {
       me: () => this.username,
       roomsChanged: (rooms) => this.emit('rooms', rooms),
       added: (m) => {
-        this.outbox.arrived(m.room, m.seq, m.clientId);
+        if (m.author === this.username) this.outbox.arrived(m.room, m.seq, m.clientId);
         this.emit('message', m);
       },
       resynced: (filled) => this.emit('resynced', filled),

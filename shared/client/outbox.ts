@@ -86,10 +86,19 @@ export class Outbox {
     for (const m of this.messages.values()) if (m.status === 'sending') this.hooks.changed(m);
   }
 
-  /** A message arrived in a room: if it is one of mine already acknowledged, it is no longer pending. */
+  /**
+   * One of my messages arrived in its room (the fan-out or a sync): it is no longer pending. If
+   * it comes before the authority's acknowledgement, it is acknowledged by that (the room holds it).
+   */
   arrived(room: string, seq: number, clientId: string): void {
     const m = this.messages.get(clientId);
-    if (m && m.status === 'sent' && m.room === room && m.seq === seq) this.messages.delete(clientId);
+    if (!m || m.room !== room || m.status === 'failed' || (m.seq !== undefined && m.seq !== seq)) return;
+    this.messages.delete(clientId);
+    if (m.status === 'sending') {
+      m.status = 'sent';
+      m.seq = seq;
+      this.hooks.changed(m);
+    }
   }
 
   private async trySend(m: OutgoingMessage): Promise<void> {
