@@ -1,6 +1,6 @@
 /** The CLI's commands: each declares its usage, what login it needs, and what it does. */
-import type { ChandlerClient, ClientError, Outcome } from '../shared/client/index.js';
-import type { RoomMessage, ServerEvent } from '../shared/protocol/index.js';
+import type { ChandlerClient } from '../shared/client/index.js';
+import type { Failure, Outcome, RoomMessage, ServerEvent } from '../shared/protocol/index.js';
 import { writeFileSync } from 'node:fs';
 import { pinnedGet } from './pinned-https.js';
 import { formatTime, safeLine } from './text.js';
@@ -35,7 +35,7 @@ export interface CliPlugin {
 }
 
 /** A failure carries the authority's code, a client-side one, or a CLI one such as USAGE. */
-export type CommandResult = { ok: true } | { ok: false; error: ClientError | { code: string; message: string; until?: number } };
+export type CommandResult = { ok: true } | { ok: false; error: Failure | { code: string; message: string; until?: number } };
 
 export interface Command {
   usage: string;

@@ -13,8 +13,8 @@
  * CHANDLER_ICE_TRANSPORT_POLICY=relay allows WebRTC only through a TURN server (none on a
  * plain LAN: every DM then goes through the authority, still end-to-end encrypted).
  */
-import type { ClientError } from '../shared/client/index.js';
-import type { DmEngine, DmError, DmRecord } from '../shared/client/dm/index.js';
+import type { DmEngine, DmRecord } from '../shared/client/dm/index.js';
+import type { Failure } from '../shared/protocol/index.js';
 import type { CliPlugin, Command, CommandContext, CommandResult } from './commands.js';
 import { formatTime, safeLine } from './text.js';
 
@@ -43,9 +43,9 @@ export const ICE_POLICY_ENV = 'CHANDLER_ICE_TRANSPORT_POLICY';
 
 const DONE: CommandResult = { ok: true };
 
-function failed(error: DmError): CommandResult {
+function failed(error: Failure): CommandResult {
   // DM codes (KEY_CHANGED, LOCKED) are printed like the authority's: `error CODE: message`.
-  return { ok: false, error: error as ClientError };
+  return { ok: false, error };
 }
 
 export function formatDm(r: DmRecord): string {

@@ -1,15 +1,17 @@
 /**
  * The headless CHandler client: one session with the authority over an injected WebSocket.
- * It keeps the state a user sees (rooms, their messages, friends), sends room messages with
- * ack and retry, and reconnects by itself with jittered backoff, resuming without gaps or
- * duplicates. The desktop UI, the CLI, the tests and the benchmarks all use it.
+ * This file holds the connection's state machine (connect, log in, reconnect by itself with
+ * jittered backoff, resume) and the facade the desktop UI, the CLI, the tests and the
+ * benchmarks use; the rooms and their resync live in room-sync.ts, my messages on their way
+ * in outbox.ts, requests and replies in rpc.ts.
  *
  * Status: offline → connecting → connected → ready ⇄ reconnecting; closed is terminal
  * (logged out, banned, kicked, session invalid, or close() called).
  */
 import {
   CLOSE_CODES,
-  LIMITS,
+  fail,
+  failure,
   TERMINAL_CLOSE_CODES,
   type FriendInfo,
   type Params,
@@ -17,44 +19,25 @@ import {
   type Result,
   type RoomInfo,
   type RoomMessage,
+  type Failure,
+  type Outcome,
   type ServerEvent,
   type SessionInfo,
 } from '../protocol/index.js';
 import { publicRandomBytes } from '../crypto/random.js';
 import { Emitter } from './emitter.js';
-import { clientError, isTransient, Rpc, type ClientError, type Outcome } from './rpc.js';
+import { Outbox, type OutgoingMessage } from './outbox.js';
+import { RoomSync, type RoomState } from './room-sync.js';
+import { isTransient } from './retry.js';
+import { Rpc } from './rpc.js';
 import { CERT_MISMATCH_CLOSE, type SocketFactory, type SocketLike } from './transport.js';
 
 export type ClientStatus = 'offline' | 'connecting' | 'connected' | 'ready' | 'reconnecting' | 'closed';
 
-export type OutboxStatus = 'sending' | 'sent' | 'failed';
-
-export interface OutgoingMessage {
-  clientId: string;
-  room: string;
-  text: string;
-  status: OutboxStatus;
-  seq?: number;
-  error?: ClientError;
-  createdAt: number;
-}
-
-export interface RoomState {
-  info: RoomInfo;
-  /** Loaded messages by sequence number. */
-  messages: Map<number, RoomMessage>;
-  /** Highest sequence number held with nothing missing after the first loaded one. */
-  lastSeq: number;
-  /** Lowest loaded sequence number (history pages go below it). */
-  oldestSeq: number;
-  hasOlder: boolean;
-  unread: number;
-}
-
 export interface ClosedInfo {
   code: number;
   reason: string;
-  error?: ClientError;
+  error?: Failure;
 }
 
 export interface ClientEvents {
@@ -83,8 +66,6 @@ export interface ClientOptions {
 const BACKOFF_INITIAL_MS = 500;
 const BACKOFF_MAX_MS = 30_000;
 const CONNECT_TIMEOUT_MS = 10_000;
-/** Outbox resends while disconnected are paced so a reconnect is not a burst. */
-const RATE_LIMIT_RETRY_FLOOR_MS = 250;
 const ID_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-';
 
 /** A random id of 22 url-safe characters (132 bits), for messages and sessions. */
@@ -105,20 +86,42 @@ export function newClientId(random: () => number = Math.random, length = 22): st
 export class ChandlerClient extends Emitter<ClientEvents> {
   status: ClientStatus = 'offline';
   session: SessionInfo | null = null;
-  readonly rooms = new Map<string, RoomState>();
   friends: FriendInfo[] = [];
-  readonly outbox = new Map<string, OutgoingMessage>();
+  /** My room messages on their way (sending, failed, or sent and not yet back in the room). */
+  readonly outbox: Outbox;
+  private readonly roomSync: RoomSync;
   private socket: SocketLike | null = null;
   private rpc: Rpc | null = null;
   private attempt = 0;
   private reconnectTimer: ReturnType<typeof setTimeout> | null = null;
   private closedByUser = false;
   private lastClose: ClosedInfo | null = null;
-  private syncing: Promise<void> | null = null;
-  private syncAgain = false;
 
   constructor(private readonly options: ClientOptions) {
     super();
+    this.roomSync = new RoomSync({
+      call: (type, params) => this.call(type, params),
+      connected: () => this.rpc !== null,
+      me: () => this.username,
+      roomsChanged: (rooms) => this.emit('rooms', rooms),
+      added: (m) => {
+        if (m.author === this.username) this.outbox.arrived(m.room, m.seq, m.clientId);
+        this.emit('message', m);
+      },
+      resynced: (filled) => this.emit('resynced', filled),
+    });
+    this.outbox = new Outbox({
+      canSend: () => this.status === 'ready',
+      post: (m) => this.call('postMessage', { room: m.room, clientId: m.clientId, text: m.text }),
+      inRoom: (room, seq) => this.roomSync.holds(room, seq),
+      changed: (m) => this.emit('outbox', m),
+      newId: () => newClientId(this.options.random),
+    });
+  }
+
+  /** The rooms this client knows, by name. */
+  get rooms(): Map<string, RoomState> {
+    return this.roomSync.rooms;
   }
 
   get username(): string | null {
@@ -156,12 +159,12 @@ export class ChandlerClient extends Emitter<ClientEvents> {
       try {
         socket = this.options.socketFactory(this.options.url);
       } catch (err) {
-        done({ ok: false, error: clientError('DISCONNECTED', { message: `cannot connect: ${(err as Error).message}` }) });
+        done(fail('DISCONNECTED', { message: `cannot connect: ${(err as Error).message}`, cause: err }));
         return;
       }
       const timer = setTimeout(() => {
         socket.close();
-        done({ ok: false, error: clientError('TIMEOUT', { message: 'the server did not answer the connection' }) });
+        done(fail('TIMEOUT', { message: 'the server did not answer the connection' }));
       }, CONNECT_TIMEOUT_MS);
       this.socket = socket;
       const rpc = new Rpc(
@@ -181,7 +184,7 @@ export class ChandlerClient extends Emitter<ClientEvents> {
         /* onclose follows and carries the code */
       };
       socket.onclose = (ev) => {
-        rpc.failAll(ev.code === CERT_MISMATCH_CLOSE ? clientError('CERT_MISMATCH', { message: ev.reason || undefined }) : closeError(ev.code, ev.reason));
+        rpc.failAll(ev.code === CERT_MISMATCH_CLOSE ? failure('CERT_MISMATCH', { message: ev.reason || undefined }) : closeError(ev.code, ev.reason));
         if (this.socket === socket) {
           this.socket = null;
           this.rpc = null;
@@ -197,7 +200,7 @@ export class ChandlerClient extends Emitter<ClientEvents> {
   }
 
   private onSocketClosed(info: ClosedInfo): void {
-    for (const m of this.outbox.values()) if (m.status === 'sending') this.emit('outbox', m);
+    this.outbox.interrupted();
     const terminal = this.closedByUser || TERMINAL_CLOSE_CODES.has(info.code) || info.code === CERT_MISMATCH_CLOSE;
     if (terminal || !this.session) {
       if (this.status === 'connecting' || this.status === 'connected') this.setStatus('offline');
@@ -327,7 +330,7 @@ export class ChandlerClient extends Emitter<ClientEvents> {
 
   /** Any request, typed by the shared schema. */
   call<T extends RequestType>(type: T, params: Params<T>, timeoutMs?: number): Promise<Outcome<Result<T>>> {
-    if (!this.rpc) return Promise.resolve({ ok: false, error: clientError('DISCONNECTED') });
+    if (!this.rpc) return Promise.resolve(fail('DISCONNECTED'));
     return this.rpc.call(type, params, timeoutMs);
   }
 
@@ -340,119 +343,23 @@ export class ChandlerClient extends Emitter<ClientEvents> {
     if (resumed) await this.syncAll();
     await this.refreshFriends();
     this.setStatus('ready');
-    this.flushOutbox();
+    this.outbox.flush();
   }
 
-  // ---------- rooms ----------
+  // ---------- rooms (room-sync.ts) ----------
 
-  async refreshRooms(): Promise<Outcome<RoomInfo[]>> {
-    const r = await this.call('listRooms', {});
-    if (!r.ok) return r;
-    for (const info of r.value.rooms) {
-      const known = this.rooms.get(info.name);
-      if (known) {
-        const joined = known.info.access !== 'member' && info.access === 'member';
-        known.info = info;
-        if (info.access !== 'member') {
-          known.messages.clear();
-          known.lastSeq = 0;
-          known.oldestSeq = 0;
-        } else if (joined) {
-          // Just let in: live from "now", like a room first seen (older messages come by pages).
-          known.lastSeq = info.lastSeq;
-          known.oldestSeq = info.lastSeq + 1;
-          known.hasOlder = info.lastSeq > 0;
-          while (known.messages.has(known.lastSeq + 1)) known.lastSeq++;
-        }
-      } else {
-        this.rooms.set(info.name, {
-          info,
-          messages: new Map(),
-          // Start live from "now": older messages come by history pages.
-          lastSeq: info.access === 'member' ? info.lastSeq : 0,
-          oldestSeq: info.lastSeq + 1,
-          hasOlder: info.lastSeq > 0,
-          unread: 0,
-        });
-      }
-    }
-    this.emit('rooms', [...this.rooms.values()]);
-    return { ok: true, value: r.value.rooms };
+  refreshRooms(): Promise<Outcome<RoomInfo[]>> {
+    return this.roomSync.refresh();
   }
 
-  /**
-   * Fetches everything missed since the last sequence held per room, page by page. One sync
-   * runs at a time: a call while one runs makes it go round once more (a gap seen meanwhile).
-   */
+  /** Fetches everything missed since the last sequence held per room (one sync at a time). */
   syncAll(): Promise<void> {
-    if (this.syncing) {
-      this.syncAgain = true;
-      return this.syncing;
-    }
-    this.syncing = (async () => {
-      do {
-        this.syncAgain = false;
-        await this.syncOnce();
-      } while (this.syncAgain && this.rpc);
-    })().finally(() => (this.syncing = null));
-    return this.syncing;
-  }
-
-  private async syncOnce(): Promise<void> {
-    let cursors = this.memberCursors();
-    let filledRooms = 0;
-    let filled = 0;
-    while (Object.keys(cursors).length > 0) {
-      const r = await this.call('syncRooms', { cursors, limit: LIMITS.maxPageSize });
-      if (!r.ok) return;
-      const next: Record<string, number> = {};
-      for (const page of r.value.rooms) {
-        if (page.messages.length) filledRooms++;
-        for (const m of page.messages) if (this.accept(m, false)) filled++;
-        const held = this.rooms.get(page.room)?.lastSeq ?? 0;
-        if (page.hasMore && held > (cursors[page.room] ?? 0)) next[page.room] = held;
-      }
-      cursors = next;
-    }
-    this.emit('resynced', { rooms: filledRooms, messages: filled });
-  }
-
-  private memberCursors(): Record<string, number> {
-    const cursors: Record<string, number> = {};
-    for (const [name, r] of this.rooms) if (r.info.access === 'member') cursors[name] = r.lastSeq;
-    return cursors;
-  }
-
-  /**
-   * Adds a message if new; true when it was. lastSeq moves only over an unbroken run, so a
-   * message that arrives past a gap never hides the gap from the next sync.
-   */
-  private accept(m: RoomMessage, live: boolean): boolean {
-    const room = this.rooms.get(m.room);
-    if (!room || room.messages.has(m.seq)) return false;
-    if (m.seq <= room.lastSeq && m.seq >= room.oldestSeq) return false; // already seen and evicted
-    room.messages.set(m.seq, m);
-    while (room.messages.has(room.lastSeq + 1)) room.lastSeq++;
-    if (m.seq < room.oldestSeq) room.oldestSeq = m.seq;
-    room.info.lastSeq = Math.max(room.info.lastSeq, m.seq);
-    if (m.author !== this.username) room.unread++;
-    this.emit('message', m);
-    void live;
-    return true;
+    return this.roomSync.syncAll();
   }
 
   /** Older messages for scrolling up; merges them into the room and returns them. */
-  async loadOlder(roomName: string, limit: number = LIMITS.defaultPageSize): Promise<Outcome<RoomMessage[]>> {
-    const room = this.rooms.get(roomName);
-    if (!room) return { ok: false, error: clientError('UNKNOWN_ROOM') };
-    const r = await this.call('fetchHistory', { room: roomName, before: room.oldestSeq, limit });
-    if (!r.ok) return r;
-    for (const m of r.value.messages) {
-      if (!room.messages.has(m.seq)) room.messages.set(m.seq, m);
-      if (m.seq < room.oldestSeq) room.oldestSeq = m.seq;
-    }
-    room.hasOlder = r.value.hasMore;
-    return { ok: true, value: r.value.messages };
+  loadOlder(roomName: string, limit?: number): Promise<Outcome<RoomMessage[]>> {
+    return this.roomSync.loadOlder(roomName, limit);
   }
 
   history(room: string, before?: number, limit?: number): Promise<Outcome<Result<'fetchHistory'>>> {
@@ -461,16 +368,11 @@ export class ChandlerClient extends Emitter<ClientEvents> {
 
   /** The room's loaded messages, oldest first. */
   messagesOf(roomName: string): RoomMessage[] {
-    const room = this.rooms.get(roomName);
-    return room ? [...room.messages.values()].sort((a, b) => a.seq - b.seq) : [];
+    return this.roomSync.messagesOf(roomName);
   }
 
   markRead(roomName: string): void {
-    const room = this.rooms.get(roomName);
-    if (room && room.unread) {
-      room.unread = 0;
-      this.emit('rooms', [...this.rooms.values()]);
-    }
+    this.roomSync.markRead(roomName);
   }
 
   requestAccess(room: string): Promise<Outcome<Result<'requestAccess'>>> {
@@ -480,7 +382,7 @@ export class ChandlerClient extends Emitter<ClientEvents> {
     });
   }
 
-  // ---------- sending ----------
+  // ---------- sending (outbox.ts) ----------
 
   /**
    * Sends a room message. It stays in the outbox as "sending" across disconnects and is
@@ -488,17 +390,7 @@ export class ChandlerClient extends Emitter<ClientEvents> {
    * refused for good.
    */
   post(room: string, text: string): OutgoingMessage {
-    const m: OutgoingMessage = {
-      clientId: newClientId(this.options.random),
-      room,
-      text,
-      status: 'sending',
-      createdAt: Date.now(),
-    };
-    this.outbox.set(m.clientId, m);
-    this.emit('outbox', m);
-    void this.trySend(m);
-    return m;
+    return this.outbox.post(room, text);
   }
 
   /** Resolves when the message is acknowledged or has failed for good. */
@@ -516,39 +408,7 @@ export class ChandlerClient extends Emitter<ClientEvents> {
 
   /** Tries a failed message again (the UI's retry). */
   retry(clientId: string): void {
-    const m = this.outbox.get(clientId);
-    if (!m || m.status !== 'failed') return;
-    m.status = 'sending';
-    m.error = undefined;
-    this.emit('outbox', m);
-    void this.trySend(m);
-  }
-
-  private async trySend(m: OutgoingMessage): Promise<void> {
-    if (this.status !== 'ready') return; // flushOutbox sends it once the session is back
-    const r = await this.call('postMessage', { room: m.room, clientId: m.clientId, text: m.text });
-    if (m.status !== 'sending') return;
-    if (r.ok) {
-      m.status = 'sent';
-      m.seq = r.value.seq;
-      this.outbox.delete(m.clientId);
-      this.emit('outbox', m);
-      return;
-    }
-    if (r.error.code === 'RATE_LIMITED') {
-      const wait = Math.max(RATE_LIMIT_RETRY_FLOOR_MS, (r.error.until ?? 0) - Date.now());
-      setTimeout(() => void this.trySend(m), wait);
-      return;
-    }
-    if (isTransient(r.error.code)) return; // resent after the reconnect
-    m.status = 'failed';
-    m.error = r.error;
-    this.emit('outbox', m);
-  }
-
-  private flushOutbox(): void {
-    const waiting = [...this.outbox.values()].filter((m) => m.status === 'sending').sort((a, b) => a.createdAt - b.createdAt);
-    for (const m of waiting) void this.trySend(m);
+    this.outbox.retry(clientId);
   }
 
   // ---------- friends ----------
@@ -578,15 +438,9 @@ export class ChandlerClient extends Emitter<ClientEvents> {
 
   private onEvent(e: ServerEvent): void {
     switch (e.ev) {
-      case 'messagePosted': {
-        const room = this.rooms.get(e.room);
-        if (room && room.info.access === 'member' && e.seq > room.lastSeq + 1) {
-          // A gap (we were cut off as a slow reader, or a frame got lost): fetch what is missing.
-          void this.syncAll();
-        }
-        this.accept(e, true);
+      case 'messagePosted':
+        this.roomSync.live(e);
         break;
-      }
       case 'presenceChanged':
         this.updateFriend(e.username, { online: e.online });
         break;
@@ -614,21 +468,21 @@ export class ChandlerClient extends Emitter<ClientEvents> {
 }
 
 /** What a close code means for a person. */
-export function closeError(code: number, reason: string): ClientError {
+export function closeError(code: number, reason: string): Failure {
   switch (code) {
     case CLOSE_CODES.BANNED:
-      return clientError('BANNED', { message: reason || undefined });
+      return failure('BANNED', { message: reason || undefined });
     case CLOSE_CODES.KICKED: {
       const until = Date.parse(reason.replace(/^.*until /, ''));
-      return clientError('KICKED', { message: reason || undefined, until: Number.isNaN(until) ? undefined : until });
+      return failure('KICKED', { message: reason || undefined, until: Number.isNaN(until) ? undefined : until });
     }
     case CLOSE_CODES.SESSION_ENDED:
-      return clientError('INVALID_SESSION', { message: reason || undefined });
+      return failure('INVALID_SESSION', { message: reason || undefined });
     case CLOSE_CODES.SHUTDOWN:
-      return clientError('SHUTTING_DOWN', { message: reason || undefined });
+      return failure('SHUTTING_DOWN', { message: reason || undefined });
     case CERT_MISMATCH_CLOSE:
-      return clientError('CERT_MISMATCH', { message: reason || undefined });
+      return failure('CERT_MISMATCH', { message: reason || undefined });
     default:
-      return clientError('DISCONNECTED', { message: reason ? `connection closed: ${reason}` : undefined });
+      return failure('DISCONNECTED', { message: reason ? `connection closed: ${reason}` : undefined });
   }
 }

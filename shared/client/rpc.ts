@@ -3,11 +3,12 @@
  * schema, timeouts, and failure of everything in flight when the socket goes.
  */
 import {
-  ERROR_TEXT,
+  fail,
+  failure,
   parseServerFrame,
   REQUESTS,
-  type ErrorBody,
-  type ErrorCode,
+  type Failure,
+  type Outcome,
   type Params,
   type RequestType,
   type Result,
@@ -15,35 +16,7 @@ import {
 } from '../protocol/index.js';
 import { SOCKET_OPEN, type SocketLike } from './transport.js';
 
-/** Client-side failures, beside the authority's codes. */
-export type ClientErrorCode = ErrorCode | 'DISCONNECTED' | 'TIMEOUT' | 'CERT_MISMATCH' | 'BAD_REPLY';
-
-export interface ClientError {
-  code: ClientErrorCode;
-  message: string;
-  until?: number;
-}
-
-export type Outcome<T> = { ok: true; value: T } | { ok: false; error: ClientError };
-
 export const DEFAULT_REQUEST_TIMEOUT_MS = 15_000;
-
-const CLIENT_TEXT: Record<'DISCONNECTED' | 'TIMEOUT' | 'CERT_MISMATCH' | 'BAD_REPLY', string> = {
-  DISCONNECTED: 'not connected to the server',
-  TIMEOUT: 'the server did not answer in time',
-  CERT_MISMATCH: "the server's certificate is not the one pinned",
-  BAD_REPLY: 'the server sent a reply this client does not understand',
-};
-
-export function clientError(code: ClientErrorCode, extra: Partial<ClientError> = {}): ClientError {
-  const text = code in CLIENT_TEXT ? CLIENT_TEXT[code as keyof typeof CLIENT_TEXT] : ERROR_TEXT[code as ErrorCode];
-  return { code, message: extra.message ?? text, until: extra.until };
-}
-
-/** True for failures where resending the same idempotent request later is right. */
-export function isTransient(code: ClientErrorCode): boolean {
-  return code === 'DISCONNECTED' || code === 'TIMEOUT' || code === 'SHUTTING_DOWN' || code === 'INTERNAL';
-}
 
 interface InFlight {
   type: RequestType;
@@ -70,18 +43,18 @@ export class Rpc {
     params: Params<T>,
     timeoutMs = DEFAULT_REQUEST_TIMEOUT_MS,
   ): Promise<Outcome<Result<T>>> {
-    if (this.socket.readyState !== SOCKET_OPEN) return Promise.resolve({ ok: false, error: clientError('DISCONNECTED') });
+    if (this.socket.readyState !== SOCKET_OPEN) return Promise.resolve(fail('DISCONNECTED'));
     const id = this.nextId++;
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
         this.inFlight.delete(id);
-        resolve({ ok: false, error: clientError('TIMEOUT') });
+        resolve(fail('TIMEOUT'));
       }, timeoutMs);
       this.inFlight.set(id, { type, resolve: resolve as (o: Outcome<unknown>) => void, timer });
       try {
         this.socket.send(JSON.stringify({ id, type, ...params }));
       } catch {
-        this.settle(id, { ok: false, error: clientError('DISCONNECTED') });
+        this.settle(id, fail('DISCONNECTED'));
       }
     });
   }
@@ -112,16 +85,16 @@ export class Rpc {
     }
     const f = this.inFlight.get(frame.re);
     if (!f) return;
-    if (!frame.ok) return this.settle(frame.re, { ok: false, error: frame.error as ErrorBody });
+    if (!frame.ok) return this.settle(frame.re, fail(frame.error.code, frame.error));
     const result = REQUESTS[f.type].result.safeParse(frame.result);
     this.settle(
       frame.re,
-      result.success ? { ok: true, value: result.data } : { ok: false, error: clientError('BAD_REPLY') },
+      result.success ? { ok: true, value: result.data } : fail('BAD_REPLY'),
     );
   }
 
   /** Fails every request in flight: the socket is gone (with why, when the close code says). */
-  failAll(error: ClientError = clientError('DISCONNECTED')): void {
+  failAll(error: Failure = failure('DISCONNECTED')): void {
     for (const id of [...this.inFlight.keys()]) this.settle(id, { ok: false, error });
   }
 }

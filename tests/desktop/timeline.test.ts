@@ -1,7 +1,7 @@
 /** How the message list groups messages, and how text becomes links and mentions. */
 import { describe, expect, it } from 'vitest';
 import { buildRows, GROUP_GAP_MS, initials, mentions, splitText } from '../../desktop/src/renderer/state/timeline.js';
-import type { TimelineItem } from '../../desktop/src/renderer/state/session.js';
+import type { TimelineItem } from '../../desktop/src/renderer/state/timeline.js';
 import { pathBadge } from '../../desktop/src/renderer/screens/DmView.js';
 
 const base = new Date(2026, 10, 24, 9, 0).getTime();

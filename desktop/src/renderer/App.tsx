@@ -5,7 +5,8 @@
  * nothing of itself on this device (DM history, device keys, saved session).
  */
 import { useCallback, useEffect, useRef, useState } from 'react';
-import { ChandlerClient, closeError, isTransient, type ClientError } from '../../../shared/client/index.js';
+import { ChandlerClient, closeError, isTransient } from '../../../shared/client/index.js';
+import type { Failure } from '../../../shared/protocol/index.js';
 import { CLOSE_CODES } from '../../../shared/protocol/index.js';
 import { ToastHost, clearToasts } from './components/Toasts.js';
 import { I18nProvider, useI18n, type MessageKey } from './i18n/index.js';
@@ -22,7 +23,7 @@ import { Logo } from './components/Icons.js';
 type Phase =
   | { kind: 'boot' }
   | { kind: 'server' }
-  | { kind: 'auth'; client: ChandlerClient; notice: ClientError | null; info?: MessageKey }
+  | { kind: 'auth'; client: ChandlerClient; notice: Failure | null; info?: MessageKey }
   | { kind: 'password'; client: ChandlerClient }
   | { kind: 'app'; session: Session };
 

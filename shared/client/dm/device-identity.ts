@@ -12,14 +12,15 @@ import {
   type DeviceIdentity,
 } from '../../crypto/index.js';
 import type { DmStorage } from './types.js';
+import { peerKey } from './peer-key.js';
 
 /** Storage names are per user, so that two accounts can share a device. */
 export function identityName(username: string): string {
-  return `identity-${username.toLowerCase()}.json`;
+  return `identity-${peerKey(username)}.json`;
 }
 
 export function historyName(username: string): string {
-  return `dm-history-${username.toLowerCase()}.sealed`;
+  return `dm-history-${peerKey(username)}.sealed`;
 }
 
 export interface UnlockedIdentity {

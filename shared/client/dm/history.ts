@@ -15,6 +15,7 @@ import type { PublicIdentity } from '../../protocol/index.js';
 import { bytesToBase64, concatBytes, utf8Encode, verifyPublicIdentity } from '../../crypto/index.js';
 import { nextTurn } from '../next-turn.js';
 import type { DmDirection, DmPath, DmRecord, DmStatus, DmStorage } from './types.js';
+import { peerKey } from './peer-key.js';
 
 const MAGIC = utf8Encode('CHDM');
 const FORMAT_VERSION = 1;
@@ -269,7 +270,7 @@ export class DmHistory {
 
   /** The pin of a friend; callers get their own copy, so changing it changes nothing stored. */
   pin(peer: string): Pin | null {
-    const lower = peer.toLowerCase();
+    const lower = peerKey(peer);
     let pin = this.pins.get(lower);
     if (pin === undefined) {
       pin = this.readPin(lower);
@@ -297,7 +298,7 @@ export class DmHistory {
       `INSERT INTO pins (peer, username, identity, key_id, pinned_at, pending, changed_at) VALUES (?, ?, ?, ?, ?, NULL, NULL)
        ON CONFLICT (peer) DO UPDATE SET username = excluded.username, identity = excluded.identity,
          key_id = excluded.key_id, pinned_at = excluded.pinned_at, pending = NULL, changed_at = NULL`,
-      [username.toLowerCase(), username, JSON.stringify(identity), identity.keyId, now],
+      [peerKey(username), username, JSON.stringify(identity), identity.keyId, now],
     );
     this.pins.clear();
   }
@@ -306,7 +307,7 @@ export class DmHistory {
     this.run('UPDATE pins SET pending = ?, changed_at = ? WHERE peer = ?', [
       identity ? JSON.stringify(identity) : null,
       identity ? now : null,
-      peer.toLowerCase(),
+      peerKey(peer),
     ]);
     this.pins.clear();
   }
@@ -320,7 +321,7 @@ export class DmHistory {
         `INSERT OR IGNORE INTO dms (peer, id, peer_name, direction, author, text, ts, path, status, error, saved_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         [
-          record.peer.toLowerCase(),
+          peerKey(record.peer),
           record.id,
           record.peer,
           record.direction,
@@ -341,13 +342,13 @@ export class DmHistory {
       record.path,
       record.status,
       record.error ? JSON.stringify(record.error) : null,
-      record.peer.toLowerCase(),
+      peerKey(record.peer),
       record.id,
     ]);
   }
 
   get(peer: string, id: string): DmRecord | null {
-    const r = this.all('SELECT * FROM dms WHERE peer = ? AND id = ?', [peer.toLowerCase(), id])[0];
+    const r = this.all('SELECT * FROM dms WHERE peer = ? AND id = ?', [peerKey(peer), id])[0];
     return r ? toRecord(r) : null;
   }
 
@@ -355,7 +356,7 @@ export class DmHistory {
   conversation(peer: string, limit: number, beforeTs?: number): DmRecord[] {
     const rows = this.all(
       `SELECT * FROM (SELECT * FROM dms WHERE peer = ? AND ts < ? ORDER BY ts DESC, id DESC LIMIT ?) ORDER BY ts, id`,
-      [peer.toLowerCase(), beforeTs ?? Number.MAX_SAFE_INTEGER, limit],
+      [peerKey(peer), beforeTs ?? Number.MAX_SAFE_INTEGER, limit],
     );
     return rows.map(toRecord);
   }
@@ -373,7 +374,7 @@ export class DmHistory {
   }
 
   lastOutgoingTs(peer: string): number {
-    const r = this.all(`SELECT MAX(ts) AS ts FROM dms WHERE peer = ? AND direction = 'out'`, [peer.toLowerCase()])[0];
+    const r = this.all(`SELECT MAX(ts) AS ts FROM dms WHERE peer = ? AND direction = 'out'`, [peerKey(peer)])[0];
     return typeof r?.ts === 'number' ? r.ts : 0;
   }
 
@@ -392,7 +393,7 @@ export class DmHistory {
 
   /** Deletes the DMs of one conversation, or of all; keys stay pinned. Returns how many went. */
   erase(peer: string | null, now: number): number {
-    const key = peer === null ? ALL_PEERS : peer.toLowerCase();
+    const key = peer === null ? ALL_PEERS : peerKey(peer);
     this.run('INSERT INTO erasures (peer, at) VALUES (?, ?) ON CONFLICT (peer) DO UPDATE SET at = MAX(at, excluded.at)', [key, now]);
     const n = this.applyErasures();
     this.commit();

@@ -18,3 +18,4 @@ export * from './history.js';
 export * from './device-identity.js';
 export * from './signal.js';
 export * from './peer-link.js';
+export * from './peer-key.js';

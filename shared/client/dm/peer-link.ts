@@ -1,6 +1,7 @@
 /**
  * One WebRTC data channel with one friend: connecting → open → closed, with a deadline on
- * connecting and a single idempotent destroy() that every error path goes through.
+ * connecting and a single idempotent destroy() that every error path goes through (keeping
+ * the error that caused it, for the log).
  *
  * The link carries DM envelopes only; it trusts nothing it receives (the engine opens each
  * envelope with the friend's pinned keys), because the DTLS fingerprints that secure the
@@ -10,6 +11,12 @@
  * a JSON array of strings (envelopes are JSON objects, so the first character tells them
  * apart). Each channel message costs a hop to WebRTC's own thread (~0.3 ms with
  * @roamhq/wrtc), so a burst of DMs is carried in a few messages instead of one each.
+ *
+ * Backpressure, as simple-peer's stream users do it: channel messages are written with
+ * `write()`, which simple-peer holds back while the data channel's bufferedAmount is over its
+ * high-water mark (CHANNEL_HIGH_WATER_MARK); when write() says "enough", the link keeps the
+ * rest and goes on at 'drain' (the channel's bufferedamountlow). A burst therefore never
+ * overfills the channel's send queue (browsers close a channel whose queue overflows).
  */
 import { LIMITS } from '../../protocol/index.js';
 import { utf8Decode } from '../../crypto/index.js';
@@ -30,9 +37,16 @@ export interface PeerLinkOptions {
   /** One text message from the channel (not yet authenticated). */
   onMessage(link: PeerLink, text: string | null): void;
   onOpen(link: PeerLink): void;
-  /** Called exactly once, whatever closed the link. */
-  onClose(link: PeerLink, reason: LinkCloseReason): void;
+  /** Called exactly once, whatever closed the link; `cause` is the error underneath, if any. */
+  onClose(link: PeerLink, reason: LinkCloseReason, cause?: unknown): void;
 }
+
+/**
+ * The data channel's bufferedAmount above which simple-peer holds writes back (its
+ * MAX_BUFFERED_AMOUNT, also the channel's bufferedAmountLowThreshold): the link's sends wait
+ * past it. Named here because the link's behaviour depends on it; simple-peer does not export it.
+ */
+export const CHANNEL_HIGH_WATER_MARK = 64 * 1024;
 
 /** Why a link closed, for logs and tests. */
 export type LinkCloseReason =
@@ -56,8 +70,14 @@ export class PeerLink {
   private peer: PeerLike | null;
   private timer: ReturnType<typeof setTimeout> | null;
   private settle!: (open: boolean) => void;
-  private outbox: string[] = [];
-  private outboxChars = 0;
+  /** The texts of the batch filling up in this loop turn. */
+  private batch: string[] = [];
+  private batchChars = 0;
+  /** Channel messages ready, waiting for the channel to drain. */
+  private readonly frames: string[] = [];
+  private framesChars = 0;
+  /** write() said the channel is full: nothing more until 'drain'. */
+  private congested = false;
   private flushPending = false;
 
   constructor(private readonly o: PeerLinkOptions) {
@@ -69,9 +89,9 @@ export class PeerLink {
     let peer: PeerLike;
     try {
       peer = o.createPeer({ initiator: o.initiator, trickle: true, config: o.config });
-    } catch {
+    } catch (err) {
       this.peer = null;
-      queueMicrotask(() => this.destroy('PEER_ERROR'));
+      queueMicrotask(() => this.destroy('PEER_ERROR', err));
       return;
     }
     this.peer = peer;
@@ -87,8 +107,12 @@ export class PeerLink {
       if (texts === null) o.onMessage(this, null);
       else for (const text of texts) if ((this.state as ChannelState) !== 'closed') o.onMessage(this, text);
     });
+    peer.on('drain', () => {
+      this.congested = false;
+      this.flush();
+    });
     peer.on('close', () => this.destroy('PEER_CLOSED'));
-    peer.on('error', () => this.destroy('PEER_ERROR'));
+    peer.on('error', (err) => this.destroy('PEER_ERROR', err));
   }
 
   private markOpen(): void {
@@ -104,24 +128,23 @@ export class PeerLink {
     if (this.state === 'closed' || !this.peer) return;
     try {
       this.peer.signal(data);
-    } catch {
-      this.destroy('PEER_ERROR');
+    } catch (err) {
+      this.destroy('PEER_ERROR', err);
     }
   }
 
   /**
    * True when the text was taken for the open channel: it leaves at the end of this loop turn
-   * with whatever else was sent in it (or when the link is destroyed, if sooner). A channel
-   * that closes or breaks may lose what it carried: the engine sends anything not receipted
-   * again by the authority.
+   * with whatever else was sent in it (or when the link is destroyed, if sooner), or, while
+   * the channel is full, once it drains, in the order sent. A channel that closes or breaks
+   * may lose what it carried: the engine sends anything not receipted again by the authority.
    */
   send(text: string): boolean {
     if (this.state !== 'open' || !this.peer) return false;
-    // JSON.stringify adds at least the quotes and a comma per text; escapes are counted below.
-    if (this.outbox.length > 0 && this.outboxChars + text.length + 3 > LIMITS.maxChannelChars) this.flush();
-    if (this.state !== 'open') return false;
-    this.outbox.push(text);
-    this.outboxChars += text.length + 3;
+    // JSON.stringify adds at least the quotes and a comma per text; escapes are counted in seal().
+    if (this.batch.length > 0 && this.batchChars + text.length + 3 > LIMITS.maxChannelChars) this.seal();
+    this.batch.push(text);
+    this.batchChars += text.length + 3;
     if (!this.flushPending) {
       this.flushPending = true;
       nextTurn(() => {
@@ -132,46 +155,65 @@ export class PeerLink {
     return true;
   }
 
+  /** Characters taken by send() and not yet handed to WebRTC (held back while the channel is full). */
+  get backlog(): number {
+    return this.batchChars + this.framesChars;
+  }
+
   private flush(): void {
     try {
-      this.writeOut();
-    } catch {
-      this.destroy('PEER_ERROR');
+      this.seal();
+      this.writeFrames();
+    } catch (err) {
+      this.destroy('PEER_ERROR', err);
     }
   }
 
-  /** Hands what waits to WebRTC as one message (two if escapes made it longer than counted). */
-  private writeOut(): void {
-    const texts = this.outbox;
-    if (texts.length === 0 || this.state !== 'open' || !this.peer) return;
-    this.outbox = [];
-    this.outboxChars = 0;
-    if (texts.length === 1) {
-      this.peer.send(texts[0]!);
-      return;
-    }
+  /** The batch filled so far becomes one channel message (two if escapes made it longer than counted). */
+  private seal(): void {
+    const texts = this.batch;
+    if (texts.length === 0) return;
+    this.batch = [];
+    this.batchChars = 0;
+    if (texts.length === 1) return this.queueFrame(texts[0]!);
     const batch = JSON.stringify(texts);
-    if (batch.length <= LIMITS.maxChannelChars) {
-      this.peer.send(batch);
-      return;
-    }
+    if (batch.length <= LIMITS.maxChannelChars) return this.queueFrame(batch);
     const half = texts.length >> 1;
-    this.peer.send(JSON.stringify(texts.slice(0, half)));
-    this.peer.send(JSON.stringify(texts.slice(half)));
+    this.queueFrame(JSON.stringify(texts.slice(0, half)));
+    this.queueFrame(JSON.stringify(texts.slice(half)));
+  }
+
+  private queueFrame(frame: string): void {
+    this.frames.push(frame);
+    this.framesChars += frame.length;
+  }
+
+  /** Hands ready channel messages to WebRTC until it says the channel is full. */
+  private writeFrames(): void {
+    while (this.frames.length > 0 && !this.congested && this.state === 'open' && this.peer) {
+      const frame = this.frames.shift()!;
+      this.framesChars -= frame.length;
+      if (!this.peer.write(frame)) this.congested = true;
+    }
   }
 
   /** Idempotent: the first call closes everything and reports why; later calls do nothing. */
-  destroy(reason: LinkCloseReason = 'PEER_CLOSED'): void {
+  destroy(reason: LinkCloseReason = 'PEER_CLOSED', cause?: unknown): void {
     if (this.state === 'closed') return;
     try {
-      this.writeOut(); // handed to WebRTC first (which may still drop it if the connection closes now)
+      // Handed to WebRTC first, unless the channel is full (WebRTC may still drop it if the
+      // connection closes now).
+      this.seal();
+      this.writeFrames();
     } catch {
       // the channel is already broken: the engine sends what was not receipted another way
     }
     this.state = 'closed';
     this.clearTimer();
-    this.outbox = [];
-    this.outboxChars = 0;
+    this.batch = [];
+    this.batchChars = 0;
+    this.frames.length = 0;
+    this.framesChars = 0;
     const peer = this.peer;
     this.peer = null;
     try {
@@ -180,7 +222,7 @@ export class PeerLink {
       /* already torn down */
     }
     this.settle(false);
-    this.o.onClose(this, reason);
+    this.o.onClose(this, reason, cause);
   }
 
   private clearTimer(): void {

@@ -10,6 +10,7 @@
  */
 import { z } from 'zod';
 import { LIMITS } from '../../protocol/index.js';
+import { peerKey } from './peer-key.js';
 
 export const SIGNAL_VERSION = 1;
 
@@ -62,5 +63,5 @@ export type SignalMessage = z.infer<typeof SignalMessage>;
  * case, as usernames are unique that way) always initiates; the other knocks.
  */
 export function initiatesWith(me: string, friend: string): boolean {
-  return me.toLowerCase() < friend.toLowerCase();
+  return peerKey(me) < peerKey(friend);
 }

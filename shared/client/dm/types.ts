@@ -4,8 +4,7 @@
  * IndexedDB and the browser's own WebRTC through simple-peer's standalone bundle.
  */
 import type { SqlJsStatic } from 'sql.js';
-import type { DmPath } from '../../protocol/index.js';
-import type { ClientErrorCode } from '../rpc.js';
+import type { DmPath, Failure } from '../../protocol/index.js';
 
 // ---------- injected ----------
 
@@ -23,10 +22,11 @@ export interface DmStorage {
 /** The part of simple-peer's API the engine uses. */
 export interface PeerLike {
   signal(data: unknown): void;
-  send(data: string): void;
+  /** Sends one channel message; false once the data channel is full ('drain' follows). */
+  write(data: string): boolean;
   destroy(err?: Error): void;
   on(event: 'signal', fn: (data: unknown) => void): unknown;
-  on(event: 'connect' | 'close', fn: () => void): unknown;
+  on(event: 'connect' | 'close' | 'drain', fn: () => void): unknown;
   on(event: 'data', fn: (data: unknown) => void): unknown;
   on(event: 'error', fn: (err: Error & { code?: string }) => void): unknown;
 }
@@ -72,25 +72,8 @@ export interface DmRecord {
   ts: number;
   path: DmPath | null;
   status: DmStatus;
-  error?: DmError;
+  error?: Failure;
 }
-
-export type DmErrorCode =
-  | ClientErrorCode
-  /** The friend's key changed: sending is blocked until `trust`. */
-  | 'KEY_CHANGED'
-  /** The engine has no unlocked identity yet. */
-  | 'LOCKED'
-  /** The engine was closed. */
-  | 'CLOSED';
-
-export interface DmError {
-  code: DmErrorCode;
-  message: string;
-  until?: number;
-}
-
-export type DmOutcome<T> = { ok: true; value: T } | { ok: false; error: DmError };
 
 export type ChannelState = 'connecting' | 'open' | 'closed';
 

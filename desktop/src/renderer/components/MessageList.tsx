@@ -4,7 +4,7 @@
  */
 import { useCallback, useLayoutEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import { useI18n } from '../i18n/index.js';
-import type { TimelineItem } from '../state/session.js';
+import type { TimelineItem } from '../state/timeline.js';
 import { buildRows, startOfDay } from '../state/timeline.js';
 import { Avatar } from './Avatar.js';
 import { ArrowDownIcon } from './Icons.js';

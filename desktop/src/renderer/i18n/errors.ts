@@ -3,19 +3,13 @@
  * in both languages. A code missing here falls back to the server's English text; the unit
  * test tests/desktop/i18n.test.ts fails when one is missing.
  */
-import type { DmErrorCode } from '../../../../shared/client/dm/types.js';
-import type { Lang } from './index.js';
+import type { AnyErrorCode, Failure } from '../../../../shared/protocol/index.js';
+import type { Lang } from './lang.js';
 
-/** Every code a person may be shown: the wire's, the client core's and the DM engine's. */
-export type UserErrorCode = DmErrorCode;
+/** What a person is shown of a failure: its code (in words), the server's text, until when. */
+export type UserError = Pick<Failure, 'code' | 'message' | 'until'>;
 
-export interface UserError {
-  code: UserErrorCode;
-  message: string;
-  until?: number;
-}
-
-export const ERROR_WORDS: Record<Lang, Partial<Record<UserErrorCode, string>>> = {
+export const ERROR_WORDS: Record<Lang, Partial<Record<AnyErrorCode, string>>> = {
   fr: {
     BAD_REQUEST: 'La requête est mal formée.',
     NOT_AUTHENTICATED: "Connectez-vous d'abord.",

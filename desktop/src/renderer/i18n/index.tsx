@@ -3,8 +3,9 @@ import { createContext, useContext, useMemo, type ReactNode } from 'react';
 import { en } from './en.js';
 import { errorText, type UserError } from './errors.js';
 import { fr, type MessageKey } from './fr.js';
+import type { Lang } from './lang.js';
 
-export type Lang = 'fr' | 'en';
+export type { Lang };
 export type { MessageKey };
 
 export const DICTIONARIES: Record<Lang, Record<MessageKey, string>> = { fr, en };

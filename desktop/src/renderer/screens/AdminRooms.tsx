@@ -1,13 +1,13 @@
 /** Create a room; give or take a user's access to one (audited, like the console's /grant). */
 import { useId, useState, type FormEvent } from 'react';
-import type { ClientError } from '../../../../shared/client/index.js';
+import type { Failure } from '../../../../shared/protocol/index.js';
 import { LIMITS } from '../../../../shared/protocol/index.js';
 import { toast } from '../components/Toasts.js';
 import { useI18n } from '../i18n/index.js';
 import type { Session } from '../state/session.js';
 
 type Policy = 'open' | 'approval' | 'closed';
-type Problem = Pick<ClientError, 'code' | 'message' | 'until'> | null;
+type Problem = Failure | null;
 
 export function RoomsPanel({ session }: { session: Session }) {
   const { t, err } = useI18n();

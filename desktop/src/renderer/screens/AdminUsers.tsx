@@ -1,6 +1,6 @@
 /** Every account, with ban / unban / suspend (kick): the console's audited commands. */
 import { useCallback, useEffect, useId, useState, type FormEvent } from 'react';
-import type { ClientError } from '../../../../shared/client/index.js';
+import type { Failure } from '../../../../shared/protocol/index.js';
 import { LIMITS, type AdminUserInfo } from '../../../../shared/protocol/index.js';
 import { Avatar } from '../components/Avatar.js';
 import { Dialog } from '../components/Dialog.js';
@@ -18,7 +18,7 @@ type Pending = { kind: 'ban' | 'kick'; user: AdminUserInfo } | null;
 export function UsersPanel({ session }: { session: Session }) {
   const { t, err, lang } = useI18n();
   const [users, setUsers] = useState<AdminUserInfo[] | null>(null);
-  const [problem, setProblem] = useState<Pick<ClientError, 'code' | 'message' | 'until'> | null>(null);
+  const [problem, setProblem] = useState<Failure | null>(null);
   const [filter, setFilter] = useState('');
   const [pending, setPending] = useState<Pending>(null);
   const filterId = useId();
@@ -137,7 +137,7 @@ function BanDialog({ session, username, onClose, onDone }: { session: Session; u
   const { t, err } = useI18n();
   const [reason, setReason] = useState('');
   const [busy, setBusy] = useState(false);
-  const [problem, setProblem] = useState<Pick<ClientError, 'code' | 'message' | 'until'> | null>(null);
+  const [problem, setProblem] = useState<Failure | null>(null);
   const id = useId();
 
   async function submit(e: FormEvent) {
@@ -183,7 +183,7 @@ function KickDialog({ session, username, onClose, onDone }: { session: Session; 
   const { t, err, lang } = useI18n();
   const [seconds, setSeconds] = useState<number>(KICK_CHOICES[1]);
   const [busy, setBusy] = useState(false);
-  const [problem, setProblem] = useState<Pick<ClientError, 'code' | 'message' | 'until'> | null>(null);
+  const [problem, setProblem] = useState<Failure | null>(null);
   const id = useId();
 
   const label = (s: number) =>

@@ -4,7 +4,7 @@
  * authority's console.
  */
 import { useEffect, useId, useState, type FormEvent } from 'react';
-import type { ClientError } from '../../../../shared/client/index.js';
+import type { Failure } from '../../../../shared/protocol/index.js';
 import { Avatar } from '../components/Avatar.js';
 import { AlertIcon, ShieldIcon } from '../components/Icons.js';
 import { toast } from '../components/Toasts.js';
@@ -134,7 +134,7 @@ function ForceFriendPanel({ session }: { session: Session }) {
   const [a, setA] = useState('');
   const [b, setB] = useState('');
   const [busy, setBusy] = useState(false);
-  const [problem, setProblem] = useState<Pick<ClientError, 'code' | 'message' | 'until'> | null>(null);
+  const [problem, setProblem] = useState<Failure | null>(null);
   const ids = { a: useId(), b: useId(), err: useId() };
 
   async function submit(e: FormEvent) {

@@ -1,13 +1,14 @@
 /** Log in or create an account; each error in words next to the field it is about. */
 import { useId, useState, type FormEvent } from 'react';
-import type { ChandlerClient, ClientError } from '../../../../shared/client/index.js';
+import type { ChandlerClient } from '../../../../shared/client/index.js';
+import type { Failure } from '../../../../shared/protocol/index.js';
 import { LIMITS, USERNAME_PATTERN } from '../../../../shared/protocol/index.js';
 import { EyeIcon, EyeOffIcon, AlertIcon, CheckIcon, Logo } from '../components/Icons.js';
 import { passwordChecks, PasswordRules } from '../components/PasswordRules.js';
 import { useI18n, type MessageKey } from '../i18n/index.js';
 import { setPrefs } from '../state/prefs.js';
 
-type Problem = { error: Pick<ClientError, 'code' | 'message' | 'until'> } | { key: MessageKey };
+type Problem = { error: Failure } | { key: MessageKey };
 type Problems = { username?: Problem; password?: Problem; form?: Problem };
 
 const USERNAME_CODES = new Set(['UNKNOWN_USER', 'INVALID_USERNAME', 'USERNAME_TAKEN']);
@@ -25,7 +26,7 @@ export function AuthScreen({
   onAuthenticated,
 }: {
   client: ChandlerClient;
-  notice: ClientError | null;
+  notice: Failure | null;
   /** A piece of news that is not an error (the account was deleted). */
   info: MessageKey | null;
   serverLabel: string | null;

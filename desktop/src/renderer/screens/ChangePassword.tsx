@@ -1,6 +1,7 @@
 /** Shown after an admin reset the password (one-time password), and from the settings. */
 import { useId, useState, type FormEvent } from 'react';
-import type { ChandlerClient, ClientError } from '../../../../shared/client/index.js';
+import type { ChandlerClient } from '../../../../shared/client/index.js';
+import type { Failure } from '../../../../shared/protocol/index.js';
 import { AlertIcon } from '../components/Icons.js';
 import { passwordChecks, PasswordRules } from '../components/PasswordRules.js';
 import { useI18n } from '../i18n/index.js';
@@ -10,7 +11,7 @@ export function ChangePasswordForm({ client, onDone }: { client: ChandlerClient;
   const [current, setCurrent] = useState('');
   const [next, setNext] = useState('');
   const [busy, setBusy] = useState(false);
-  const [problem, setProblem] = useState<{ field: 'current' | 'next' | 'form'; error: Pick<ClientError, 'code' | 'message' | 'until'> } | null>(null);
+  const [problem, setProblem] = useState<{ field: 'current' | 'next' | 'form'; error: Failure } | null>(null);
   const ids = { current: useId(), next: useId(), rules: useId(), err: useId() };
 
   async function submit(e: FormEvent) {

@@ -4,7 +4,8 @@
  * can be compared at any time; a changed key blocks sending until the user has checked it.
  */
 import { useCallback, useEffect, useId, useState, type FormEvent } from 'react';
-import type { DmError, DmRecord } from '../../../../shared/client/dm/index.js';
+import type { DmRecord } from '../../../../shared/client/dm/index.js';
+import type { Failure } from '../../../../shared/protocol/index.js';
 import { Avatar } from '../components/Avatar.js';
 import { Composer } from '../components/Composer.js';
 import { Dialog } from '../components/Dialog.js';
@@ -12,7 +13,8 @@ import { AlertIcon, CheckIcon, ClockIcon, KeyIcon, LockIcon, ShieldIcon } from '
 import { MessageList } from '../components/MessageList.js';
 import { useI18n, type MessageKey } from '../i18n/index.js';
 import type { DmTimelineItem, PasswordCheck } from '../state/dm.js';
-import type { Session, TimelineItem } from '../state/session.js';
+import type { Session } from '../state/session.js';
+import type { TimelineItem } from '../state/timeline.js';
 
 type Badge = 'direct' | 'relayed' | 'waiting';
 
@@ -29,7 +31,7 @@ export function DmView({ session, username, checkPassword }: { session: Session;
   const dm = session.dm;
   const friend = session.client.friends.find((f) => f.username.toLowerCase() === username.toLowerCase() && f.state === 'friends');
   const [safety, setSafety] = useState(false);
-  const [sendError, setSendError] = useState<DmError | null>(null);
+  const [sendError, setSendError] = useState<Failure | null>(null);
 
   useEffect(() => {
     dm.setViewing(username);
@@ -165,7 +167,7 @@ function UnlockCard({ session, checkPassword }: { session: Session; checkPasswor
   const { t, err } = useI18n();
   const dm = session.dm;
   const [password, setPassword] = useState('');
-  const [problem, setProblem] = useState<DmError | null>(null);
+  const [problem, setProblem] = useState<Failure | null>(null);
   const id = useId();
   const busy = dm.state === 'unlocking' || dm.state === 'loading';
 
@@ -231,7 +233,7 @@ function Digits({ value }: { value: string }) {
 function KeyChangedCard({ session, username }: { session: Session; username: string }) {
   const { t, err } = useI18n();
   const [digits, setDigits] = useState<string | null>(null);
-  const [problem, setProblem] = useState<DmError | null>(null);
+  const [problem, setProblem] = useState<Failure | null>(null);
   const engine = session.dm.engine;
 
   useEffect(() => {
@@ -269,7 +271,7 @@ function KeyChangedCard({ session, username }: { session: Session; username: str
 function SafetyNumberDialog({ session, username, onClose }: { session: Session; username: string; onClose: () => void }) {
   const { t, err } = useI18n();
   const [digits, setDigits] = useState<string | null>(null);
-  const [problem, setProblem] = useState<DmError | null>(null);
+  const [problem, setProblem] = useState<Failure | null>(null);
 
   useEffect(() => {
     void session.dm.engine?.safetyNumber(username).then((r) => {

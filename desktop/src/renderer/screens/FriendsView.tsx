@@ -1,6 +1,6 @@
 /** Add a friend by name; answer requests; see who is online; remove a friend. */
 import { useId, useState, type FormEvent } from 'react';
-import type { ClientError } from '../../../../shared/client/index.js';
+import type { Failure } from '../../../../shared/protocol/index.js';
 import type { RequestType } from '../../../../shared/protocol/index.js';
 import { Avatar } from '../components/Avatar.js';
 import { MessageIcon, UserPlusIcon, UsersIcon } from '../components/Icons.js';
@@ -15,7 +15,7 @@ export function FriendsView({ session, onOpenDm }: { session: Session; onOpenDm:
   const client = session.client;
   const [name, setName] = useState('');
   const [busy, setBusy] = useState(false);
-  const [problem, setProblem] = useState<Pick<ClientError, 'code' | 'message' | 'until'> | null>(null);
+  const [problem, setProblem] = useState<Failure | null>(null);
   const inputId = useId();
   const errorId = useId();
 

@@ -3,7 +3,7 @@ import { useState } from 'react';
 import { ClockIcon, LockIcon } from '../components/Icons.js';
 import { useI18n } from '../i18n/index.js';
 import type { Session } from '../state/session.js';
-import { askForRoom } from './Sidebar.js';
+import { askForRoom } from './ask-for-room.js';
 
 export function LockedRoom({ session, room }: { session: Session; room: string }) {
   const { t, err } = useI18n();

@@ -3,7 +3,7 @@
  * my account after a plain-words warning and my password.
  */
 import { useId, useRef, useState, type FormEvent } from 'react';
-import type { ClientError } from '../../../../shared/client/index.js';
+import type { Failure } from '../../../../shared/protocol/index.js';
 import { LIMITS } from '../../../../shared/protocol/index.js';
 import { Dialog } from '../components/Dialog.js';
 import { AlertIcon, CheckIcon, DownloadIcon, MessageIcon, TrashIcon } from '../components/Icons.js';
@@ -67,7 +67,7 @@ export function MyDataSection({ session, onDelete }: { session: Session; onDelet
   );
 }
 
-type Problem = { field: 'password' | 'form'; error: Pick<ClientError, 'code' | 'message' | 'until'> } | { field: 'password'; required: true };
+type Problem = { field: 'password' | 'form'; error: Failure } | { field: 'password'; required: true };
 
 /**
  * The confirmation: what goes and what stays, in plain words, then the password. On success

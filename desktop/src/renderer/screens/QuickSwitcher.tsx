@@ -4,7 +4,7 @@ import { Dialog } from '../components/Dialog.js';
 import { HashIcon, LockIcon, MessageIcon } from '../components/Icons.js';
 import { useI18n } from '../i18n/index.js';
 import type { Session } from '../state/session.js';
-import type { View } from './Shell.js';
+import type { View } from '../state/view.js';
 
 interface Entry {
   view: View;

@@ -5,7 +5,8 @@ import { Composer } from '../components/Composer.js';
 import { AlertIcon, CheckIcon, ClockIcon, HashIcon, UsersIcon } from '../components/Icons.js';
 import { MessageList } from '../components/MessageList.js';
 import { useI18n } from '../i18n/index.js';
-import type { Session, TimelineItem } from '../state/session.js';
+import type { Session } from '../state/session.js';
+import type { TimelineItem } from '../state/timeline.js';
 
 interface Member {
   username: string;

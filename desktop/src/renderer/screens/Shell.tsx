@@ -11,6 +11,7 @@ import type { PasswordCheck } from '../state/dm.js';
 import { getPrefs } from '../state/prefs.js';
 import { useSession, type Session } from '../state/session.js';
 import { mentions } from '../state/timeline.js';
+import { viewKey, type View } from '../state/view.js';
 import { AdminView } from './AdminView.js';
 import { DmView } from './DmView.js';
 import { FriendsView } from './FriendsView.js';
@@ -25,16 +26,6 @@ const DM_WARNINGS: Record<string, MessageKey> = {
   HISTORY_UNREADABLE: 'dm.warn.historyUnreadable',
   HISTORY_SAVE_FAILED: 'dm.warn.historySaveFailed',
 };
-
-export type View =
-  | { kind: 'room'; name: string }
-  | { kind: 'friends' }
-  | { kind: 'dm'; username: string }
-  | { kind: 'admin' };
-
-export function viewKey(v: View): string {
-  return v.kind === 'room' ? `room:${v.name}` : v.kind === 'dm' ? `dm:${v.username}` : v.kind;
-}
 
 function parseTarget(target: string): View | null {
   if (target.startsWith('room:')) return { kind: 'room', name: target.slice(5) };

@@ -3,20 +3,10 @@ import { useState, type ReactNode } from 'react';
 import type { RoomState } from '../../../../shared/client/index.js';
 import { Avatar } from '../components/Avatar.js';
 import { ClockIcon, HashIcon, LockIcon, Logo, SettingsIcon, ShieldIcon, UserPlusIcon } from '../components/Icons.js';
-import { toast } from '../components/Toasts.js';
 import { useI18n } from '../i18n/index.js';
 import type { Session } from '../state/session.js';
-import { viewKey, type View } from './Shell.js';
-
-export async function askForRoom(session: Session, room: string, t: ReturnType<typeof useI18n>['t'], err: ReturnType<typeof useI18n>['err']): Promise<boolean> {
-  const r = await session.client.requestAccess(room);
-  if (!r.ok) {
-    toast('error', err(r.error));
-    return false;
-  }
-  toast('success', r.value.access === 'member' ? t('toast.joined', { room }) : t('toast.accessRequested', { room }));
-  return r.value.access === 'member';
-}
+import { askForRoom } from './ask-for-room.js';
+import { viewKey, type View } from '../state/view.js';
 
 export function Sidebar({
   session,

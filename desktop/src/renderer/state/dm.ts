@@ -3,10 +3,11 @@
  * with the login password, keeps unread counts and changed-key alerts per friend, and turns
  * the engine's records into timeline items. Every change bumps the session's version.
  */
-import type { Outcome } from '../../../../shared/client/index.js';
-import type { DmEngine, DmError, DmRecord, KeyChange } from '../../../../shared/client/dm/index.js';
+import type { DmEngine, DmRecord, KeyChange } from '../../../../shared/client/dm/index.js';
+import { peerKey } from '../../../../shared/client/dm/peer-key.js';
+import { failure, type Failure, type Outcome } from '../../../../shared/protocol/index.js';
 import { Emitter } from '../../../../shared/client/emitter.js';
-import type { TimelineItem } from './session.js';
+import type { TimelineItem } from './timeline.js';
 
 export type DmLockState = 'off' | 'loading' | 'locked' | 'unlocking' | 'ready' | 'failed';
 
@@ -27,7 +28,7 @@ export type PasswordCheck = (username: string, password: string) => Promise<Outc
 export class DmController extends Emitter<DmEvents> {
   state: DmLockState = 'off';
   engine: DmEngine | null = null;
-  error: DmError | null = null;
+  error: Failure | null = null;
   private readonly unread = new Map<string, number>();
   private readonly limits = new Map<string, number>();
   private readonly cache = new Map<string, { version: number; items: DmTimelineItem[]; full: boolean }>();
@@ -72,14 +73,14 @@ export class DmController extends Emitter<DmEvents> {
     try {
       this.engine = await load();
     } catch (err) {
-      this.error = { code: 'INTERNAL', message: (err as Error)?.message ?? String(err) };
+      this.error = failure('INTERNAL', { message: (err as Error)?.message ?? String(err), cause: err });
       this.set('failed');
       return;
     }
     const engine = this.engine;
     this.offs = [
       engine.on('received', (r) => {
-        const peer = r.peer.toLowerCase();
+        const peer = peerKey(r.peer);
         if (this.viewing !== peer || document.visibilityState !== 'visible') this.unread.set(peer, (this.unread.get(peer) ?? 0) + 1);
         this.bump();
         this.emit('received', r);
@@ -98,8 +99,8 @@ export class DmController extends Emitter<DmEvents> {
   }
 
   /** Unlocks with a password the authority has just accepted (login, password change). */
-  async unlock(password: string): Promise<DmError | null> {
-    if (!this.engine) return { code: 'LOCKED', message: 'not loaded' };
+  async unlock(password: string): Promise<Failure | null> {
+    if (!this.engine) return failure('LOCKED', { message: 'not loaded' });
     this.set('unlocking');
     const r = await this.engine.unlock(password);
     if (!r.ok) {
@@ -117,7 +118,7 @@ export class DmController extends Emitter<DmEvents> {
    * because the engine takes any password it is given as the current one (and would make a new
    * identity for a mistyped one).
    */
-  async unlockWithPassword(username: string, password: string, check: PasswordCheck): Promise<DmError | null> {
+  async unlockWithPassword(username: string, password: string, check: PasswordCheck): Promise<Failure | null> {
     this.set('unlocking');
     const verified = await check(username, password);
     if (!verified.ok) {
@@ -132,17 +133,17 @@ export class DmController extends Emitter<DmEvents> {
   }
 
   unreadOf(username: string): number {
-    return this.unread.get(username.toLowerCase()) ?? 0;
+    return this.unread.get(peerKey(username)) ?? 0;
   }
 
   /** The conversation on screen: its DMs are read as they come while the page is visible. */
   setViewing(username: string | null): void {
-    this.viewing = username?.toLowerCase() ?? null;
+    this.viewing = username === null ? null : peerKey(username);
     if (this.viewing && this.unread.delete(this.viewing)) this.bump();
   }
 
   markRead(username: string): void {
-    if (this.unread.delete(username.toLowerCase())) this.bump();
+    if (this.unread.delete(peerKey(username))) this.bump();
   }
 
   isBlocked(username: string): boolean {
@@ -155,7 +156,7 @@ export class DmController extends Emitter<DmEvents> {
 
   /** The loaded part of a conversation, oldest first; `full` when nothing older exists. */
   timeline(username: string, me: string): { items: DmTimelineItem[]; full: boolean } {
-    const key = username.toLowerCase();
+    const key = peerKey(username);
     const cached = this.cache.get(key);
     const v = this.version();
     if (cached && cached.version === v) return cached;
@@ -179,13 +180,13 @@ export class DmController extends Emitter<DmEvents> {
   }
 
   loadOlder(username: string): void {
-    const key = username.toLowerCase();
+    const key = peerKey(username);
     this.limits.set(key, (this.limits.get(key) ?? DM_PAGE) + DM_PAGE);
     this.bump();
   }
 
-  async send(username: string, text: string): Promise<DmError | null> {
-    if (!this.engine || this.state !== 'ready') return { code: 'LOCKED', message: 'locked' };
+  async send(username: string, text: string): Promise<Failure | null> {
+    if (!this.engine || this.state !== 'ready') return failure('LOCKED', { message: 'locked' });
     const pending = this.engine.send(username, text);
     this.bump();
     const r = await pending;

@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import type { ExportDataResult } from '../../ipc/contract.js';
-import type { UserErrorCode } from '../i18n/errors.js';
+import type { AnyErrorCode } from '../../../../shared/protocol/index.js';
 import { CLIENT_VERSION, fetchServerExport } from '../platform.js';
 import type { Session } from './session.js';
 
@@ -28,10 +28,10 @@ export type DmsMissing = 'locked' | 'unavailable';
 
 export type ExportOutcome =
   | { ok: true; fileName: string; dmsMissing: DmsMissing | null }
-  | { ok: false; code: UserErrorCode | 'TOO_LARGE' };
+  | { ok: false; code: AnyErrorCode | 'TOO_LARGE' };
 
 /** Why the server part failed, as a code the user is shown in words. */
-function failureCode(r: Extract<ExportDataResult, { ok: false }>): UserErrorCode | 'TOO_LARGE' {
+function failureCode(r: Extract<ExportDataResult, { ok: false }>): AnyErrorCode | 'TOO_LARGE' {
   switch (r.reason) {
     case 'cert-mismatch':
       return 'CERT_MISMATCH';
@@ -55,7 +55,7 @@ export function exportFileName(username: string, now: number): string {
 export async function buildExport(
   session: Session,
   explainMissing: (why: DmsMissing) => string,
-): Promise<{ ok: true; file: Record<string, unknown>; dmsMissing: DmsMissing | null } | { ok: false; code: UserErrorCode | 'TOO_LARGE' }> {
+): Promise<{ ok: true; file: Record<string, unknown>; dmsMissing: DmsMissing | null } | { ok: false; code: AnyErrorCode | 'TOO_LARGE' }> {
   const token = session.client.session?.token;
   if (!token) return { ok: false, code: 'NOT_AUTHENTICATED' };
   const fetched = await fetchServerExport(token);

@@ -1,31 +1,18 @@
 /**
  * Bridges one logged-in ChandlerClient to React: a version number bumped on every client event
- * (read with useSyncExternalStore), the room timelines merged with the outbox, history paging
- * with one page in flight per room, drafts, and the admin's pending access requests.
+ * (read with useSyncExternalStore), the room timelines (the room's messages, then mine the
+ * client's outbox still holds), history paging with one page in flight per room, drafts, and
+ * the admin's pending access requests.
  */
 import { useSyncExternalStore } from 'react';
-import type { ChandlerClient, ClientError, OutgoingMessage, RoomState } from '../../../../shared/client/index.js';
+import type { ChandlerClient, RoomState } from '../../../../shared/client/index.js';
 import type { AccessRequestInfo } from '../../../../shared/protocol/index.js';
 import { DmController } from './dm.js';
-
-export type TimelineStatus = 'received' | 'sent' | 'sending' | 'failed';
-
-export interface TimelineItem {
-  key: string;
-  seq: number | null;
-  clientId: string;
-  author: string;
-  text: string;
-  ts: number;
-  status: TimelineStatus;
-  error?: ClientError;
-}
+import type { TimelineItem } from './timeline.js';
 
 export class Session {
   private version = 0;
   private readonly listeners = new Set<() => void>();
-  /** Acknowledged by the authority, not yet back through the room's fan-out. */
-  private readonly acked = new Map<string, OutgoingMessage>();
   private readonly loadingOlder = new Set<string>();
   private readonly drafts = new Map<string, string>();
   private readonly timelines = new Map<string, { version: number; items: TimelineItem[] }>();
@@ -45,10 +32,7 @@ export class Session {
       client.on('rooms', bump),
       client.on('friends', bump),
       client.on('session', bump),
-      client.on('outbox', (m) => {
-        if (m.status === 'sent') this.acked.set(m.clientId, { ...m });
-        bump();
-      }),
+      client.on('outbox', bump),
       client.on('event', (e) => {
         if (e.ev === 'accessRequested' && client.isAdmin) void this.refreshAccessRequests();
         if (e.ev === 'adminChanged') void this.refreshAccessRequests();
@@ -82,7 +66,6 @@ export class Session {
   timeline(roomName: string): TimelineItem[] {
     const cached = this.timelines.get(roomName);
     if (cached && cached.version === this.version) return cached.items;
-    const room = this.client.rooms.get(roomName);
     const me = this.me;
     const items: TimelineItem[] = [];
     for (const m of this.client.messagesOf(roomName)) {
@@ -96,13 +79,7 @@ export class Session {
         status: m.author === me ? 'sent' : 'received',
       });
     }
-    for (const [id, m] of this.acked) {
-      if (m.seq !== undefined && room?.messages.has(m.seq)) this.acked.delete(id);
-    }
-    const pending = [...this.acked.values(), ...this.client.outbox.values()]
-      .filter((m) => m.room === roomName)
-      .sort((a, b) => a.createdAt - b.createdAt);
-    for (const m of pending) {
+    for (const m of this.client.outbox.pending(roomName)) {
       items.push({
         key: `c${m.clientId}`,
         seq: m.seq ?? null,

@@ -1,5 +1,18 @@
-/** Pure helpers for the message list: grouping, day separators, links and mentions. */
-import type { TimelineItem } from './session.js';
+/** The timeline item (a room message or a DM as the message list shows it) and pure helpers for the list: grouping, day separators, links and mentions. */
+import type { Failure } from '../../../../shared/protocol/index.js';
+
+export type TimelineStatus = 'received' | 'sent' | 'sending' | 'failed';
+
+export interface TimelineItem {
+  key: string;
+  seq: number | null;
+  clientId: string;
+  author: string;
+  text: string;
+  ts: number;
+  status: TimelineStatus;
+  error?: Failure;
+}
 
 /** Messages from one author closer than this are shown as one group. */
 export const GROUP_GAP_MS = 5 * 60_000;
