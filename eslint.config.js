@@ -5,9 +5,11 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import importX from 'eslint-plugin-import-x';
 import { createTypeScriptImportResolver } from 'eslint-import-resolver-typescript';
+import { builtinModules } from 'node:module';
 
-/** Packages that run only in Node or only in a browser/Electron: shared/ must do without them. */
-const RUNTIME_BOUND_PACKAGES = [
+/** Node's built-in modules and the packages that run only in Node or only in a browser/Electron. */
+const RUNTIME_BOUND_MODULES = [
+  ...builtinModules,
   'ws',
   'better-sqlite3',
   'wrtc',
@@ -15,12 +17,14 @@ const RUNTIME_BOUND_PACKAGES = [
   'electron',
   'react',
   'react-dom',
-  'react-dom/*',
   'selfsigned',
   'playwright-core',
   'tsx',
   'vite',
 ];
+const escape = (name) => name.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+/** A bare specifier naming one of them (or a subpath of one), or any `node:` module. */
+const RUNTIME_BOUND_IMPORT = `^(node:.*|(${RUNTIME_BOUND_MODULES.map(escape).join('|')})(/.*)?)$`;
 
 /** Globals that exist in only one runtime. */
 const RUNTIME_BOUND_GLOBALS = [
@@ -71,9 +75,15 @@ const BOUNDARIES = [
   },
   {
     target: './authority/src/handlers',
-    from: ['./authority/src/admin', './authority/src/server.ts', './authority/src/main.ts'],
+    from: [
+      './authority/src/admin',
+      './authority/src/server.ts',
+      './authority/src/dispatch.ts',
+      './authority/src/services.ts',
+      './authority/src/main.ts',
+    ],
     message:
-      'handlers/ hold what the authority does and are called by the transport and the console: they may not import admin/ (a front-end), server.ts (the transport) or main.ts (the wiring)',
+      'handlers/ hold what the authority does and are called by the transport and the console: they may not import admin/ (a front-end), server.ts or dispatch.ts (the transport that calls them), services.ts (they see it as context.ts\'s Services) or main.ts (the wiring)',
   },
   {
     target: './authority/src/handlers',
@@ -83,9 +93,9 @@ const BOUNDARIES = [
   },
   {
     target: './authority/src/admin',
-    from: ['./authority/src/server.ts', './authority/src/main.ts'],
+    from: ['./authority/src/server.ts', './authority/src/services.ts', './authority/src/dispatch.ts', './authority/src/main.ts'],
     message:
-      'admin/ (console, control socket) parses a line, calls handlers/ and formats the answer: it sees the authority through the interfaces in context.ts, never the concrete server.ts or main.ts',
+      'admin/ (console, control socket) parses a line, calls handlers/ and formats the answer: it sees the authority through the interfaces in context.ts, never the concrete server.ts, services.ts, dispatch.ts or main.ts',
   },
   {
     target: './cli',
@@ -125,14 +135,14 @@ export default tseslint.config(
   {
     files: ['shared/**/*.ts'],
     rules: {
-      'import-x/no-nodejs-modules': 'error',
       'no-restricted-imports': [
         'error',
         {
           patterns: [
             {
-              group: RUNTIME_BOUND_PACKAGES,
-              message: 'shared/ is runtime-neutral: this package runs only in Node or only in a browser; inject it instead',
+              regex: RUNTIME_BOUND_IMPORT,
+              message:
+                'shared/ is runtime-neutral (Node, Electron and browsers run it): this module exists in only one runtime; take it as an injected dependency',
             },
           ],
         },
