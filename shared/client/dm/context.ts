@@ -1,7 +1,8 @@
 /**
  * What the DM engine's parts (keys, channels, inbox, receipts) share: the session, through the
  * client's public API; the options; the unlocked identity and history; and where to report.
- * The engine is the one implementation: the parts hold it instead of reaching into each other.
+ * The engine makes the one instance and hands it to each part (with the other parts it needs),
+ * so that no part reaches into the engine's own state.
  */
 import type { DeviceIdentity } from '../../crypto/index.js';
 import type { DmPath, FriendInfo } from '../../protocol/index.js';

@@ -39,7 +39,7 @@ export type EngineState = 'locked' | 'unlocking' | 'ready' | 'closed';
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-export class DmEngine extends Emitter<DmEngineEvents> implements DmContext {
+export class DmEngine extends Emitter<DmEngineEvents> {
   state: EngineState = 'locked';
   /** Names this engine in signaling, so that a user's other sessions ignore what is not for them. */
   readonly sessionId = newClientId();
@@ -56,25 +56,46 @@ export class DmEngine extends Emitter<DmEngineEvents> implements DmContext {
   private readonly offClient: (() => void)[];
 
   constructor(
-    readonly client: ChandlerClient,
-    readonly options: DmEngineOptions,
+    private readonly client: ChandlerClient,
+    private readonly options: DmEngineOptions,
   ) {
     super();
-    this.keys = new Keys(this, {
+    const state = () => this.state;
+    const unlocked = () => this.unlocked;
+    // What the parts see of the engine (its own public API stays as small as before).
+    const ctx: DmContext = {
+      client,
+      options,
+      sessionId: this.sessionId,
+      get ready() {
+        return state() === 'ready';
+      },
+      get me() {
+        return unlocked()?.me ?? null;
+      },
+      get history() {
+        return unlocked()?.history ?? null;
+      },
+      friend: (name) => this.friend(name),
+      report: (name, payload) => this.emit(name, payload),
+      log: (event, fields) => this.log(event, fields),
+      reject: (from, reason, path) => this.reject(from, reason, path),
+    };
+    this.keys = new Keys(ctx, {
       keyChanged: (username) => this.channels.close(username, 'KEY_CHANGED'),
       released: (username, held) => {
         for (const h of held) this.inbox.enqueue(username, h.wire, h.path, h.storeId);
       },
     });
-    this.channels = new Channels(this, {
+    this.channels = new Channels(ctx, {
       received: (username, text) => {
         if (text === null) this.reject(username, 'MALFORMED', 'direct');
         else this.inbox.enqueue(username, text, 'direct');
       },
       lost: (username) => this.relayUnreceipted(username),
     });
-    this.receipts = new Receipts(this, this.keys, this.channels, (record) => this.setStatus(record, { status: 'delivered' }));
-    this.inbox = new Inbox(this, this.keys, this.receipts);
+    this.receipts = new Receipts(ctx, this.keys, this.channels, (record) => this.setStatus(record, { status: 'delivered' }));
+    this.inbox = new Inbox(ctx, this.keys, this.receipts);
     this.offClient = [
       client.on('event', (e) => this.onServerEvent(e)),
       client.on('status', (s) => {
@@ -83,16 +104,12 @@ export class DmEngine extends Emitter<DmEngineEvents> implements DmContext {
     ];
   }
 
-  get me(): Me | null {
+  private get me(): Me | null {
     return this.unlocked?.me ?? null;
   }
 
-  get history(): DmHistory | null {
+  private get history(): DmHistory | null {
     return this.unlocked?.history ?? null;
-  }
-
-  get ready(): boolean {
-    return this.state === 'ready';
   }
 
   get username(): string | null {
@@ -195,7 +212,7 @@ export class DmEngine extends Emitter<DmEngineEvents> implements DmContext {
 
   // ---------- keys and trust (keys.ts) ----------
 
-  friend(name: string): FriendInfo | null {
+  private friend(name: string): FriendInfo | null {
     const key = peerKey(name);
     return this.client.friends.find((f) => f.state === 'friends' && peerKey(f.username) === key) ?? null;
   }
@@ -435,13 +452,9 @@ export class DmEngine extends Emitter<DmEngineEvents> implements DmContext {
     });
   }
 
-  // ---------- reporting (DmContext) ----------
+  // ---------- reporting ----------
 
-  report<K extends keyof DmEngineEvents>(name: K, payload: DmEngineEvents[K]): void {
-    this.emit(name, payload);
-  }
-
-  reject(from: string, reason: string, path: DmPath | 'signal'): void {
+  private reject(from: string, reason: string, path: DmPath | 'signal'): void {
     this.log('dm_rejected', { from, reason, path });
     this.emit('rejected', { from, reason, path });
   }
@@ -451,7 +464,7 @@ export class DmEngine extends Emitter<DmEngineEvents> implements DmContext {
     this.emit('warning', { code, message });
   }
 
-  log(event: string, fields: Record<string, unknown>): void {
+  private log(event: string, fields: Record<string, unknown>): void {
     this.options.log?.(event, fields);
   }
 }
