@@ -1,19 +1,17 @@
 /** Every error a person can meet is worded in French and English, and both languages say the same things. */
 import { describe, expect, it } from 'vitest';
-import { ERROR_CODES } from '../../shared/protocol/index.js';
+import { ERROR_CODES, LOCAL_ERROR_CODES } from '../../shared/protocol/index.js';
 import { DICTIONARIES, pluralIndex, translate } from '../../desktop/src/renderer/i18n/index.js';
 import { ERROR_WORDS, errorText, untilPhrase } from '../../desktop/src/renderer/i18n/errors.js';
 import { fr } from '../../desktop/src/renderer/i18n/fr.js';
 
-const CLIENT_CODES = ['DISCONNECTED', 'TIMEOUT', 'CERT_MISMATCH', 'BAD_REPLY'] as const;
-const DM_CODES = ['KEY_CHANGED', 'LOCKED', 'CLOSED'] as const;
 
 const placeholders = (s: string) => [...new Set([...s.matchAll(/\{(\w+)\}/g)].map((m) => m[1]))].sort();
 
 describe('error codes in words', () => {
   it('has French and English for every code of the wire, the client core and the DM engine', () => {
     for (const lang of ['fr', 'en'] as const) {
-      const missing = [...ERROR_CODES, ...CLIENT_CODES, ...DM_CODES].filter((c) => !ERROR_WORDS[lang][c]);
+      const missing = [...ERROR_CODES, ...LOCAL_ERROR_CODES].filter((c) => !ERROR_WORDS[lang][c]);
       expect(missing, `${lang} lacks words for`).toEqual([]);
     }
   });
