@@ -8,6 +8,7 @@ import type { ServerEvent } from '../../../shared/protocol/index.js';
 import { CLOSE_CODES } from '../../../shared/protocol/index.js';
 import { newClient, PASSWORD, uniqueName, until } from '../../helpers/authority.js';
 import { spawnAuthority, type SpawnedAuthority } from './spawned.js';
+import { processTestMs } from '../../helpers/timing.js';
 
 let a: SpawnedAuthority;
 let live: ChandlerClient[] = [];
@@ -124,7 +125,7 @@ describe('admin console', () => {
     expect(!blocked.ok && blocked.error.code).toBe('PASSWORD_CHANGE_REQUIRED');
     expect((await c.changePassword(otp!, 'Mon-propre-secret-7')).ok).toBe(true);
     expect((await c.call('listRooms', {})).ok).toBe(true);
-  });
+  }, processTestMs(1));
 
   it('/make_admin asks to confirm, then gives access to every room at once; /revoke_admin takes it back', async () => {
     const eve = await user('eve');
@@ -163,7 +164,7 @@ describe('admin console', () => {
     const audit = await a.command('/audit 5', /entries.*\n/);
     expect(audit).toMatch(new RegExp(`console\\s+make_admin\\s+${eve.name}`));
     expect(audit).toMatch(new RegExp(`control socket\\s+revoke_admin\\s+${eve.name}`));
-  });
+  }, processTestMs(2));
 
   it('/kick 2 refuses login, tells until when, then allows it after 2 s', async () => {
     const gus = await user('gus');
