@@ -1,8 +1,7 @@
 /** Real processes for tests: the authority as `npm start` runs it, and the CLI. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
-import { LOADED_MS, PROCESS_MS } from './timing.js';
-import { RawConn } from '../reliability/support/raw.js';
+import { PROCESS_MS } from './timing.js';
 
 export const ROOT = resolve(import.meta.dirname, '..', '..');
 
@@ -18,25 +17,6 @@ export interface SpawnedAuthority {
   fingerprint: string;
   output: () => string;
   exited: Promise<number | null>;
-}
-
-let warmups = 0;
-
-/**
- * Waits until the authority's password hashing answers: one registration over a bare socket,
- * with a deadline of our own. Its hashing threads load through tsx after "listening" is printed
- * and then run at idle priority, so on a busy machine the first login can take longer than the
- * client core's fixed 15 s reply deadline; the tests' own logins come after this one.
- */
-export async function hashingReady(url: string): Promise<void> {
-  const c = await RawConn.open(url);
-  try {
-    const name = `warmup${process.pid % 1000}_${++warmups}`;
-    const r = await c.request(1, 'register', { username: name, password: 'warm-up-password-1!' }, PROCESS_MS + LOADED_MS);
-    if (!r.ok) throw new Error(`warm-up registration refused: ${r.error?.code}`);
-  } finally {
-    c.close();
-  }
 }
 
 /** Starts `authority/src/main.ts` and waits (up to PROCESS_MS: a cold tsx start under load) for its listening and fingerprint lines. */
@@ -56,12 +36,10 @@ export async function spawnAuthority(args: string[], env: NodeJS.ProcessEnv = {}
     const fp = /fingerprint \(SHA-256\): ([0-9A-F:]{95})/.exec(out);
     if (listen && (fp || listen[1] === 'ws')) {
       const port = Number(listen[3]);
-      const url = `${listen[1]}://127.0.0.1:${port}/ws`;
-      await hashingReady(url);
       return {
         proc,
         port,
-        url,
+        url: `${listen[1]}://127.0.0.1:${port}/ws`,
         fingerprint: fp?.[1] ?? '',
         output: () => out,
         exited,

@@ -9,7 +9,6 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { tempDir } from '../../helpers/authority.js';
 import { LOADED_MS, PROCESS_MS } from '../../helpers/timing.js';
-import { hashingReady } from '../../helpers/process.js';
 
 export const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 const MAIN = join(REPO, 'authority/src/main.ts');
@@ -92,7 +91,6 @@ export async function spawnAuthority(options: { dataDir?: string; extraArgs?: st
   const url = /listening on (wss:\/\/\S+)/.exec(banner)?.[1];
   const fingerprint = /certificate fingerprint \(SHA-256\): (\S+)/.exec(banner)?.[1];
   if (!url || !fingerprint) throw new Error(`no address or fingerprint in:\n${banner}`);
-  await hashingReady(`${url}/ws`);
 
   return {
     proc,
