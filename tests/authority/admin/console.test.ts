@@ -8,7 +8,7 @@ import type { ServerEvent } from '../../../shared/protocol/index.js';
 import { CLOSE_CODES } from '../../../shared/protocol/index.js';
 import { newClient, PASSWORD, uniqueName, until } from '../../helpers/authority.js';
 import { spawnAuthority, type SpawnedAuthority } from './spawned.js';
-import { processTestMs } from '../../helpers/timing.js';
+import { LOADED_MS, processTestMs } from '../../helpers/timing.js';
 
 let a: SpawnedAuthority;
 let live: ChandlerClient[] = [];
@@ -51,7 +51,8 @@ function eventOf<E extends ServerEvent['ev']>(c: ChandlerClient, ev: E, pred: (e
   });
 }
 
-describe('admin console', () => {
+// Several logins per test, each a real scrypt at idle priority in the authority process.
+describe('admin console', { timeout: 4 * LOADED_MS }, () => {
   it('answers wrong input with the usage line or a clear error, and keeps running', async () => {
     expect(await a.command('/kick', /usage: .*\n/)).toMatch(/usage: \/kick <user> <seconds>/);
     expect(await a.command('/kick someone 1y', /usage: .*\n/)).toMatch(/usage: \/kick <user> <seconds>/);
