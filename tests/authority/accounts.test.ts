@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { newClient, PASSWORD, registered, startAuthority, uniqueName, until, type TestAuthority } from '../helpers/authority.js';
+import { newClient, PASSWORD, reconnectedAfterCut, registered, startAuthority, uniqueName, until, type TestAuthority } from '../helpers/authority.js';
 import { kickUser } from '../../authority/src/handlers/moderation.js';
 
 let t: TestAuthority;
@@ -145,8 +145,12 @@ describe('a live session ended by an admin', () => {
       const why = victim.closeInfo?.error;
       expect(why?.code).toBe('KICKED');
       expect(why?.until).toBeGreaterThan(Date.now() + 50_000);
-      await new Promise((res) => setTimeout(res, 300));
-      expect(victim.status).toBe('closed'); // no reconnect loop against a kick
+      // No reconnect loop against a kick: a client cut the ordinary way, with the same backoff, is back first.
+      const control = await registered(own);
+      await reconnectedAfterCut(own, control);
+      control.close();
+      expect(victim.status).toBe('closed');
+      expect(own.authority.hub.connectionsOf(own.authority.store.users.byName(victim.username!)!.id).size).toBe(0);
     } finally {
       await own.cleanup();
     }

@@ -2,8 +2,9 @@
 import { rmSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Store } from '../../authority/src/store/index.js';
-import { newClient, PASSWORD, tempDir, uniqueName } from '../helpers/authority.js';
+import { newClient, PASSWORD, tempDir, uniqueName, until } from '../helpers/authority.js';
 import { spawnAuthority, type SpawnedAuthority } from '../helpers/process.js';
+import { processTestMs } from '../helpers/timing.js';
 
 const dataDir = tempDir('chandler-crash-');
 const started: SpawnedAuthority[] = [];
@@ -35,7 +36,7 @@ describe('crash safety', () => {
           await new Promise((r) => setTimeout(r, 40));
         }
       });
-      while (acked.size < (round + 1) * 100) await new Promise((r) => setTimeout(r, 20));
+      await until(() => acked.size >= (round + 1) * 100, `${(round + 1) * 100} messages acknowledged`);
       auth.proc.kill('SIGKILL');
       expect(await auth.exited).toBe(null);
       stop = true;
@@ -52,5 +53,5 @@ describe('crash safety', () => {
     expect(acked.size).toBeGreaterThanOrEqual(rounds * 100);
     expect(lost).toEqual([]);
     expect(integrity).toBe('ok');
-  }, 90_000);
+  }, processTestMs(2)); // two authority processes, each with a round of traffic
 });

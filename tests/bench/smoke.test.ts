@@ -18,11 +18,13 @@ import { summary, table, type Figure } from '../../bench/report.js';
 import type { StepResult } from '../../bench/loadgen/pool.js';
 import type { ServerKind } from '../../bench/server-process.js';
 import type { AccountSeed } from '../../bench/servers/types.js';
+import { SLOWDOWN } from '../helpers/timing.js';
 
 const lines: string[] = [];
 const ctx: BenchContext = { quick: true, procs: 1, log: (l) => lines.push(l) };
 const SMOKE_HISTORY = 3000;
-const TIMEOUT_MS = 120_000;
+/** The bench server is its own process and each step takes a while; more on a loaded machine. */
+const TIMEOUT_MS = Math.round(120_000 * SLOWDOWN);
 
 afterAll(() => rmSync(historyCacheDir(SMOKE_HISTORY), { recursive: true, force: true }));
 

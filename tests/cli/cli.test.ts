@@ -2,8 +2,9 @@
 import { spawn } from 'node:child_process';
 import { readFileSync, statSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { adminClient, PASSWORD, startAuthority, tempDir, uniqueName, type TestAuthority } from '../helpers/authority.js';
+import { adminClient, PASSWORD, startAuthority, tempDir, uniqueName, until, type TestAuthority } from '../helpers/authority.js';
 import { ROOT, run, tsxArgs } from '../helpers/process.js';
+import { PROCESS_MS, processTestMs } from '../helpers/timing.js';
 
 let t: TestAuthority;
 let home: string;
@@ -78,7 +79,7 @@ describe('cli', () => {
     const unknown = await cli(alice, ['fly']);
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toMatch(/^error USAGE: unknown command/m);
-  }, 120_000);
+  }, processTestMs(25)); // 25 CLI runs, one after the other
 
   it('pages history with --before and --limit', async () => {
     const u = uniqueName('pager');
@@ -89,14 +90,14 @@ describe('cli', () => {
     expect(last.hasMore).toBe(true);
     const older = JSON.parse((await cli(u, ['--json', 'history', 'Général', '--before', String(last.messages[0].seq), '--limit', '1'])).stdout);
     expect(older.messages.map((m: { text: string }) => m.text)).toEqual(['page-0']);
-  }, 60_000);
+  }, processTestMs(6));
 
   it('listen prints live events as JSON lines', async () => {
     const listener = uniqueName('ear');
     const talker = uniqueName('mouth');
     await cli(listener, ['register']);
     await cli(talker, ['register']);
-    const proc = spawn(process.execPath, tsxArgs('cli/main.ts', ['--url', t.url, '--fingerprint', t.fingerprint!, '--user', listener, 'listen', '--for', '20']), {
+    const proc = spawn(process.execPath, tsxArgs('cli/main.ts', ['--url', t.url, '--fingerprint', t.fingerprint!, '--user', listener, 'listen', '--for', String(Math.ceil((2 * PROCESS_MS) / 1000))]), {
       cwd: ROOT,
       env: { ...process.env, CHANDLER_HOME: home, CHANDLER_PASSWORD: PASSWORD },
     });
@@ -104,15 +105,14 @@ describe('cli', () => {
     let err = '';
     proc.stdout.on('data', (d) => (out += d));
     proc.stderr.on('data', (d) => (err += d));
-    const deadline = Date.now() + 20_000;
-    while (!err.includes('listening as') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-    await cli(talker, ['send', 'Général', 'can you hear me']);
-    while (!out.includes('can you hear me') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    await until(() => err.includes('listening as'), 'listen started', PROCESS_MS);
+    expect((await cli(talker, ['send', 'Général', 'can you hear me'])).code).toBe(0);
+    await until(() => out.includes('can you hear me'), 'the listener prints the message');
     proc.kill('SIGINT');
     await new Promise((r) => proc.once('exit', r));
     const line = out.split('\n').find((l) => l.includes('can you hear me'))!;
     expect(JSON.parse(line)).toMatchObject({ ev: 'messagePosted', room: 'Général', author: talker, text: 'can you hear me' });
-  }, 60_000);
+  }, processTestMs(4));
 
   it('exports my data (server side and this device\'s DMs) and deletes my account', async () => {
     const me = uniqueName('gdpr');
@@ -140,7 +140,7 @@ describe('cli', () => {
     const gone = await cli(me, ['login']);
     expect(gone.code).toBe(1);
     expect(gone.stderr).toMatch(/^error UNKNOWN_USER/m);
-  }, 120_000);
+  }, processTestMs(10));
 
   it('pins the certificate: refuses an unknown one with its fingerprint, trusts on --trust, refuses a wrong pin', async () => {
     const u = uniqueName('pin');
@@ -161,5 +161,5 @@ describe('cli', () => {
     expect(wrong.code).toBe(1);
     expect(wrong.stderr).toContain('error CERT_MISMATCH');
     expect(wrong.stderr).toContain(t.fingerprint!);
-  }, 60_000);
+  }, processTestMs(4));
 });

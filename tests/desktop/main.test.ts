@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { IPC_CHANNELS } from '../../desktop/src/ipc/contract.js';
 import { registered, startAuthority, uniqueName, type TestAuthority } from '../helpers/authority.js';
 import { frame, type StubSession } from './stubs.js';
+import { LOADED_MS } from '../helpers/timing.js';
 
 const e = vi.hoisted(() => {
   const userData = `${process.env.TMPDIR ?? '/tmp'}/chandler-desktop-main-${process.pid}`;
@@ -102,8 +103,8 @@ beforeAll(async () => {
   rmSync(e.userData, { recursive: true, force: true });
   t = await startAuthority();
   await import('../../desktop/src/main/main.js');
-  await vi.waitFor(() => expect(e.windows.length).toBe(1), { timeout: 5000 });
-}, 60_000);
+  await vi.waitFor(() => expect(e.windows.length).toBe(1), { timeout: LOADED_MS });
+});
 
 afterAll(async () => {
   await t?.cleanup();

@@ -7,6 +7,7 @@ import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PASSWORD, registered, startAuthority, tempDir, uniqueName, until, type TestAuthority } from '../helpers/authority.js';
 import { ROOT, run, tsxArgs } from '../helpers/process.js';
+import { PROCESS_MS, processTestMs } from '../helpers/timing.js';
 
 let t: TestAuthority;
 const homes: string[] = [];
@@ -39,14 +40,14 @@ function cli(user: string, userHome: string, args: string[], env: NodeJS.Process
 async function listen(user: string, userHome: string) {
   const proc = spawn(
     process.execPath,
-    tsxArgs('cli/main.ts', ['--url', t.url, '--fingerprint', t.fingerprint!, '--user', user, 'listen', '--for', '60']),
+    tsxArgs('cli/main.ts', ['--url', t.url, '--fingerprint', t.fingerprint!, '--user', user, 'listen', '--for', String(Math.ceil((4 * PROCESS_MS) / 1000))]),
     { cwd: ROOT, env: { ...process.env, CHANDLER_HOME: userHome, CHANDLER_PASSWORD: PASSWORD } },
   );
   procs.push(proc);
   const io = { out: '', err: '' };
   proc.stdout!.on('data', (d) => (io.out += d));
   proc.stderr!.on('data', (d) => (io.err += d));
-  await until(() => io.err.includes('listening as'), 'listen started', 30_000);
+  await until(() => io.err.includes('listening as'), 'listen started', PROCESS_MS);
   const lines = () =>
     io.out
       .split('\n')
@@ -118,5 +119,5 @@ describe('DMs with the CLI', () => {
     const exported = JSON.parse((await cli(alice, aliceHome, ['--json', 'dm-export'])).stdout);
     expect(exported.messages.find((m: { text: string }) => m.text === 'while you were away')).toMatchObject({ path: 'stored', status: 'delivered' });
     expect((await cli(alice, aliceHome, ['dm-erase', bob])).stdout).toMatch(/^erased 4 direct message\(s\) with /);
-  }, 180_000);
+  }, processTestMs(14)); // fourteen CLI runs, one after the other
 });

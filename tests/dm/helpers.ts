@@ -7,11 +7,15 @@ import type { ChandlerClient } from '../../shared/client/index.js';
 import type { DmEngine, DmEngineEvents, DmEngineOptions } from '../../shared/client/dm/index.js';
 import { createNodeDmEngine } from '../../cli/dm/index.js';
 import { newClient, PASSWORD, registered, tempDir, uniqueName, until, type TestAuthority } from '../helpers/authority.js';
+import { LOADED_MS, SLOWDOWN } from '../helpers/timing.js';
 
 /** The lowest scrypt work factor the sealed format accepts: the format and code path are the real ones. */
 export const TEST_KDF_N = 1 << 10;
-/** Short enough to keep the suite fast, long enough for a loaded 2-core machine to connect. */
-export const TEST_DIRECT_TIMEOUT_MS = 4000;
+/**
+ * Short enough to keep the suite fast (a relay-only pair waits it out), long enough for a loaded
+ * 2-core machine to connect; it grows with the load.
+ */
+export const TEST_DIRECT_TIMEOUT_MS = Math.round(6000 * SLOWDOWN);
 
 export interface DmUser {
   name: string;
@@ -111,7 +115,7 @@ export async function friends(
 }
 
 /** Waits for `who` to have received a DM with this text. */
-export async function receivedText(who: DmUser, text: string, timeoutMs = 15_000) {
+export async function receivedText(who: DmUser, text: string, timeoutMs = LOADED_MS) {
   await until(() => who.events.received.some((r) => r.text === text), `${who.name} receives "${text}"`, timeoutMs);
   return who.events.received.find((r) => r.text === text)!;
 }

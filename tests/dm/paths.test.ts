@@ -4,6 +4,7 @@ import type { DmRecord, PeerOptions } from '../../shared/client/dm/index.js';
 import { createNodePeer } from '../../cli/dm/index.js';
 import { startAuthority, until, type TestAuthority } from '../helpers/authority.js';
 import { closeAll, dmUser, friends, goOffline, receivedText, TEST_DIRECT_TIMEOUT_MS } from './helpers.js';
+import { LOADED_MS } from '../helpers/timing.js';
 
 let t: TestAuthority;
 beforeAll(async () => {
@@ -26,7 +27,7 @@ describe('DM paths', () => {
     expect(sent.path).toBe('direct');
     const got = await receivedText(b, 'hello over the data channel');
     expect(got).toMatchObject({ path: 'direct', author: a.name, peer: a.name, direction: 'in', id: sent.id });
-    expect((await a.dm.waitFor(sent, 'delivered', 10_000))?.status).toBe('delivered');
+    expect((await a.dm.waitFor(sent, 'delivered', LOADED_MS))?.status).toBe('delivered');
     expect(a.events.status.map((s) => s.status)).toEqual(['sending', 'sent', 'delivered']);
 
     // The friend answers over the same channel: no second one is opened.
@@ -52,7 +53,7 @@ describe('DM paths', () => {
     const first = sentRecord(await a.dm.send(b.name, 'no direct path here'));
     expect(first.path).toBe('relayed');
     expect((await receivedText(b, 'no direct path here')).path).toBe('relayed');
-    expect((await a.dm.waitFor(first, 'delivered', 10_000))?.status).toBe('delivered');
+    expect((await a.dm.waitFor(first, 'delivered', LOADED_MS))?.status).toBe('delivered');
     expect(a.events.channel.map((c) => c.state)).toEqual(['connecting', 'closed']);
 
     // After a failed attempt, the next DMs go straight to the relay instead of waiting again.
@@ -81,7 +82,7 @@ describe('DM paths', () => {
     expect(again.events.received.every((r) => r.path === 'stored')).toBe(true);
     const history = again.dm.conversation(a.name, { limit: 100 });
     expect(history.ok && history.value.map((r) => r.text)).toEqual(texts);
-    for (const s of sent) expect((await a.dm.waitFor(s, 'delivered', 10_000))?.status).toBe('delivered');
+    for (const s of sent) expect((await a.dm.waitFor(s, 'delivered', LOADED_MS))?.status).toBe('delivered');
     await until(() => t.authority.store.dms.total() === 0, 'stored envelopes deleted after the acknowledgement');
   });
 

@@ -2,6 +2,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { startAuthority, until, type TestAuthority } from '../helpers/authority.js';
 import { befriend, closeAll, dmUser, friends, goOffline, receivedText, type DmUser } from './helpers.js';
+import { LOADED_MS } from '../helpers/timing.js';
 
 let t: TestAuthority | null = null;
 
@@ -33,11 +34,11 @@ describe('resilience', () => {
     }
 
     t = await t.restart();
-    await until(() => a.client.status === 'ready', 'a reconnected to the restarted authority', 15_000);
+    await until(() => a.client.status === 'ready', 'a reconnected to the restarted authority', LOADED_MS);
     const back = await dmUser(t, { name: b.name, dir: b.dir, register: false });
-    await until(() => back.events.received.length === texts.length, 'stored DMs received after the restart', 15_000);
+    await until(() => back.events.received.length === texts.length, 'stored DMs received after the restart', LOADED_MS);
     expect(back.events.received.map((r) => [r.text, r.path])).toEqual(texts.map((x) => [x, 'stored']));
-    for (const s of sent) expect((await a.dm.waitFor(s, 'delivered', 15_000))?.status).toBe('delivered');
+    for (const s of sent) expect((await a.dm.waitFor(s, 'delivered', LOADED_MS))?.status).toBe('delivered');
     await until(() => t!.authority.store.dms.total() === 0, 'deleted once acknowledged');
   });
 
@@ -50,7 +51,7 @@ describe('resilience', () => {
     expect(sent.value.path).toBe('direct');
     await goOffline(a); // at once: b's receipt finds a gone (relayed and stored, or lost with the channel)
     const back = await dmUser(t, { name: a.name, dir: a.dir, register: false });
-    expect((await back.dm.waitFor(sent.value, 'delivered', 15_000))?.status).toBe('delivered');
+    expect((await back.dm.waitFor(sent.value, 'delivered', LOADED_MS))?.status).toBe('delivered');
     await receivedText(b, 'receipt lost');
     expect(b.events.received.filter((r) => r.text === 'receipt lost')).toHaveLength(1); // shown once
   });
@@ -77,7 +78,7 @@ describe('resilience', () => {
     const during = await a.dm.send(b.name, 'while the authority is down');
     expect(during.ok && during.value.path).toBe('direct');
     expect((await receivedText(b, 'while the authority is down')).path).toBe('direct');
-    if (during.ok) expect((await a.dm.waitFor(during.value, 'delivered', 10_000))?.status).toBe('delivered');
+    if (during.ok) expect((await a.dm.waitFor(during.value, 'delivered', LOADED_MS))?.status).toBe('delivered');
     const reply = await b.dm.send(a.name, 'reply while down');
     expect(reply.ok && reply.value.path).toBe('direct');
     await receivedText(a, 'reply while down');
@@ -86,7 +87,7 @@ describe('resilience', () => {
     const queued = await a.dm.send(c.name, 'queued during the outage');
     expect(queued.ok && queued.value.status).toBe('queued');
     t = await t.restart();
-    await receivedText(c, 'queued during the outage', 20_000);
-    if (queued.ok) expect((await a.dm.waitFor(queued.value, 'delivered', 15_000))?.status).toBe('delivered');
+    await receivedText(c, 'queued during the outage', LOADED_MS);
+    if (queued.ok) expect((await a.dm.waitFor(queued.value, 'delivered', LOADED_MS))?.status).toBe('delivered');
   });
 });

@@ -89,7 +89,6 @@ async function closeDialog(page: Page): Promise<void> {
 }
 
 async function shoot(page: Page, name: string): Promise<void> {
-  await page.waitForTimeout(120); // let transitions settle
   await screenshot(page, name);
   for (const p of await visualProblems(page)) found.push({ ...p, screen: name });
 }

@@ -10,7 +10,7 @@ import { adminClient, PASSWORD, registered, startAuthority, tempDir, type TestAu
 import type { ChandlerClient } from '../../shared/client/index.js';
 import { closeAll, dmUser, engineFor, receivedText, type DmUser } from '../dm/helpers.js';
 import type { DmEngine } from '../../shared/client/dm/index.js';
-import { buildWebClient, launchChromium, login, openApp, originOf, register, screenshot, shellReady, type AppPage } from './support/web.js';
+import { buildWebClient, launchChromium, login, openApp, originOf, register, screenshot, shellReady, UI_TIMEOUT_MS, type AppPage } from './support/web.js';
 import { visualProblems, type VisualProblem } from './support/visual.js';
 
 type Lang = 'fr' | 'en';
@@ -40,7 +40,6 @@ const MARIE = 'marie.dupont';
 const ADMIN = 'claire.moreau';
 
 async function shoot(page: Page, name: string): Promise<void> {
-  await page.waitForTimeout(120); // let transitions and toasts settle
   await screenshot(page, name);
   for (const p of await visualProblems(page)) found.push({ ...p, screen: name });
 }
@@ -134,7 +133,7 @@ describe('screens, in both languages and both themes', () => {
 
     // Thomas writes first (his Node engine) once the page has published Marie's keys; she answers from the page.
     await expect
-      .poll(async () => (await thomas.client.call('fetchKeys', { username: MARIE })).ok, { timeout: 20_000 })
+      .poll(async () => (await thomas.client.call('fetchKeys', { username: MARIE })).ok, { timeout: UI_TIMEOUT_MS })
       .toBe(true);
     const first = await thomas.dm.send(MARIE, 'Salut Marie, tu as deux minutes pour le déploiement de jeudi ?');
     expect(first.ok).toBe(true);
@@ -204,7 +203,7 @@ describe('screens, in both languages and both themes', () => {
 
     await page.getByTestId('friend-thomas.bernard').click();
     const alert = page.getByTestId('key-changed');
-    await alert.waitFor({ timeout: 20_000 });
+    await alert.waitFor({ timeout: UI_TIMEOUT_MS });
     expect(await page.getByTestId('composer').isDisabled()).toBe(true);
     expect(await alert.getByTestId('safety-number').innerText()).toMatch(/^(\d{5}\s+){11}\d{5}$/);
     for (const [nextLang, scheme] of COMBOS) {
@@ -221,7 +220,7 @@ describe('screens, in both languages and both themes', () => {
     expect(await page.getByTestId('composer').isDisabled()).toBe(false);
     await page.getByTestId('composer').fill('Nouvelle clé vérifiée.');
     await page.getByTestId('composer').press('Enter');
-    await expect.poll(() => page.locator('article.msg', { hasText: 'Nouvelle clé vérifiée.' }).locator('.dm-badges').getAttribute('data-dm-status'), { timeout: 20_000 }).toBe('delivered');
+    await expect.poll(() => page.locator('article.msg', { hasText: 'Nouvelle clé vérifiée.' }).locator('.dm-badges').getAttribute('data-dm-status'), { timeout: UI_TIMEOUT_MS }).toBe('delivered');
     await setLanguage(page, lang, 'fr');
   }, 120_000);
 

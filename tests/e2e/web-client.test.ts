@@ -243,7 +243,7 @@ describe('the web client in Chromium', () => {
 
     const sent = messages(A.page).filter({ hasText: 'Un secret entre nous' });
     await sent.waitFor();
-    await expect.poll(() => sent.locator('.dm-badges').getAttribute('data-path'), { timeout: 20_000 }).toBe('direct');
+    await expect.poll(() => sent.locator('.dm-badges').getAttribute('data-path'), { timeout: UI_TIMEOUT_MS }).toBe('direct');
     await sent.getByRole('img', { name: 'Chiffré de bout en bout' }).waitFor();
     expect(await sent.locator('.path-badge').textContent()).toBe('direct');
 
@@ -283,11 +283,16 @@ describe('the web client in Chromium', () => {
 
     const timeline = A.page.getByTestId('timeline');
     const start = A.page.getByTestId('timeline-start');
-    for (let i = 0; i < 20 && (await start.count()) === 0; i++) {
-      await timeline.evaluate((el) => el.scrollTo({ top: 0 }));
-      await A.page.waitForTimeout(150);
-    }
-    await start.waitFor();
+    // Scrolled to the top until the first message is loaded (each scroll asks for an older page).
+    await expect
+      .poll(
+        async () => {
+          await timeline.evaluate((el) => el.scrollTo({ top: 0 }));
+          return start.count();
+        },
+        { timeout: UI_TIMEOUT_MS },
+      )
+      .toBe(1);
     const all = await seqsIn(A.page);
     const max = Math.max(...all);
     expect(all).toEqual(Array.from({ length: max }, (_, i) => i + 1));
@@ -357,7 +362,7 @@ describe('the web client in Chromium', () => {
     await row.getByText(/^Suspendu jusqu'à \d\d:\d\d$/).waitFor();
 
     const notice = B.page.getByTestId('form-error');
-    await notice.waitFor({ timeout: 20_000 });
+    await notice.waitFor({ timeout: UI_TIMEOUT_MS });
     expect(await notice.textContent()).toMatch(/^Ce compte est suspendu jusqu'à \d\d:\d\d\.$/);
     await login(B.page, bob, PASSWORD);
     await B.page.getByTestId('form-error').getByText(/suspendu jusqu'à/).waitFor();

@@ -10,6 +10,7 @@ import { defaultConfig, type AuthorityConfig } from '../../authority/src/config.
 import { Logger } from '../../authority/src/log.js';
 import { ChandlerClient } from '../../shared/client/index.js';
 import { pinnedSocketFactory } from '../../cli/node-socket.js';
+import { LOADED_MS } from './timing.js';
 
 export const PASSWORD = 'correct-horse-battery!';
 
@@ -79,12 +80,18 @@ export async function startAuthority(
 }
 
 export function newClient(t: { url: string; fingerprint: string | null }, extra: { reconnectMs?: number } = {}): ChandlerClient {
-  return new ChandlerClient({
+  const c = new ChandlerClient({
     url: t.url,
     socketFactory: pinnedSocketFactory({ fingerprint: t.fingerprint }),
     clientVersion: 'test/1',
     reconnect: { initialMs: extra.reconnectMs ?? 50, maxMs: 500 },
   });
+  // Replies are awaited up to LOADED_MS instead of the client core's fixed 15 s: an authority
+  // process hashes passwords with real scrypt at idle priority, so on a busy machine a login can
+  // take longer than that (register, login and changePassword all go through call()).
+  const call = c.call.bind(c);
+  c.call = ((type, params, timeoutMs) => call(type, params, timeoutMs ?? LOADED_MS)) as typeof c.call;
+  return c;
 }
 
 let userCounter = 0;
@@ -114,11 +121,32 @@ export async function adminClient(t: TestAuthority, name = uniqueName('admin')):
   return again;
 }
 
-/** Waits until the predicate holds, polling; fails with the label after the timeout. */
-export async function until(predicate: () => boolean, label: string, timeoutMs = 10_000): Promise<void> {
+/** Waits until the predicate holds, polling; fails with the label after the timeout (by default: what a loaded machine may take). */
+export async function until(predicate: () => boolean, label: string, timeoutMs = LOADED_MS): Promise<void> {
   const start = Date.now();
   while (!predicate()) {
     if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for: ${label}`);
     await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/**
+ * The positive signal for "this client did not reconnect": `control` (logged in on `t`, with the
+ * same backoff) is cut by the server the ordinary way and waited for until it is back. A client
+ * that were going to reconnect would have tried by then, however slow the machine.
+ */
+export async function reconnectedAfterCut(t: TestAuthority, control: ChandlerClient): Promise<void> {
+  let cut = false;
+  let back = false;
+  const off = control.on('status', (s) => {
+    if (s !== 'ready') cut = true;
+    else if (cut) back = true;
+  });
+  try {
+    const id = t.authority.store.users.byName(control.username!)!.id;
+    for (const conn of t.authority.hub.connectionsOf(id)) conn.ws.terminate();
+    await until(() => back, 'a client cut by the server is back');
+  } finally {
+    off();
   }
 }

@@ -1,6 +1,7 @@
 /** Real processes for tests: the authority as `npm start` runs it, and the CLI. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { resolve } from 'node:path';
+import { PROCESS_MS } from './timing.js';
 
 export const ROOT = resolve(import.meta.dirname, '..', '..');
 
@@ -18,7 +19,7 @@ export interface SpawnedAuthority {
   exited: Promise<number | null>;
 }
 
-/** Starts `authority/src/main.ts` and waits for its listening and fingerprint lines. */
+/** Starts `authority/src/main.ts` and waits (up to PROCESS_MS: a cold tsx start under load) for its listening and fingerprint lines. */
 export async function spawnAuthority(args: string[], env: NodeJS.ProcessEnv = {}): Promise<SpawnedAuthority> {
   const proc = spawn(process.execPath, tsxArgs('authority/src/main.ts', args), {
     cwd: ROOT,
@@ -44,7 +45,7 @@ export async function spawnAuthority(args: string[], env: NodeJS.ProcessEnv = {}
         exited,
       };
     }
-    if (proc.exitCode !== null || Date.now() - start > 30_000) {
+    if (proc.exitCode !== null || Date.now() - start > PROCESS_MS) {
       proc.kill('SIGKILL');
       throw new Error(`authority did not start:\n${out}`);
     }
@@ -58,7 +59,8 @@ export interface RunResult {
   stderr: string;
 }
 
-export function run(script: string, args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 30_000): Promise<RunResult> {
+/** Runs a tsx script to its end; killed only if it hangs past `timeoutMs` (a cold start under load takes 5–15 s). */
+export function run(script: string, args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 2 * PROCESS_MS): Promise<RunResult> {
   return new Promise((resolvePromise) => {
     const proc = spawn(process.execPath, tsxArgs(script, args), {
       cwd: ROOT,

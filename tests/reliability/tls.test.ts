@@ -13,9 +13,10 @@ import { defaultConfig, parseCommandLine } from '../../authority/src/config.js';
 import { Logger } from '../../authority/src/log.js';
 import { ChandlerClient, type ClosedInfo } from '../../shared/client/index.js';
 import { pinnedSocketFactory } from '../../cli/node-socket.js';
-import { newClient, PASSWORD, startAuthority, tempDir, uniqueName, type TestAuthority } from '../helpers/authority.js';
+import { newClient, PASSWORD, reconnectedAfterCut, startAuthority, tempDir, uniqueName, type TestAuthority } from '../helpers/authority.js';
+import { LOADED_MS, PROCESS_MS, processTestMs } from '../helpers/timing.js';
 import { run, spawnAuthority } from '../helpers/process.js';
-import { sleep, waitFor } from './support/util.js';
+import { waitFor } from './support/util.js';
 
 let t: TestAuthority;
 beforeAll(async () => {
@@ -60,7 +61,7 @@ describe('no plaintext', () => {
     const dataDir = tempDir('chandler-tls-off-');
     try {
       // A short leash: were the check ever gone, the process would not sit listening on every interface.
-      const r = await run('authority/src/main.ts', ['--tls', 'off', '--host', '0.0.0.0', '--port', '0', '--data', dataDir, '--no-console'], {}, 20_000);
+      const r = await run('authority/src/main.ts', ['--tls', 'off', '--host', '0.0.0.0', '--port', '0', '--data', dataDir, '--no-console'], {}, PROCESS_MS);
       expect(r.code).toBe(2);
       expect(r.stderr).toContain('--tls off is allowed only on a loopback address, not 0.0.0.0');
       expect(r.stdout).not.toContain('listening');
@@ -107,7 +108,7 @@ describe('no plaintext', () => {
       await auth.exited;
       rmSync(dataDir, { recursive: true, force: true });
     }
-  }, 60_000);
+  }, processTestMs(1));
 
   it('gives a plaintext http:// or ws:// request to a TLS authority no service at all', async () => {
     const port = Number(new URL(t.url).port);
@@ -172,10 +173,14 @@ describe('certificate pinning in the client core', () => {
     const impostor = await startAuthority({ port });
     try {
       expect(impostor.fingerprint).not.toBe(first.fingerprint);
-      await waitFor(() => c.status === 'closed', 'the client gives up', 20_000);
+      await waitFor(() => c.status === 'closed', 'the client gives up', LOADED_MS);
       expect(closed[0]?.error?.code).toBe('CERT_MISMATCH');
       expect(closed[0]?.error?.message).toContain(impostor.fingerprint!);
-      await sleep(500); // no retry loop either
+      // No retry loop either: a client with the same backoff, cut by the other authority, is back first.
+      const control = pinnedClient(t.url, t.fingerprint);
+      expect((await control.register(uniqueName('control'), PASSWORD)).ok).toBe(true);
+      await reconnectedAfterCut(t, control);
+      control.close();
       expect(impostor.authority.counters.framesIn).toBe(0);
       expect(impostor.authority.hub.connections.size).toBe(0);
     } finally {

@@ -10,6 +10,7 @@ import { auditHash, GENESIS_HASH } from '../../../authority/src/store/audit.js';
 import { Store } from '../../../authority/src/store/index.js';
 import { tempDir } from '../../helpers/authority.js';
 import { spawnAuthority, type SpawnedAuthority } from './spawned.js';
+import { processTestMs } from '../../helpers/timing.js';
 
 const ENTRY = { actor: 'root', origin: 'console', action: 'ban', target: 'mallory', detail: 'reason: spam' };
 
@@ -121,5 +122,5 @@ describe('/audit on the running authority', () => {
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/audit log TAMPERED at entry 2: entry 2 was edited/);
     expect(await a.command('/audit verify', /audit log.*\n/)).toMatch(/TAMPERED at entry 2/);
-  });
+  }, processTestMs(3));
 });

@@ -9,6 +9,7 @@ import { CLOSE_CODES } from '../../../shared/protocol/index.js';
 import { newClient, PASSWORD, uniqueName } from '../../helpers/authority.js';
 import { pinnedSocketFactory } from '../../../cli/node-socket.js';
 import { spawnAuthority, type SpawnedAuthority } from './spawned.js';
+import { processTestMs } from '../../helpers/timing.js';
 
 let a: SpawnedAuthority;
 const live: ChandlerClient[] = [];
@@ -65,5 +66,5 @@ describe('/ban', () => {
     const audit = await a.command('/audit 2', /entries.*\n/);
     expect(audit).toMatch(new RegExp(`console\\s+ban\\s+${name}\\s+reason: spamming the rooms; addresses: 127\\.0\\.0\\.1`));
     expect(audit).toMatch(new RegExp(`control socket\\s+unban\\s+${name}\\s+ban lifted`));
-  });
+  }, processTestMs(1));
 });

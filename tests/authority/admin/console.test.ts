@@ -8,6 +8,7 @@ import type { ServerEvent } from '../../../shared/protocol/index.js';
 import { CLOSE_CODES } from '../../../shared/protocol/index.js';
 import { newClient, PASSWORD, uniqueName, until } from '../../helpers/authority.js';
 import { spawnAuthority, type SpawnedAuthority } from './spawned.js';
+import { LOADED_MS, processTestMs } from '../../helpers/timing.js';
 
 let a: SpawnedAuthority;
 let live: ChandlerClient[] = [];
@@ -50,7 +51,8 @@ function eventOf<E extends ServerEvent['ev']>(c: ChandlerClient, ev: E, pred: (e
   });
 }
 
-describe('admin console', () => {
+// Several logins per test, each a real scrypt at idle priority in the authority process.
+describe('admin console', { timeout: 4 * LOADED_MS }, () => {
   it('answers wrong input with the usage line or a clear error, and keeps running', async () => {
     expect(await a.command('/kick', /usage: .*\n/)).toMatch(/usage: \/kick <user> <seconds>/);
     expect(await a.command('/kick someone 1y', /usage: .*\n/)).toMatch(/usage: \/kick <user> <seconds>/);
@@ -124,7 +126,7 @@ describe('admin console', () => {
     expect(!blocked.ok && blocked.error.code).toBe('PASSWORD_CHANGE_REQUIRED');
     expect((await c.changePassword(otp!, 'Mon-propre-secret-7')).ok).toBe(true);
     expect((await c.call('listRooms', {})).ok).toBe(true);
-  });
+  }, processTestMs(1));
 
   it('/make_admin asks to confirm, then gives access to every room at once; /revoke_admin takes it back', async () => {
     const eve = await user('eve');
@@ -163,7 +165,7 @@ describe('admin console', () => {
     const audit = await a.command('/audit 5', /entries.*\n/);
     expect(audit).toMatch(new RegExp(`console\\s+make_admin\\s+${eve.name}`));
     expect(audit).toMatch(new RegExp(`control socket\\s+revoke_admin\\s+${eve.name}`));
-  });
+  }, processTestMs(2));
 
   it('/kick 2 refuses login, tells until when, then allows it after 2 s', async () => {
     const gus = await user('gus');

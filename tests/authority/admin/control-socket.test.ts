@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO, openDataDir, runAdminCli, spawnAuthority, type SpawnedAuthority } from './spawned.js';
+import { processTestMs } from '../../helpers/timing.js';
 
 /** An unprivileged account present on every Linux system. */
 const NOBODY = 65534;
@@ -69,7 +70,7 @@ describe('control socket', () => {
     const usage = await runAdminCli([]);
     expect(usage.code).toBe(1);
     expect(usage.stderr).toMatch(/usage: npm run -s admin -- <command>/);
-  });
+  }, processTestMs(6)); // six chandler-admin runs, one after the other
 
   it('says so when no authority runs on the data dir', async () => {
     const empty = mkdtempSync(join(tmpdir(), 'chandler-none-'));
@@ -80,7 +81,7 @@ describe('control socket', () => {
     } finally {
       rmSync(empty, { recursive: true, force: true });
     }
-  });
+  }, processTestMs(1));
 
   it('refuses a second authority on the same data dir, and replaces a socket left by a crash', async () => {
     const second = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
@@ -107,5 +108,5 @@ describe('control socket', () => {
     const dataDir = a.dataDir;
     a = await spawnAuthority({ dataDir });
     expect((await a.admin(['/rooms'])).code).toBe(0);
-  }, 90_000);
+  }, processTestMs(5)); // a second authority, three chandler-admin runs and a restart
 });

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newClient, PASSWORD, uniqueName } from '../../helpers/authority.js';
 import { run } from '../../helpers/process.js';
 import { spawnAuthority, type SpawnedAuthority } from './spawned.js';
+import { processTestMs } from '../../helpers/timing.js';
 
 let a: SpawnedAuthority;
 beforeAll(async () => {
@@ -78,5 +79,5 @@ describe('data commands', () => {
     const back = newClient(a);
     expect((await back.login(name, PASSWORD)).ok).toBe(true);
     back.close();
-  }, 120_000);
+  }, processTestMs(15)); // twelve chandler-admin runs, two restores and a restart
 });

@@ -11,9 +11,10 @@ import { pinnedSocketFactory } from '../../../cli/node-socket.js';
 import { CLOSE_CODES } from '../../../shared/protocol/index.js';
 import { newClient, PASSWORD, uniqueName, until } from '../../helpers/authority.js';
 import { spawnAuthority, type SpawnedAuthority } from './spawned.js';
+import { LOADED_MS, processTestMs } from '../../helpers/timing.js';
 
-/** Generous: the stop itself takes well under a second; this only bounds a hung process. */
-const EXIT_WITHIN_MS = 15_000;
+/** Generous: the stop itself takes well under a second alone; this only bounds a hung process. */
+const EXIT_WITHIN_MS = LOADED_MS;
 
 let a: SpawnedAuthority | null = null;
 const live: ChandlerClient[] = [];
@@ -91,7 +92,7 @@ describe('graceful stop', () => {
     } finally {
       db.close();
     }
-  });
+  }, processTestMs(1));
 
   it.each(['SIGTERM', 'SIGINT'] as const)('%s stops the same way and is audited', async (signal) => {
     a = await spawnAuthority();
@@ -113,5 +114,5 @@ describe('graceful stop', () => {
       db.close();
     }
     rmSync(a.dataDir, { recursive: true, force: true });
-  });
+  }, processTestMs(1));
 });

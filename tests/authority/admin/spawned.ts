@@ -8,12 +8,15 @@ import { chmodSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { tempDir } from '../../helpers/authority.js';
+import { LOADED_MS, PROCESS_MS } from '../../helpers/timing.js';
 
 export const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 const MAIN = join(REPO, 'authority/src/main.ts');
 const ADMIN_CLI = join(REPO, 'authority/src/admin/cli.ts');
-const START_TIMEOUT_MS = 30_000;
-const WAIT_TIMEOUT_MS = 15_000;
+/** A cold tsx start under load, then the authority's own start (real scrypt workers, TLS). */
+const START_TIMEOUT_MS = PROCESS_MS + LOADED_MS;
+/** A console answer may wait for real scrypt on a loaded machine (/change_password). */
+const WAIT_TIMEOUT_MS = LOADED_MS;
 
 export interface CliResult {
   code: number | null;

@@ -8,11 +8,12 @@ import { join, resolve } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { expect } from 'vitest';
 import { tempDir } from '../../helpers/authority.js';
+import { LOADED_MS, PROCESS_MS } from '../../helpers/timing.js';
 
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-export const BUILD_TIMEOUT_MS = 120_000;
+export const BUILD_TIMEOUT_MS = 4 * PROCESS_MS;
 /** How long a person-visible change may take on a loaded 2-core machine. */
-export const UI_TIMEOUT_MS = 15_000;
+export const UI_TIMEOUT_MS = LOADED_MS;
 export const SCREENSHOT_DIR = resolve(import.meta.dirname, '..', '..', '..', 'test-results', 'screenshots');
 
 const VITE_CONFIG = resolve(import.meta.dirname, '..', '..', '..', 'desktop', 'vite.config.ts');
@@ -126,9 +127,19 @@ export async function shellReady(page: Page): Promise<void> {
   await expect.poll(() => page.locator('nav.sidebar').count(), { timeout: UI_TIMEOUT_MS }).toBe(1);
 }
 
+/** Waits until no finite CSS animation or transition is still running (spinners run forever and do not count). */
+export async function animationsSettled(page: Page): Promise<void> {
+  await page.waitForFunction(
+    () => document.getAnimations().every((a) => a.playState !== 'running' || a.effect?.getTiming().iterations === Infinity),
+    undefined,
+    { timeout: UI_TIMEOUT_MS },
+  );
+}
+
 export async function screenshot(page: Page, name: string): Promise<string> {
   mkdirSync(SCREENSHOT_DIR, { recursive: true });
   const path = join(SCREENSHOT_DIR, `${name}.png`);
+  await animationsSettled(page);
   await page.screenshot({ path, animations: 'disabled', caret: 'hide' });
   return path;
 }

@@ -4,6 +4,7 @@
  */
 import type { Socket } from 'node:net';
 import WebSocket from 'ws';
+import { LOADED_MS } from '../../helpers/timing.js';
 
 export interface RawReply {
   re: number | null;
@@ -103,7 +104,7 @@ export class RawConn {
   }
 
   /** Sends one request and waits for the reply to its id. */
-  async request(id: number, type: string, params: Record<string, unknown> = {}, timeoutMs = 15_000): Promise<RawReply> {
+  async request(id: number, type: string, params: Record<string, unknown> = {}, timeoutMs = LOADED_MS): Promise<RawReply> {
     this.send(JSON.stringify({ id, type, ...params }));
     const found = () => this.replies.find((r) => r.re === id);
     if (!(await this.until(() => found() !== undefined, timeoutMs))) {

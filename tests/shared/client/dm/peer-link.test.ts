@@ -4,6 +4,7 @@ import { createNodePeer } from '../../../../cli/dm/index.js';
 import { CHANNEL_HIGH_WATER_MARK, PeerLink, type PeerLinkOptions } from '../../../../shared/client/dm/index.js';
 import { decode } from '../../../../shared/client/dm/peer-link.js';
 import { LIMITS } from '../../../../shared/protocol/index.js';
+import { LOADED_MS } from '../../../helpers/timing.js';
 
 function link(initiator: boolean, extra: Partial<PeerLinkOptions> = {}) {
   const closes: string[] = [];
@@ -15,7 +16,7 @@ function link(initiator: boolean, extra: Partial<PeerLinkOptions> = {}) {
     remoteSid: null,
     createPeer: createNodePeer,
     config: { iceServers: [] },
-    connectTimeoutMs: 10_000,
+    connectTimeoutMs: LOADED_MS,
     onSignal: () => undefined,
     onMessage: (_l, text) => messages.push(text),
     onOpen: () => opens++,
@@ -59,7 +60,7 @@ describe('PeerLink', () => {
     const big = 'x'.repeat(LIMITS.maxEnvelopeChars);
     for (let i = 0; i < 5; i++) a.l.send(big); // over one channel message: split, nothing lost
     a.l.send('last');
-    await expect.poll(() => b.messages.length, { timeout: 10_000 }).toBe(texts.length + 6);
+    await expect.poll(() => b.messages.length, { timeout: LOADED_MS }).toBe(texts.length + 6);
     expect(b.messages.slice(texts.length)).toEqual([big, big, big, big, big, 'last']);
     a.l.destroy('ENGINE_CLOSED');
   });
