@@ -1,32 +1,27 @@
 /** Runs in a worker thread: scrypt never blocks the authority's event loop. */
 import { parentPort } from 'node:worker_threads';
 import { randomBytes, scryptSync, timingSafeEqual } from 'node:crypto';
-import { spawnSync } from 'node:child_process';
 import { readlinkSync } from 'node:fs';
-import { constants, setPriority } from 'node:os';
+import { setPriority } from 'node:os';
 
 /**
- * Off the event loop is not enough on a small machine: a login storm keeps every hashing thread
- * busy, and the kernel would share the cores evenly between them and the event loop. So hashing
- * runs at the lowest priority: it gets the CPU time that the event loop (and everything else)
- * leaves; logins wait longer in a storm, room traffic does not.
- * On Linux the thread goes to SCHED_IDLE, with util-linux's chrt (Node has no call for it):
- * any ordinary thread that wakes up takes the core from it at once, where a nice 19 thread may
- * still finish its time slice first. Without chrt, nice 19; elsewhere, the default priority.
+ * Nice value of the hashing threads. Off the event loop is not enough on a small machine: a
+ * login storm keeps every hashing thread busy, and at equal priority the kernel would share the
+ * cores evenly between them and the event loop. At nice 10 a hashing thread weighs about a tenth
+ * of an ordinary one: the event loop keeps most of a contended core, room traffic holds up in a
+ * storm, logins wait longer. Not lower: at SCHED_IDLE or nice 19 hashing got 1–2 % of a core
+ * whenever anything else (a backup, another service) kept the cores busy, and a single login
+ * then took over 30 s (measured at load 8–12 on 2 cores): a server that no one can log into.
  */
+const HASHING_NICE = 10;
+
+/** Linux only (a thread's id from /proc); elsewhere, or when not allowed, the default priority. */
 function lowerThisThreadsPriority(): void {
-  let tid: number;
   try {
-    tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
-    if (!Number.isInteger(tid) || tid <= 0) return;
-    setPriority(tid, constants.priority.PRIORITY_LOW);
+    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
+    if (Number.isInteger(tid) && tid > 0) setPriority(tid, HASHING_NICE);
   } catch {
-    return; // not Linux, or not allowed: keep the default priority
-  }
-  try {
-    spawnSync('chrt', ['--idle', '-p', '0', String(tid)], { stdio: 'ignore', timeout: 2000 });
-  } catch {
-    // no chrt: nice 19 it is
+    // not Linux, or not allowed: keep the default priority
   }
 }
 lowerThisThreadsPriority();

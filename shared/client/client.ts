@@ -59,6 +59,8 @@ export interface ClientOptions {
   clientVersion?: string;
   /** Backoff bounds for reconnecting. */
   reconnect?: { initialMs?: number; maxMs?: number };
+  /** How long a request waits for its reply unless the call says otherwise (DEFAULT_REQUEST_TIMEOUT_MS). */
+  requestTimeoutMs?: number;
   /** Random source, injectable for tests of the id generator. */
   random?: () => number;
 }
@@ -331,7 +333,7 @@ export class ChandlerClient extends Emitter<ClientEvents> {
   /** Any request, typed by the shared schema. */
   call<T extends RequestType>(type: T, params: Params<T>, timeoutMs?: number): Promise<Outcome<Result<T>>> {
     if (!this.rpc) return Promise.resolve(fail('DISCONNECTED'));
-    return this.rpc.call(type, params, timeoutMs);
+    return this.rpc.call(type, params, timeoutMs ?? this.options.requestTimeoutMs);
   }
 
   private async afterLogin(resumed: boolean): Promise<void> {

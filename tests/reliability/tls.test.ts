@@ -34,6 +34,7 @@ function pinnedClient(url: string, fingerprint: string | null): ChandlerClient {
     socketFactory: pinnedSocketFactory({ fingerprint }),
     clientVersion: 'tls-test/1',
     reconnect: { initialMs: 50, maxMs: 200 },
+    requestTimeoutMs: LOADED_MS,
   });
 }
 

@@ -51,7 +51,7 @@ function eventOf<E extends ServerEvent['ev']>(c: ChandlerClient, ev: E, pred: (e
   });
 }
 
-// Several logins per test, each a real scrypt at idle priority in the authority process.
+// Several logins per test, each a real scrypt at low priority in the authority process.
 describe('admin console', { timeout: 4 * LOADED_MS }, () => {
   it('answers wrong input with the usage line or a clear error, and keeps running', async () => {
     expect(await a.command('/kick', /usage: .*\n/)).toMatch(/usage: \/kick <user> <seconds>/);

@@ -9,6 +9,7 @@ import type { RoomMessage } from '../../../shared/protocol/index.js';
 import { pinnedSocketFactory } from '../../../cli/node-socket.js';
 import { PASSWORD, registered, type TestAuthority } from '../../helpers/authority.js';
 import { pool, sleep, waitFor } from './util.js';
+import { LOADED_MS } from '../../helpers/timing.js';
 
 export const STORM_ROOM = 'Général';
 
@@ -101,6 +102,7 @@ export function stormClient(t: TestAuthority, backoff: StormOptions['backoff'], 
     },
     clientVersion: 'storm/1',
     reconnect: backoff,
+    requestTimeoutMs: LOADED_MS,
   });
 }
 
