@@ -16,19 +16,26 @@ const fromEnv = Number(process.env.CHANDLER_TEST_SLOWDOWN);
 /** The factor every deadline below is multiplied by (at least 1). */
 export const SLOWDOWN = fromEnv > 0 ? fromEnv : Math.max(1, loadavg()[0]! / availableParallelism() / 4);
 
+/** The deadlines at a factor of 1; vitest.config.ts starts from these too. */
+export const BASE = (() => {
+  const loaded = 30_000;
+  const child = 30_000;
+  return { loaded, process: child, test: 2 * loaded, hook: child + 2 * loaded };
+})();
+
 const scaled = (ms: number) => Math.round(ms * SLOWDOWN);
 
 /** How long one condition may take to hold on a loaded machine: an event to arrive, a state to settle, a reply. */
-export const LOADED_MS = scaled(30_000);
+export const LOADED_MS = scaled(BASE.loaded);
 
 /** How long one `node --import tsx` child may take on a loaded machine to start and do a short job (5–15 s seen at load 14). */
-export const PROCESS_MS = scaled(30_000);
+export const PROCESS_MS = scaled(BASE.process);
 
 /** A test's own deadline: a few conditions in a row. */
-export const TEST_MS = 2 * LOADED_MS;
+export const TEST_MS = scaled(BASE.test);
 
 /** A hook's deadline: it may start the authority as a process and wait for a condition or two. */
-export const HOOK_MS = PROCESS_MS + 2 * LOADED_MS;
+export const HOOK_MS = scaled(BASE.hook);
 
 /** The deadline of a test that runs `processes` tsx children one after the other (plus conditions of its own). */
 export function processTestMs(processes: number): number {
