@@ -10,6 +10,7 @@ export const ERROR_CODES = [
   'ALREADY_AUTHENTICATED',
   'UNKNOWN_USER',
   'WRONG_PASSWORD',
+  'WRONG_CREDENTIALS', // login: the name or the password is wrong (one answer, so names are not enumerable)
   'INVALID_USERNAME',
   'USERNAME_TAKEN',
   'WEAK_PASSWORD',
@@ -33,7 +34,8 @@ export const ERROR_CODES = [
   'NO_FRIEND_REQUEST',
   'ROOM_EXISTS',
   'RATE_LIMITED', // a rate limit: `until` says when to try again
-  'BUSY', // the same work is already under way (one login at a time per connection): wait for it
+  'BUSY', // the same work is under way, or the server's queue for it is full: `until` says when to retry
+  'DUPLICATE_ROOM', // one request names the same room twice (names match without regard to case)
   'NO_KEYS',
   'INVALID_KEYS',
   'SIGNAL_TOO_LARGE',
@@ -54,6 +56,7 @@ export const ERROR_TEXT: Record<ErrorCode, string> = {
   ALREADY_AUTHENTICATED: 'this connection is already logged in',
   UNKNOWN_USER: 'no user has that name',
   WRONG_PASSWORD: 'wrong password',
+  WRONG_CREDENTIALS: 'wrong username or password',
   INVALID_USERNAME: 'usernames are 3 to 32 characters: letters, digits, dot, underscore or hyphen',
   USERNAME_TAKEN: 'that username is taken',
   WEAK_PASSWORD: 'passwords need at least 12 characters including one that is not a letter or digit',
@@ -77,7 +80,8 @@ export const ERROR_TEXT: Record<ErrorCode, string> = {
   NO_FRIEND_REQUEST: 'there is no such friend request',
   ROOM_EXISTS: 'a room with that name exists',
   RATE_LIMITED: 'slow down',
-  BUSY: 'the same request is already under way',
+  BUSY: 'the server is busy with this kind of request, try again in a moment',
+  DUPLICATE_ROOM: 'the request names the same room twice',
   NO_KEYS: 'that user has not published encryption keys yet',
   INVALID_KEYS: 'the keys are malformed',
   SIGNAL_TOO_LARGE: 'the signaling message is too large',
@@ -126,7 +130,7 @@ export function errorText(code: AnyErrorCode): string {
 export interface Failure<C extends AnyErrorCode = AnyErrorCode> {
   code: C;
   message: string;
-  /** For KICKED, TOO_MANY_ATTEMPTS, RATE_LIMITED: when it may be tried again (ms since epoch). */
+  /** For KICKED, TOO_MANY_ATTEMPTS, RATE_LIMITED, BUSY: when it may be tried again (ms since epoch). */
   until?: number;
   /** What went wrong underneath, kept when a lower failure is wrapped (never sent on the wire). */
   cause?: unknown;
