@@ -6,8 +6,10 @@
 import { copyFileSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import Database from 'better-sqlite3';
-import { DB_FILE_NAME, type Store } from './store/index.js';
+import { userInfo } from 'node:os';
+import { createOwnerOnly, DATA_DIR_MODE, DB_FILE_NAME, Store } from './store/index.js';
 import { listMigrations } from './store/migrations.js';
+import { AUDIT_HEAD_FILE, readHeads } from './store/audit.js';
 import { runningAuthorityPid } from './pidfile.js';
 
 export const BACKUP_DIR = 'backups';
@@ -83,10 +85,12 @@ export class BackupManager {
   private async run(onProgress?: BackupProgress): Promise<BackupResult> {
     const started = Date.now();
     const dir = join(this.dataDir, BACKUP_DIR);
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    mkdirSync(dir, { recursive: true, mode: DATA_DIR_MODE });
     const file = join(dir, this.nextName());
     const partial = `${file}.partial`;
     try {
+      // SQLite would create the copy with the umask's mode (0644): it holds the password hashes.
+      createOwnerOnly(partial);
       await this.store.db.backup(partial, {
         progress: ({ totalPages, remainingPages }) => {
           this.progress = { done: totalPages - remainingPages, total: totalPages };
@@ -167,11 +171,24 @@ export function checkDatabase(file: string): { schemaVersion: number } {
   }
 }
 
+export interface RestoreResult {
+  previous: string | null;
+  /** The audit head file of the replaced database, kept beside the new one. */
+  previousHead: string | null;
+  /** Entries of an old, unanchored backup MACed by the restore. */
+  sealed: number;
+}
+
 /**
  * Restores a backup into a stopped authority's data dir. The current database is kept beside it
  * (chandler.db.before-restore-<stamp>), never deleted. Throws with a clear message on any problem.
+ *
+ * The audit key stays (backups are MACed with the same data dir key); the head file, which
+ * records the replaced database's longer chain, is kept as audit.head.before-restore-<stamp>
+ * and a new one starts at the restored chain's head, so the restore does not read as a
+ * truncation. The restore itself is the restored log's next entry, naming the old head.
  */
-export function restoreBackup(dataDir: string, backupFile: string): { previous: string | null } {
+export function restoreBackup(dataDir: string, backupFile: string): RestoreResult {
   if (!existsSync(backupFile)) throw new Error(`no such backup file: ${backupFile}`);
   checkDatabase(backupFile);
   const live = join(dataDir, DB_FILE_NAME);
@@ -194,7 +211,30 @@ export function restoreBackup(dataDir: string, backupFile: string): { previous: 
     renameSync(live, previous);
   }
   for (const suffix of ['-wal', '-shm']) rmSync(`${live}${suffix}`, { force: true });
-  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  mkdirSync(dataDir, { recursive: true, mode: DATA_DIR_MODE });
+  createOwnerOnly(live);
   copyFileSync(backupFile, live);
-  return { previous };
+  const when = stamp(new Date());
+  const store = Store.openInDir(dataDir);
+  try {
+    const before = store.audit.anchored ? readLastHead(dataDir) : null;
+    const sealed = store.audit.sealExisting();
+    const previousHead = store.audit.resetHead(`restore-${when}`);
+    store.audit.append({
+      ts: Date.now(),
+      actor: userInfo().username,
+      origin: 'restore',
+      action: 'restore',
+      target: null,
+      detail: `from ${basename(backupFile)}; replaced log's head: ${before ?? 'none'}${sealed ? `; ${sealed} unanchored entries MACed` : ''}`,
+    });
+    return { previous, previousHead, sealed };
+  } finally {
+    store.close();
+  }
+}
+
+function readLastHead(dataDir: string): string | null {
+  const last = readHeads(join(dataDir, AUDIT_HEAD_FILE)).at(-1);
+  return last ? `${last.count}:${last.hash.slice(0, 16)}` : null;
 }

@@ -35,6 +35,12 @@ export class AuthorityServices implements Services {
     readonly log: Logger = new Logger(config.quiet),
   ) {
     this.store = Store.openInDir(config.dataDir);
+    for (const f of this.store.modesFixed) {
+      this.log.warn('file_mode_fixed', { path: f.path, was: f.was, now: 'owner only', why: 'others could read it' });
+    }
+    if (!this.store.audit.anchored) {
+      this.log.error('audit_key_missing', { why: 'the audit log cannot be checked against rewriting; /audit verify says so' });
+    }
     this.passwords = new PasswordPool(config.hashWorkers, config.scrypt);
     this.committer = new MessageCommitter(this.store, this.hub, this.log);
     this.backups = new BackupManager(this.store, config.dataDir);
@@ -64,7 +70,15 @@ export class AuthorityServices implements Services {
       target,
       detail: detail ?? null,
     });
-    this.log.info('audit', { id: row.id, by: actor.name, from: actor.origin, action, target: target ?? undefined });
+    // The head goes to the log too: a copy outside the data dir that rewriting the files cannot reach.
+    this.log.info('audit', {
+      id: row.id,
+      by: actor.name,
+      from: actor.origin,
+      action,
+      target: target ?? undefined,
+      head: `${row.id}:${row.hash}`,
+    });
   }
 
   /** Periodic upkeep: throttles, idle sessions, expired stored DMs. */

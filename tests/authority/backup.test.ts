@@ -44,11 +44,17 @@ describe('backups', () => {
     expect((snapshot.messages as { text: string }[]).filter((m) => m.text.startsWith('before backup')).length).toBe(200);
     a.close();
 
-    // Restore into a stopped authority's data dir: identical to the backup, old file kept aside.
+    // Restore into a stopped authority's data dir: identical to the backup, old file kept aside;
+    // the audit log gains one entry, the restore itself (and its MAC).
     await t.stop();
     const { previous } = restoreBackup(t.dataDir, result.file);
     expect(previous && existsSync(previous)).toBeTruthy();
-    expect(dump(join(t.dataDir, 'chandler.db'))).toEqual(snapshot);
+    const { audit_log: log, audit_mac: macs, ...rest } = dump(join(t.dataDir, 'chandler.db'));
+    const { audit_log: logBefore, audit_mac: macsBefore, ...restBefore } = snapshot;
+    expect(rest).toEqual(restBefore);
+    expect(log!.slice(0, -1)).toEqual(logBefore);
+    expect(log!.at(-1)).toMatchObject({ action: 'restore', origin: 'restore' });
+    expect(macs!.length).toBe(macsBefore!.length + 1);
     t = await startAuthority({}, t.dataDir);
     const b = newClient(t);
     expect((await b.login(a.username!, PASSWORD)).ok).toBe(true);

@@ -2,13 +2,14 @@
  * The audit log's hash chain on a real SQLite file: every kind of tampering is named by entry,
  * and `/audit verify` on the running authority reports an edited row (exit 1 over the socket).
  */
-import { rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { auditHash, GENESIS_HASH } from '../../../authority/src/store/audit.js';
+import { auditHash, GENESIS_HASH, type AuditRow } from '../../../authority/src/store/audit.js';
 import { Store } from '../../../authority/src/store/index.js';
 import { tempDir } from '../../helpers/authority.js';
+import { run } from '../../helpers/process.js';
 import { spawnAuthority, type SpawnedAuthority } from './spawned.js';
 import { processTestMs } from '../../helpers/timing.js';
 
@@ -48,7 +49,7 @@ describe('audit log chain', () => {
     expect(rows[0]!.prev_hash).toBe(GENESIS_HASH);
     expect(rows[1]!.prev_hash).toBe(rows[0]!.hash);
     expect(rows[2]!.hash).toBe(auditHash(3, rows[2]!, rows[1]!.hash));
-    expect(store.audit.verify()).toEqual({ ok: true, entries: 3, head: rows[2]!.hash });
+    expect(store.audit.verify()).toEqual({ ok: true, entries: 3, head: rows[2]!.hash, anchored: true });
   });
 
   it('refuses UPDATE and DELETE through SQL while the triggers stand', () => {
@@ -123,4 +124,122 @@ describe('/audit on the running authority', () => {
     expect(bad.stderr).toMatch(/audit log TAMPERED at entry 2: entry 2 was edited/);
     expect(await a.command('/audit verify', /audit log.*\n/)).toMatch(/TAMPERED at entry 2/);
   }, processTestMs(3));
+});
+
+/**
+ * The attacks of someone who has the database file but not the audit key, on a real data dir
+ * with the authority stopped: rewrite an entry and recompute the chain exactly as the code
+ * does, or cut the newest entries; the restarted authority's `/audit verify` names both.
+ */
+describe('the audit log anchored outside the database', () => {
+  let a: SpawnedAuthority | undefined;
+  afterEach(async () => {
+    await a?.cleanup();
+    a = undefined;
+  });
+
+  async function withFiveEntries(): Promise<SpawnedAuthority> {
+    const s = await spawnAuthority({ extraArgs: ['--backup-time', 'off'] });
+    for (const name of ['Alpha', 'Bravo', 'Charlie', 'Delta', 'Echo']) await s.command(`/create_room ${name} open`, /created.*\n/);
+    return s;
+  }
+
+  async function stop(s: SpawnedAuthority): Promise<void> {
+    s.proc.kill('SIGTERM');
+    expect(await s.exited).toBe(0);
+  }
+
+  /** Opens the stopped authority's database without the triggers, runs `fn`, puts the triggers back. */
+  function offline(dataDir: string, fn: (db: Database.Database) => void): void {
+    const db = new Database(join(dataDir, 'chandler.db'));
+    try {
+      const triggers = db
+        .prepare<[], { sql: string }>("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'audit_log'")
+        .all();
+      for (const t of ['audit_log_no_update', 'audit_log_no_delete']) db.exec(`DROP TRIGGER ${t}`);
+      fn(db);
+      for (const t of triggers) db.exec(t.sql);
+    } finally {
+      db.close();
+    }
+  }
+
+  it('an entry edited and the chain recomputed without the key: verify after a restart says rewritten at entry 3', async () => {
+    a = await withFiveEntries();
+    expect((await a.admin(['/audit', 'verify'])).stdout).toMatch(/audit log intact: 5 entries/);
+    await stop(a);
+    offline(a.dataDir, (db) => {
+      db.prepare("UPDATE audit_log SET detail = 'policy: closed' WHERE id = 3").run();
+      const rows = db.prepare<[], AuditRow>('SELECT * FROM audit_log ORDER BY id').all();
+      let prev = GENESIS_HASH;
+      for (const r of rows) {
+        const hash = auditHash(r.id, r, prev);
+        db.prepare('UPDATE audit_log SET prev_hash = ?, hash = ? WHERE id = ?').run(prev, hash, r.id);
+        prev = hash;
+      }
+    });
+    a = await spawnAuthority({ dataDir: a.dataDir, extraArgs: ['--backup-time', 'off'] });
+    const bad = await a.admin(['/audit', 'verify']);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/audit log TAMPERED at entry 3: rewritten: entry 3 does not carry the MAC of the audit key/);
+  }, processTestMs(6));
+
+  it('the newest entries deleted: verify after a restart says truncated, naming the count the head file recorded', async () => {
+    a = await withFiveEntries();
+    await stop(a);
+    offline(a.dataDir, (db) => db.prepare('DELETE FROM audit_log WHERE id >= 4').run());
+    a = await spawnAuthority({ dataDir: a.dataDir, extraArgs: ['--backup-time', 'off'] });
+    const bad = await a.admin(['/audit', 'verify']);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/TAMPERED at entry 4: truncated: the log ends at entry 3 but the head file recorded 6 entries/); // five rooms and the audited shutdown
+    expect(await a.command('/audit verify', /audit log.*\n/)).toMatch(/truncated/);
+  }, processTestMs(5));
+
+  it('a missing key file is reported, and no fresh key replaces it', async () => {
+    a = await withFiveEntries();
+    await stop(a);
+    rmSync(join(a.dataDir, 'audit.key'));
+    a = await spawnAuthority({ dataDir: a.dataDir, extraArgs: ['--backup-time', 'off'] });
+    const bad = await a.admin(['/audit', 'verify']);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/audit log CANNOT BE CHECKED: the audit key file \S+audit\.key is missing/);
+    expect(existsSync(join(a.dataDir, 'audit.key'))).toBe(false);
+  }, processTestMs(5));
+
+  it('a restore resets the head to the restored chain, keeps the old head file, and is the newest entry', async () => {
+    a = await withFiveEntries();
+    expect((await a.admin(['/backup'])).code).toBe(0);
+    await a.command('/create_room Foxtrot open', /created.*\n/);
+    await stop(a);
+    const backup = readdirSync(join(a.dataDir, 'backups')).find((n) => n.endsWith('.db'))!;
+    const restored = await run('authority/src/main.ts', ['--data', a.dataDir, '--restore', join(a.dataDir, 'backups', backup)]);
+    expect(restored.code).toBe(0);
+    expect(restored.stdout).toMatch(/audit head reset to the restored log's chain \(the old head file is kept as \S+audit\.head\.before-restore-/);
+    a = await spawnAuthority({ dataDir: a.dataDir, extraArgs: ['--backup-time', 'off'] });
+    const good = await a.admin(['/audit', 'verify']);
+    expect(good.stdout).toMatch(/audit log intact: 6 entries/); // the five in the backup, then the restore
+    expect(good.code).toBe(0);
+    expect((await a.admin(['/audit', '1'])).stdout).toMatch(/^6\s+.*\s+restore\s+restore\s+-\s+from chandler-\S+\.db; replaced log's head/m);
+  }, processTestMs(8));
+});
+
+describe('upgrade of an unanchored log', () => {
+  it('MACs the entries already there once, when the key is first made (0600), and writes the head', () => {
+    const dir = tempDir('chandler-audit-');
+    try {
+      const old = new Store(join(dir, 'chandler.db')); // as before: no key, no head
+      for (let i = 1; i <= 3; i++) old.audit.append({ ...ENTRY, ts: 1_700_000_000_000 + i });
+      old.close();
+      const upgraded = Store.openInDir(dir);
+      expect(upgraded.audit.verify()).toMatchObject({ ok: true, entries: 3, anchored: true });
+      upgraded.close();
+      expect(readFileSync(join(dir, 'audit.head'), 'utf8').trim().split('\n')).toHaveLength(1);
+      expect(statSync(join(dir, 'audit.key')).mode & 0o777).toBe(0o600);
+      const again = Store.openInDir(dir);
+      expect(again.audit.verify()).toMatchObject({ ok: true, entries: 3 });
+      again.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

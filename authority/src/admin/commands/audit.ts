@@ -15,10 +15,13 @@ const audit: Command = {
     const arg = args[0];
     if (arg === 'verify') {
       const v = s.store.audit.verify();
+      if (!v.ok && v.kind === 'key missing') return failed(`audit log CANNOT BE CHECKED: ${v.problem} (${v.entries} entries read)`);
       if (!v.ok) return failed(`audit log TAMPERED at entry ${v.id}: ${v.problem} (${v.entries} entries read)`);
       return done(
         `audit log intact: ${plural(v.entries, 'entry', 'entries')}, chain head ${v.head.slice(0, HEAD_SHOWN_CHARS)}…\n` +
-          '(keep the head elsewhere: entries later cut from the end would show against it)',
+          (v.anchored
+            ? '(MACs checked with data/audit.key, head checked against data/audit.head; the log has each head too)'
+            : '(no audit key: the chain alone does not show a rewrite by someone with the database file)'),
       );
     }
     const n = arg === undefined ? DEFAULT_ENTRIES : Number(arg);
