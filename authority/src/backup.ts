@@ -100,6 +100,7 @@ export class BackupManager {
       });
       checkDatabase(partial);
       renameSync(partial, file);
+      removeEmptyWal(partial);
     } catch (err) {
       rmSync(partial, { force: true });
       this.lastError = (err as Error).message;
@@ -152,6 +153,17 @@ export class BackupManager {
     this.timer = null;
     this.nextRunAt = null;
   }
+}
+
+/**
+ * The read-only check of a WAL-mode copy leaves an empty -wal and its -shm beside it: nothing
+ * in them, but they would pile up in backups/ under names no rotation knows.
+ */
+function removeEmptyWal(file: string): void {
+  const wal = `${file}-wal`;
+  if (existsSync(wal) && statSync(wal).size > 0) return;
+  rmSync(wal, { force: true });
+  rmSync(`${file}-shm`, { force: true });
 }
 
 /** Opens a database file read-only and checks that it is sound and a schema this authority knows. */

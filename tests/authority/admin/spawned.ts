@@ -33,6 +33,8 @@ export interface SpawnedAuthority {
   exited: Promise<number | null>;
   /** Everything printed on stdout so far. */
   output(): string;
+  /** Everything printed on stderr so far (warnings logged before the console takes the log). */
+  errors(): string;
   /** Types a line at the console and waits until the output after it matches. */
   command(line: string, expect: RegExp): Promise<string>;
   /** Writes raw lines to the console's stdin (answers to prompts). */
@@ -99,6 +101,7 @@ export async function spawnAuthority(options: { dataDir?: string; extraArgs?: st
     dataDir,
     exited,
     output: () => out,
+    errors: () => err,
     type: (text) => proc.stdin!.write(text),
     waitFor,
     command: async (line, expect) => {
