@@ -46,6 +46,11 @@ export interface AuthorityConfig {
     storedDmsPerRecipient: number;
     storedDmMaxAgeMs: number;
   };
+  /**
+   * Address ranges (CIDR) /ban never blocks: a NAT gateway, a terminal server, a VPN
+   * concentrator. The console's own loopback address is never blocked either.
+   */
+  banExempt: string[];
   /** Daily online backup time, "HH:MM" local; null: no daily backup. */
   backupTime: string | null;
   /** Console on stdin when it is a terminal (or when forced). */
@@ -79,6 +84,7 @@ export function defaultConfig(overrides: Partial<AuthorityConfig> = {}): Authori
       storedDmsPerRecipient: 1000,
       storedDmMaxAgeMs: 30 * 24 * 3600_000,
     },
+    banExempt: [],
     backupTime: DEFAULT_BACKUP_TIME,
     console: false,
     quiet: false,
@@ -93,6 +99,17 @@ export function isLoopback(host: string): boolean {
   return false;
 }
 
+/** "10.0.0.0/8", "fd00::/8" or a single address → its parts; null when it is not one. */
+export function parseCidr(text: string): { address: string; prefix: number; family: 'ipv4' | 'ipv6' } | null {
+  const [address = '', bits, extra] = text.split('/');
+  const v = isIP(address);
+  if (v === 0 || extra !== undefined) return null;
+  const max = v === 4 ? 32 : 128;
+  const prefix = bits === undefined ? max : Number(bits);
+  if (!/^\d{1,3}$/.test(bits ?? String(max)) || prefix > max) return null;
+  return { address, prefix, family: v === 4 ? 'ipv4' : 'ipv6' };
+}
+
 export type CommandLine =
   | { kind: 'serve'; config: AuthorityConfig }
   | { kind: 'createAdmin'; config: AuthorityConfig; username: string }
@@ -102,7 +119,7 @@ export type CommandLine =
 
 export const USAGE = `usage: npm start -- [--host ADDR] [--port N] [--data DIR] [--tls on|off]
                   [--cert FILE --key FILE] [--turn URL --turn-user U --turn-pass P]
-                  [--backup-time HH:MM|off] [--console | --no-console]
+                  [--backup-time HH:MM|off] [--ban-exempt CIDR,...] [--console | --no-console]
                   [--create-admin NAME] [--restore BACKUP_FILE]`;
 
 export function parseCommandLine(argv: string[], stdinIsTTY: boolean): CommandLine {
@@ -125,6 +142,7 @@ export function parseCommandLine(argv: string[], stdinIsTTY: boolean): CommandLi
         'no-console': { type: 'boolean' },
         'create-admin': { type: 'string' },
         'backup-time': { type: 'string' },
+        'ban-exempt': { type: 'string' },
         restore: { type: 'string' },
         quiet: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
@@ -154,6 +172,9 @@ export function parseCommandLine(argv: string[], stdinIsTTY: boolean): CommandLi
   if (backupTime !== 'off' && !/^([01]?\d|2[0-3]):[0-5]\d$/.test(backupTime)) {
     return { kind: 'error', message: '--backup-time takes HH:MM (24 h, local time) or off' };
   }
+  const banExempt = (values['ban-exempt'] ?? '').split(',').map((c) => c.trim()).filter(Boolean);
+  const badRange = banExempt.find((c) => parseCidr(c) === null);
+  if (badRange !== undefined) return { kind: 'error', message: `--ban-exempt takes CIDR ranges (10.0.0.0/8,fd00::/8), not ${badRange}` };
   const iceServers: IceServerConfig[] = values.turn
     ? [{ urls: values.turn, username: values['turn-user'], credential: values['turn-pass'] }]
     : [];
@@ -169,6 +190,7 @@ export function parseCommandLine(argv: string[], stdinIsTTY: boolean): CommandLi
     console: values['no-console'] ? false : (values.console ?? stdinIsTTY),
     quiet: values.quiet ?? false,
     backupTime: backupTime === 'off' ? null : backupTime,
+    banExempt,
   });
   if (values.restore !== undefined) return { kind: 'restore', config, file: values.restore };
   if (values['create-admin'] !== undefined) {

@@ -79,10 +79,14 @@ export async function startAuthority(
   return t;
 }
 
-export function newClient(t: { url: string; fingerprint: string | null }, extra: { reconnectMs?: number } = {}): ChandlerClient {
+export function newClient(
+  t: { url: string; fingerprint: string | null },
+  extra: { reconnectMs?: number; localAddress?: string } = {},
+): ChandlerClient {
   return new ChandlerClient({
     url: t.url,
-    socketFactory: pinnedSocketFactory({ fingerprint: t.fingerprint }),
+    // A distinct loopback source (127.0.0.2, …) keeps bans and per-address limits of one test client off the others.
+    socketFactory: pinnedSocketFactory({ fingerprint: t.fingerprint, localAddress: extra.localAddress }),
     clientVersion: 'test/1',
     reconnect: { initialMs: extra.reconnectMs ?? 50, maxMs: 500 },
     // A reply may take longer than the core's 15 s on a loaded machine (a login hashes with

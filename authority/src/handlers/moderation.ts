@@ -4,6 +4,7 @@
  * of clients (the handlers at the end), and each is audited.
  */
 import { randomInt } from 'node:crypto';
+import { BlockList } from 'node:net';
 import {
   CLOSE_CODES,
   CONTROL_CHARS,
@@ -15,6 +16,7 @@ import {
   type Outcome,
 } from '../../../shared/protocol/index.js';
 import { passwordPolicyError } from '../accounts-policy.js';
+import { parseCidr } from '../config.js';
 import type { Connection } from '../connection.js';
 import { acknowledged, actorOf, isRow, type Actor, type Handler, type Services } from '../context.js';
 import { findUser } from '../lookup.js';
@@ -34,23 +36,84 @@ export function listUsers(s: Services): AdminUserInfo[] {
   }));
 }
 
-/** Bans the account and every address it used; its live connections close BANNED. */
+/** Another account seen on an address within this long makes it a shared address. */
+export const SHARED_ADDRESS_WINDOW_DAYS = 30;
+const SHARED_ADDRESS_WINDOW_MS = SHARED_ADDRESS_WINDOW_DAYS * 24 * 3600_000;
+/** Where the console, the control socket and the authority's own tools connect from. */
+const CONSOLE_ADDRESSES = new Set(['127.0.0.1', '::1']);
+
+/** An address the account used: who else used it lately, and why it may not be blocked. */
+export interface BanAddress {
+  ip: string;
+  others: string[];
+  exempt: string | null;
+}
+
+/** Which of the account's addresses a ban blocks: all (but exempt ones), unshared ones only, none. */
+export type AddressChoice = 'all' | 'unshared' | 'none';
+
+function exemptionOf(s: Services, ip: string): string | null {
+  if (CONSOLE_ADDRESSES.has(ip)) return "exempt: the console's own address";
+  for (const range of s.config.banExempt) {
+    const r = parseCidr(range);
+    if (!r) continue;
+    const list = new BlockList();
+    list.addSubnet(r.address, r.prefix, r.family);
+    try {
+      if (list.check(ip, r.family)) return `exempt: in --ban-exempt ${range}`;
+    } catch {
+      // An address of the other family: not in this range.
+    }
+  }
+  return null;
+}
+
+/** The account's addresses and who else used each in the last SHARED_ADDRESS_WINDOW_MS. */
+export function banPreview(s: Services, username: string): Outcome<{ user: string; addresses: BanAddress[] }, ErrorCode> {
+  const user = findUser(s, username);
+  if (!isRow(user)) return user;
+  const since = s.now() - SHARED_ADDRESS_WINDOW_MS;
+  const addresses = s.store.users.ipsOf(user.id).map((ip) => ({
+    ip,
+    others: s.store.users.othersOnIp(ip, user.id, since).map((o) => o.username),
+    exempt: exemptionOf(s, ip),
+  }));
+  return ok({ user: user.username, addresses });
+}
+
+/**
+ * Bans the account and the addresses chosen; its live connections close BANNED. An exempt
+ * address (the console's own, a --ban-exempt range) is never blocked, and every address
+ * left open is returned with the reason, for the admin to see and for the audit log.
+ */
 export function banUser(
   s: Services,
   actor: Actor,
   username: string,
   reason: string | null,
-): Outcome<{ user: string; closed: number; addresses: string[] }, ErrorCode> {
+  choice: AddressChoice = 'unshared',
+): Outcome<{ user: string; closed: number; addresses: string[]; spared: { ip: string; why: string }[] }, ErrorCode> {
+  const preview = banPreview(s, username);
+  if (!preview.ok) return preview;
   const user = findUser(s, username);
   if (!isRow(user)) return user;
   if (reason !== null && ([...reason].length > LIMITS.maxBanReasonChars || CONTROL_CHARS.test(reason))) {
     return fail('INVALID_TEXT', { message: `a ban reason is one line of at most ${LIMITS.maxBanReasonChars} characters` });
   }
-  const addresses = s.store.users.ban(user.id, reason, s.now());
+  const block: string[] = [];
+  const spared: { ip: string; why: string }[] = [];
+  for (const a of preview.value.addresses) {
+    if (a.exempt) spared.push({ ip: a.ip, why: a.exempt });
+    else if (choice === 'none') spared.push({ ip: a.ip, why: 'account ban only (--no-ip)' });
+    else if (choice === 'unshared' && a.others.length) spared.push({ ip: a.ip, why: `shared with ${a.others.join(', ')}` });
+    else block.push(a.ip);
+  }
+  const addresses = s.store.users.ban(user.id, reason, s.now(), block);
   s.store.users.deleteSessionsOf(user.id);
   const closed = s.hub.closeUser(user.id, CLOSE_CODES.BANNED, reason ? `banned: ${reason}` : 'banned');
-  s.audit(actor, 'ban', user.username, `${reason ? `reason: ${reason}; ` : ''}addresses: ${addresses.join(', ') || 'none'}`);
-  return ok({ user: user.username, closed, addresses });
+  const open = spared.length ? `; not blocked: ${spared.map((x) => `${x.ip} (${x.why})`).join(', ')}` : '';
+  s.audit(actor, 'ban', user.username, `${reason ? `reason: ${reason}; ` : ''}addresses: ${addresses.join(', ') || 'none'}${open}`);
+  return ok({ user: user.username, closed, addresses, spared });
 }
 
 /** Lifts a ban (and its address bans) and any kick still running. */

@@ -50,6 +50,10 @@ export class UserRepo {
         'INSERT INTO user_ips (user_id, ip, last_seen) VALUES (?, ?, ?) ON CONFLICT (user_id, ip) DO UPDATE SET last_seen = excluded.last_seen',
       ),
       userIps: db.prepare<[number], { ip: string }>('SELECT ip FROM user_ips WHERE user_id = ?'),
+      othersOnIp: db.prepare<[string, number, number], { username: string; last_seen: number }>(
+        `SELECT u.username, i.last_seen FROM user_ips i JOIN users u ON u.id = i.user_id
+         WHERE i.ip = ? AND i.user_id != ? AND i.last_seen >= ? ORDER BY i.last_seen DESC`,
+      ),
       banIp: db.prepare<[string, number | null, number]>(
         'INSERT OR IGNORE INTO ip_bans (ip, user_id, created_at) VALUES (?, ?, ?)',
       ),
@@ -94,11 +98,14 @@ export class UserRepo {
     this.q.setAdmin.run(admin ? 1 : 0, userId);
   }
 
-  /** Bans the account and every address it used (the seed's rule). Returns those addresses. */
-  ban(userId: number, reason: string | null, now: number): string[] {
+  /**
+   * Bans the account and the addresses given (default: every address it used, the seed's rule).
+   * Returns the addresses banned.
+   */
+  ban(userId: number, reason: string | null, now: number, only?: readonly string[]): string[] {
     return this.db.transaction(() => {
       this.q.ban.run(now, reason, userId);
-      const ips = this.q.userIps.all(userId).map((r) => r.ip);
+      const ips = only ? [...only] : this.q.userIps.all(userId).map((r) => r.ip);
       for (const ip of ips) this.q.banIp.run(ip, userId, now);
       return ips;
     })();
@@ -131,6 +138,11 @@ export class UserRepo {
 
   recordIp(userId: number, ip: string, now: number): void {
     this.q.recordIp.run(userId, ip, now);
+  }
+
+  /** The other accounts seen on an address since `since`, most recent first. */
+  othersOnIp(ip: string, userId: number, since: number): { username: string; last_seen: number }[] {
+    return this.q.othersOnIp.all(ip, userId, since);
   }
 
   ipsOf(userId: number): string[] {

@@ -5,7 +5,18 @@
  */
 import { findUser } from '../../lookup.js';
 import { isRow } from '../../context.js';
-import { banUser, kickUser, listUsers, resetPassword, setAdmin, unbanAddress, unbanUser } from '../../handlers/moderation.js';
+import {
+  banPreview,
+  banUser,
+  kickUser,
+  listUsers,
+  resetPassword,
+  setAdmin,
+  SHARED_ADDRESS_WINDOW_DAYS,
+  unbanAddress,
+  unbanUser,
+  type AddressChoice,
+} from '../../handlers/moderation.js';
 import { duration, localTime, plural, table } from './format.js';
 import { done, failed, refused, usage, type Command } from './types.js';
 
@@ -44,15 +55,36 @@ const ban: Command = {
     { name: 'user', kind: 'user' },
     { name: 'reason', kind: 'text', optional: true, rest: true },
   ],
-  summary: 'disconnect, block account + its addresses',
-  run({ services: s, actor }, { args }) {
+  flags: ['--ip', '--no-ip'],
+  summary: 'disconnect, block account (+ its addresses: asks when shared)',
+  async run({ services: s, actor, io }, { args, flags }) {
     const [name, ...words] = args;
-    if (!name) return usage(ban);
-    const r = banUser(s, actor, name, words.length ? words.join(' ') : null);
+    if (!name || (flags.has('--ip') && flags.has('--no-ip'))) return usage(ban);
+    const preview = banPreview(s, name);
+    if (!preview.ok) return refused(preview.error);
+    const shared = preview.value.addresses.filter((a) => a.others.length && !a.exempt);
+    let choice: AddressChoice = flags.has('--ip') ? 'all' : flags.has('--no-ip') ? 'none' : 'unshared';
+    if (shared.length && choice === 'unshared') {
+      const who = shared.map((a) => `  ${a.ip} also used by ${a.others.join(', ')}`).join('\n');
+      const list = shared.map((a) => a.ip).join(', ');
+      if (!io.interactive) {
+        return failed(
+          `error: ${list} ${shared.length === 1 ? 'is' : 'are'} shared (used by other accounts in the last ` +
+            `${SHARED_ADDRESS_WINDOW_DAYS} days):\n${who}\n` +
+            `add --ip to block ${shared.length === 1 ? 'it' : 'them'} too, or --no-ip to ban the account only; nothing changed`,
+        );
+      }
+      const sure = await io.confirm(
+        `Addresses of ${preview.value.user} used by other accounts lately:\n${who}\nBlock ${list} too (they would be locked out)? [y/N] `,
+      );
+      if (sure) choice = 'all';
+    }
+    const r = banUser(s, actor, name, words.length ? words.join(' ') : null, choice);
     if (!r.ok) return refused(r.error);
-    const { user, closed, addresses } = r.value;
-    const blocked = addresses.length ? `addresses blocked: ${addresses.join(', ')}` : 'no address on record';
-    return done(`banned ${user}: ${plural(closed, 'connection')} closed, ${blocked}`);
+    const { user, closed, addresses, spared } = r.value;
+    const blocked = addresses.length ? `addresses blocked: ${addresses.join(', ')}` : preview.value.addresses.length ? 'no address blocked' : 'no address on record';
+    const open = spared.map((x) => `\nnot blocked: ${x.ip} (${x.why})`).join('');
+    return done(`banned ${user}: ${plural(closed, 'connection')} closed, ${blocked}${open}`);
   },
 };
 
