@@ -43,8 +43,9 @@ describe('control socket', () => {
     expect(st.isSocket()).toBe(true);
     expect(st.mode & 0o777).toBe(0o600);
     expect(st.uid).toBe(process.getuid!());
-    // The data dir is open to everyone here: only the socket's own mode stands in the way.
-    expect(statSync(a.dataDir).mode & 0o777).toBe(0o755);
+    // The data dir was made open to everyone; the authority made it owner-only at start, and the
+    // socket is owner-only by its own mode as well.
+    expect(statSync(a.dataDir).mode & 0o777).toBe(0o700);
     expect(await probe(path)).toBe('connected');
     if (process.getuid!() === 0) {
       expect(await probe(path, NOBODY)).toBe('EACCES');

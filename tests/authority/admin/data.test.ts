@@ -7,6 +7,8 @@ import { run } from '../../helpers/process.js';
 import { spawnAuthority, type SpawnedAuthority } from './spawned.js';
 import { processTestMs } from '../../helpers/timing.js';
 
+/** The banned account's own loopback address: 127.0.0.1 is the console's, which a ban never blocks. */
+const BANNED_FROM = '127.0.0.6';
 let a: SpawnedAuthority;
 beforeAll(async () => {
   a = await spawnAuthority({ extraArgs: ['--backup-time', 'off'] });
@@ -46,19 +48,19 @@ describe('data commands', () => {
     expect(!login.ok && login.error.code).toBe('UNKNOWN_USER');
     // A banned account that is erased leaves its address ban (it protects the others); it can be lifted by address.
     const banned = uniqueName('banned');
-    const bc = newClient(a);
+    const bc = newClient(a, { localAddress: BANNED_FROM });
     expect((await bc.register(banned, PASSWORD)).ok).toBe(true);
     bc.close();
     expect((await a.admin(['/ban', banned, 'spam'])).code).toBe(0);
     expect((await a.admin(['/delete_user', banned, '--yes'])).code).toBe(0);
-    expect((await a.admin(['/banned_ips'])).stdout).toMatch(/127\.0\.0\.1\s+\(account erased\)/);
-    const blocked = newClient(a);
+    expect((await a.admin(['/banned_ips'])).stdout).toMatch(/127\.0\.0\.6\s+\(account erased\)/);
+    const blocked = newClient(a, { localAddress: BANNED_FROM });
     const refused2 = await blocked.register(uniqueName('next'), PASSWORD);
     expect(!refused2.ok && refused2.error.code).toBe('BANNED');
     blocked.close();
-    expect((await a.admin(['/unban_ip', '127.0.0.1'])).code).toBe(0);
-    expect((await a.admin(['/unban_ip', '127.0.0.1'])).stderr).toContain('NO_SUCH_BAN');
-    const free = newClient(a);
+    expect((await a.admin(['/unban_ip', BANNED_FROM])).code).toBe(0);
+    expect((await a.admin(['/unban_ip', BANNED_FROM])).stderr).toContain('NO_SUCH_BAN');
+    const free = newClient(a, { localAddress: BANNED_FROM });
     expect((await free.register(uniqueName('next'), PASSWORD)).ok).toBe(true);
     free.close();
 

@@ -5,7 +5,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ChandlerClient, ClosedInfo } from '../../../shared/client/index.js';
 import { CLOSE_CODES, type ServerEvent } from '../../../shared/protocol/index.js';
-import { adminClient, newClient, PASSWORD, registered, startAuthority, type TestAuthority } from '../../helpers/authority.js';
+import { adminClient, newClient, PASSWORD, registered, startAuthority, uniqueName, type TestAuthority } from '../../helpers/authority.js';
 
 let t: TestAuthority;
 let live: ChandlerClient[] = [];
@@ -132,8 +132,11 @@ describe('admin requests', () => {
 
   it('adminBan cuts the user, blocks account and address, and adminUnban lifts both', async () => {
     const boss = await admin();
-    const u = await user();
-    const name = u.username!;
+    // Its own loopback address: 127.0.0.1 is the console's own, which a ban never blocks.
+    const u = newClient(t, { localAddress: '127.0.0.7' });
+    live.push(u);
+    const name = uniqueName('banned');
+    expect((await u.register(name, PASSWORD)).ok).toBe(true);
     const closed = closedOf(u);
     const self = await boss.call('adminBan', { username: boss.username! });
     expect(!self.ok && self.error.code).toBe('CANNOT_TARGET_SELF');
@@ -141,7 +144,8 @@ describe('admin requests', () => {
     expect(!bell.ok && bell.error.code).toBe('BAD_REQUEST');
     expect((await boss.call('adminBan', { username: name, reason: 'phishing links' })).ok).toBe(true);
     expect(await closed).toMatchObject({ code: CLOSE_CODES.BANNED, reason: 'banned: phishing links' });
-    expect(t.authority.store.users.isIpBanned('127.0.0.1')).toBe(true);
+    expect(t.authority.store.users.isIpBanned('127.0.0.7')).toBe(true);
+    expect(t.authority.store.users.isIpBanned('127.0.0.1')).toBe(false);
     // The admin's own live connection stays; the listing shows the ban.
     const listed = await boss.call('adminListUsers', {});
     expect(listed.ok && listed.value.users.find((x) => x.username === name)).toMatchObject({ banned: true, online: false });
