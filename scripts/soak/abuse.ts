@@ -205,7 +205,7 @@ try {
 
   const names = load.names;
   const ctxBase: Omit<AttackContext, 'deadline'> = {
-    url: auth.url, port: auth.port, attacker, bigRooms, approvalRooms: APPROVAL_ROOMS,
+    url: auth.url, port: auth.port, attacker, bigRooms, readableRooms: ['Général'], approvalRooms: APPROVAL_ROOMS,
     sprayVictim: load.posters[0]!.name, lockoutVictim: load.cyclers[0]!.name, wellBehavedNames: names, namePrefix: prefix,
     counts: {
       variants: args.variants, syncConns: args['sync-conns'], pwParallel: args['pw-parallel'], spray: args.spray,

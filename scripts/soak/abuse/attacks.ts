@@ -30,6 +30,8 @@ export interface AttackContext {
   attacker: (attack: number) => string;
   /** Rooms full of long messages the attack-1 account is a member of. */
   bigRooms: string[];
+  /** Other rooms the attack-1 account reads (the default room). */
+  readableRooms: string[];
   /** Rooms that need an admin's approval (requestAccess sends every admin an event). */
   approvalRooms: string[];
   /** A well-behaved poster (attack 3's target) and a well-behaved cycler (attack 4's). */
@@ -43,6 +45,10 @@ export type Attack = (ctx: AttackContext) => Promise<string>;
 
 const WRONG = 'not-the-password-at-all';
 const NEW_PASSWORD = 'an-entirely-new-password-1';
+/** Pause before opening again a connection the server closed. */
+const REOPEN_GAP_MS = 100;
+/** The shortest time a refused request of one lane takes before the lane's next request. */
+const REFUSED_GAP_MS = 20;
 let nextId = 1;
 
 /** What came back, by kind: "syncRooms(64 variants) ok×3 DUPLICATE_ROOM×40; …". */
@@ -52,12 +58,18 @@ class View {
   async ask(kind: string, conn: RawConn, type: string, params: Record<string, unknown>): Promise<void> {
     const codes = this.byKind.get(kind) ?? new Map<string, number>();
     this.byKind.set(kind, codes);
+    const t0 = performance.now();
     try {
       const r = await conn.request(nextId++, type, params, LOADED_MS);
       tally(codes, r.ok ? 'ok' : r.error?.until ? `${r.error.code}(until)` : (r.error?.code ?? 'error'));
+      if (r.ok) return;
     } catch {
       tally(codes, conn.closeCode !== null ? `closed${conn.closeCode}` : 'timeout');
     }
+    // The attacker shares this process with the well-behaved clients: a lane answered at once
+    // with a refusal waits a little, so that it measures the server and does not starve them.
+    const elapsed = performance.now() - t0;
+    if (elapsed < REFUSED_GAP_MS) await sleep(REFUSED_GAP_MS - elapsed);
   }
 
   note(kind: string, what: string, n = 1): void {
@@ -118,12 +130,13 @@ export const syncAmplification: Attack = async (ctx) => {
   const view = new View();
   const variants = caseVariants(ctx.bigRooms[0]!, ctx.counts.variants);
   const variantKind = `syncRooms(${variants.length} variants)`;
-  const legal = Object.fromEntries(ctx.bigRooms.map((r) => [r, 0]));
+  const legal = Object.fromEntries([...ctx.bigRooms, ...ctx.readableRooms].map((r) => [r, 0]));
   await Promise.all(
     Array.from({ length: ctx.counts.syncConns }, async (_, k) => {
       let conn: RawConn | null = null;
       for (let step = 0; live(ctx); step++) {
         if (!conn?.isOpen) {
+          if (conn) await sleep(REOPEN_GAP_MS); // closed by the server: no tight reconnect loop
           conn?.close();
           conn = await session(ctx, 1, k + 1, view);
           if (!conn) {
@@ -132,7 +145,7 @@ export const syncAmplification: Attack = async (ctx) => {
           }
         }
         if (step % 3 === 0) await view.ask(variantKind, conn, 'syncRooms', { cursors: Object.fromEntries(variants.map((v) => [v, 0])), limit: 100 });
-        else if (step % 3 === 1) await view.ask(`syncRooms(${ctx.bigRooms.length} rooms, legal)`, conn, 'syncRooms', { cursors: legal, limit: 100 });
+        else if (step % 3 === 1) await view.ask(`syncRooms(${Object.keys(legal).length} rooms, legal)`, conn, 'syncRooms', { cursors: legal, limit: 100 });
         else await view.ask('fetchHistory(100)', conn, 'fetchHistory', { room: ctx.bigRooms[step % ctx.bigRooms.length], limit: 100 });
       }
       conn?.close();
@@ -171,6 +184,7 @@ export const loginSpray: Attack = async (ctx) => {
     let conn: RawConn | null = null;
     while (live(ctx)) {
       if (!conn?.isOpen) {
+        if (conn) await sleep(REOPEN_GAP_MS); // closed by the server: no tight reconnect loop
         conn?.close();
         conn = await open(ctx, attackerAddress(3, 1));
         if (!conn) {
@@ -193,6 +207,7 @@ export const lockout: Attack = async (ctx) => {
   let conn: RawConn | null = null;
   while (live(ctx)) {
     if (!conn?.isOpen) {
+      if (conn) await sleep(REOPEN_GAP_MS); // closed by the server: no tight reconnect loop
       conn?.close();
       conn = await open(ctx, attackerAddress(4, 1));
       if (!conn) {
