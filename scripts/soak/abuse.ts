@@ -224,8 +224,13 @@ try {
     const t0 = performance.now();
     log(`phase ${p.name}`);
     const attacking = p.attack ? p.attack({ ...ctxBase, deadline }) : Promise.resolve(undefined);
+    // The owner of the account attack 4 fails logins on logs in halfway through, after the failures.
+    let ownerLogin: Promise<void> = Promise.resolve();
+    const ownerTimer = p.attack === lockout ? setTimeout(() => (ownerLogin = load!.cycleNow(ctxBase.lockoutVictim)), (args.window * 1000) / 2) : null;
     while (Date.now() < deadline) await sleep(100);
+    if (ownerTimer) clearTimeout(ownerTimer);
     p.view = await attacking;
+    await ownerLogin;
     if (p.attack === floods) p.view += `; admin received accessRequested×${adminEvents - events0}`;
     p.serverCpu = cpuPercent(s0, sampleProc(serverPid));
     const c1 = process.cpuUsage(c0);

@@ -175,6 +175,18 @@ export class WellBehaved {
     }
   }
 
+  /** Logs the named cycler out and in again now, unless it is doing so already. */
+  async cycleNow(name: string): Promise<void> {
+    const c = this.cyclers.find((x) => x.name === name);
+    if (!c || c.busy) return;
+    c.busy = true;
+    try {
+      await this.cycle(c);
+    } finally {
+      c.busy = false;
+    }
+  }
+
   /** Stops posting and logging in; messages not delivered within LOADED_MS count as failures. */
   async stop(): Promise<void> {
     this.running = false;
