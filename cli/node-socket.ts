@@ -13,6 +13,8 @@ export interface PinOptions {
   fingerprint: string | null;
   /** Told the certificate's fingerprint as soon as the handshake completes. */
   onCertificate?: (fingerprint: string) => void;
+  /** The local address to connect from (tests give each client its own loopback address). */
+  localAddress?: string;
 }
 
 class PinnedSocket implements SocketLike {
@@ -31,6 +33,7 @@ class PinnedSocket implements SocketLike {
       perMessageDeflate: false,
       maxPayload: LIMITS.maxFrameBytes * 16,
       handshakeTimeout: 10_000,
+      localAddress: pin.localAddress,
     });
     const req = (this.ws as unknown as { _req?: import('node:http').ClientRequest })._req;
     req?.on('socket', (socket) => {

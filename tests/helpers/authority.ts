@@ -79,10 +79,13 @@ export async function startAuthority(
   return t;
 }
 
-export function newClient(t: { url: string; fingerprint: string | null }, extra: { reconnectMs?: number } = {}): ChandlerClient {
+export function newClient(
+  t: { url: string; fingerprint: string | null },
+  extra: { reconnectMs?: number; localAddress?: string } = {},
+): ChandlerClient {
   return new ChandlerClient({
     url: t.url,
-    socketFactory: pinnedSocketFactory({ fingerprint: t.fingerprint }),
+    socketFactory: pinnedSocketFactory({ fingerprint: t.fingerprint, localAddress: extra.localAddress }),
     clientVersion: 'test/1',
     reconnect: { initialMs: extra.reconnectMs ?? 50, maxMs: 500 },
     // A reply may take longer than the core's 15 s on a loaded machine (a login hashes with
