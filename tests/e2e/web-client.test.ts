@@ -73,14 +73,15 @@ describe('the web client in Chromium', () => {
     await userError.waitFor();
     expect(await userError.textContent()).toBe("Ce nom d'utilisateur est déjà pris.");
 
+    // A wrong password and an unknown name get the same answer, about the form, not a field.
     await login(page, taken.username!, 'not-the-password!');
-    const passError = page.getByTestId('password-error');
-    await passError.waitFor();
-    expect(await passError.textContent()).toBe('Mot de passe incorrect.');
+    const formError = page.getByTestId('form-error');
+    await formError.getByText('Identifiant ou mot de passe incorrect.').waitFor();
+    expect(await page.getByTestId('password-error').count()).toBe(0);
 
     await login(page, uniqueName('ghost'), 'whatever-password!');
-    await userError.waitFor();
-    expect(await userError.textContent()).toBe('Aucun utilisateur ne porte ce nom.');
+    await formError.getByText('Identifiant ou mot de passe incorrect.').waitFor();
+    expect(await page.getByTestId('username-error').count()).toBe(0);
   }, 60_000);
 
   it('shows the password rule while typing and refuses a weak password before sending it', async () => {

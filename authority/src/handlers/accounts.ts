@@ -16,10 +16,13 @@ import { isRefusal, reserveAll, type WindowCounter } from '../throttle.js';
 
 const TOKEN_BYTES = 32;
 
-/** BANNED / KICKED for an account, or null when it may log in. */
-function accountBlock(s: Services, user: UserRow): Outcome<never, ErrorCode> | null {
+/**
+ * BANNED / KICKED for an account, or null when it may log in. `at`: the time the request came
+ * (a login checks after its hash, and a kick in force when it asked still counts).
+ */
+function accountBlock(s: Services, user: UserRow, at = s.now()): Outcome<never, ErrorCode> | null {
   if (user.banned_at !== null) return fail('BANNED', { message: user.ban_reason ? `banned: ${user.ban_reason}` : undefined });
-  if (user.kicked_until !== null && user.kicked_until > s.now()) {
+  if (user.kicked_until !== null && user.kicked_until > at) {
     return fail('KICKED', {
       until: user.kicked_until,
       message: `suspended until ${new Date(user.kicked_until).toISOString()}`,
@@ -135,8 +138,9 @@ export const login: Handler<'login'> = async (s, c, p) => {
   const username = p.username.normalize('NFC');
   if (!validUsername(username)) return fail('INVALID_USERNAME'); // a name no account can have: says nothing
   const key = username.toLowerCase();
+  const askedAt = s.now();
   const user = s.store.users.byName(username);
-  const slot = reserveAll(loginSlots(s, key, user, c.ip), s.now());
+  const slot = reserveAll(loginSlots(s, key, user, c.ip), askedAt);
   if (isRefusal(slot)) return refusedAnswer(slot);
 
   // An unknown name is checked against a dummy hash: the same work and the same answer as a
@@ -163,7 +167,7 @@ export const login: Handler<'login'> = async (s, c, p) => {
   // Re-read: a ban or kick may have landed while the hash ran.
   const fresh = s.store.users.byId(user.id);
   if (!fresh) return fail('WRONG_CREDENTIALS');
-  const blocked = accountBlock(s, fresh);
+  const blocked = accountBlock(s, fresh, askedAt);
   if (blocked) return blocked;
   c.clientVersion = p.clientVersion ?? '';
   return ok(newSession(s, c, fresh));
