@@ -38,7 +38,10 @@ export async function checkOwnPassword(
 ): Promise<Outcome<void, ErrorCode>> {
   const slot = s.throttles.passwordChecksPerUser.reserve(String(userId), s.now());
   if (isRefusal(slot)) return refusedAnswer(slot, 'too many wrong passwords, try later');
-  const r = await s.passwords.verify(password, storedHash, userKey(userId));
+  const r = await s.passwords.verify(password, storedHash, userKey(userId)).catch((err: unknown) => {
+    slot.release(); // the pool failed (closing): the attempt never ran
+    throw err;
+  });
   if (!r.ok) {
     slot.release();
     return poolBusy(r);

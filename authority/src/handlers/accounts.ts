@@ -149,6 +149,9 @@ export const login: Handler<'login'> = async (s, c, p) => {
   let checked;
   try {
     checked = await s.passwords.verify(p.password, user?.pass_hash ?? null, `ip:${c.ip}`);
+  } catch (err) {
+    slot.release(); // the pool failed (closing): the attempt never ran
+    throw err;
   } finally {
     if (c.state === 'authenticating') c.state = 'anonymous';
   }
