@@ -31,8 +31,13 @@ export interface AuthorityConfig {
   limits: {
     /** Per-socket send queue cap (bytes); past it the consumer is closed SLOW_CONSUMER. */
     sendQueueBytes: number;
+    /** Failed logins per (account, address): a stranger guessing slows himself, not the owner. */
     loginFailuresPerAccount: number;
+    /** Failed logins per account from addresses it never logged in from; its known addresses are not held by it. */
+    loginFailuresPerAccountNewAddresses: number;
     loginFailuresPerIp: number;
+    /** Wrong passwords per user in changePassword / deleteAccount (a stolen session guessing), per login window. */
+    passwordChecksPerUser: number;
     loginWindowMs: number;
     registrationsPerIp: number;
     registrationWindowMs: number;
@@ -71,7 +76,9 @@ export function defaultConfig(overrides: Partial<AuthorityConfig> = {}): Authori
     limits: {
       sendQueueBytes: 4 * 1024 * 1024,
       loginFailuresPerAccount: 5,
+      loginFailuresPerAccountNewAddresses: 20,
       loginFailuresPerIp: 30,
+      passwordChecksPerUser: 5,
       loginWindowMs: 15 * 60_000,
       registrationsPerIp: 20,
       registrationWindowMs: 60 * 60_000,

@@ -22,9 +22,16 @@ export interface Services {
   readonly log: Logger;
   readonly committer: MessageCommitter;
   readonly throttles: {
+    /** Failed logins per "account|address". */
+    loginPerAccountIp: WindowCounter;
+    /** Failed logins per account, from addresses it never logged in from. */
     loginPerAccount: WindowCounter;
+    /** Failed logins per address, unknown names included. */
     loginPerIp: WindowCounter;
+    /** Registration attempts per address, whatever their answer. */
     registerPerIp: WindowCounter;
+    /** Wrong passwords per user id in changePassword / deleteAccount. */
+    passwordChecksPerUser: WindowCounter;
     /** Room messages, per user over all their connections. */
     messagesPerUser: KeyedBuckets;
   };

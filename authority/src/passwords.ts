@@ -1,7 +1,11 @@
 /**
- * A small pool of worker threads for scrypt, with a queue: logins never stall message
- * traffic. Each job goes to the least-busy worker; /threads reads `stats()`.
+ * A small pool of worker threads for scrypt: logins never stall message traffic. The pool
+ * keeps its own queue and hands a worker one job at a time. The queue is bounded and fair:
+ * at most `maxJobs` jobs in flight or waiting, and at most `maxJobsPerKey` of them for one
+ * caller (an address, a user); past either the job is refused at once with a retry time, so
+ * one caller cannot make everyone else's login wait. /threads reads `stats()`.
  */
+import { randomBytes } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
 import type { HashJob, HashReply } from './password-worker.js';
 
@@ -9,89 +13,181 @@ const WORKER_ENTRY = new URL('./password-worker.ts', import.meta.url).href;
 /** The worker is TypeScript: a small bootstrap loads it through tsx, whatever runner started us. */
 const TS_WORKER = new URL('./ts-worker.mjs', import.meta.url);
 
-interface Pending {
+/**
+ * Jobs per worker, in flight plus waiting. Four: a login waits at most about four hash times
+ * behind others (a few seconds on a loaded LAN server), while a burst of honest logins (a
+ * team arriving at 9:00, each retried by its client) still fits.
+ */
+export const JOBS_PER_WORKER = 4;
+/**
+ * Jobs one caller may have in the pool at once. Two: a changePassword (verify, then hash) or a
+ * user with two windows logging in at once never waits on itself.
+ */
+export const JOBS_PER_KEY = 2;
+/** Until the pool has timed a job: what one hash is assumed to take, for the retry time. */
+const FIRST_ESTIMATE_MS = 1000;
+
+type JobBody = { op: 'hash'; password: string; N: number; r: number; p: number } | { op: 'verify'; password: string; stored: string };
+
+interface Job {
+  id: number;
+  key: string;
+  body: JobBody;
   resolve: (v: string | boolean) => void;
   reject: (e: Error) => void;
 }
 
 interface Slot {
   worker: Worker;
-  inFlight: Map<number, Pending>;
+  job: Job | null;
+  startedAt: number;
   done: number;
 }
 
-type JobBody = { op: 'hash'; password: string; N: number; r: number; p: number } | { op: 'verify'; password: string; stored: string };
+/** A job the pool took, or its refusal with the time to try again. */
+export type PoolAnswer<T> = { ok: true; value: T } | { ok: false; busy: true; until: number };
 
 export interface PoolStats {
   workers: { threadId: number; inFlight: number; done: number }[];
   queued: number;
+  /** Jobs refused because the pool or the caller's share of it was full. */
+  refused: number;
 }
 
 export class PasswordPool {
   private readonly slots: Slot[] = [];
+  private readonly waiting: Job[] = [];
+  private readonly perKey = new Map<string, number>();
   private nextId = 1;
   private closed = false;
+  private refused = 0;
+  private jobMs = FIRST_ESTIMATE_MS;
+  private readonly maxJobs: number;
+  /** A hash of a random password with the current parameters: what an unknown name is checked against. */
+  private readonly dummy: Promise<string>;
 
   constructor(
     size: number,
     private readonly params: { N: number; r: number; p: number },
+    limits: { jobsPerWorker?: number; jobsPerKey?: number } = {},
   ) {
     for (let i = 0; i < Math.max(1, size); i++) this.slots.push(this.spawn());
+    this.maxJobs = this.slots.length * (limits.jobsPerWorker ?? JOBS_PER_WORKER);
+    this.maxJobsPerKey = limits.jobsPerKey ?? JOBS_PER_KEY;
+    this.dummy = this.enqueue('pool', { op: 'hash', password: randomBytes(16).toString('hex'), ...params }).then(String);
+    this.dummy.catch(() => undefined); // a pool closed before it finished: verify() reports it
   }
+
+  private readonly maxJobsPerKey: number;
 
   private spawn(): Slot {
     const worker = new Worker(TS_WORKER, { workerData: { entry: WORKER_ENTRY } });
-    const slot: Slot = { worker, inFlight: new Map(), done: 0 };
+    const slot: Slot = { worker, job: null, startedAt: 0, done: 0 };
     worker.on('message', (reply: HashReply) => {
-      const p = slot.inFlight.get(reply.id);
-      if (!p) return;
-      slot.inFlight.delete(reply.id);
-      if (slot.inFlight.size === 0) worker.unref();
+      const job = slot.job;
+      if (!job || job.id !== reply.id) return;
       slot.done++;
-      if (reply.ok) p.resolve(reply.value);
-      else p.reject(new Error(reply.error));
+      this.jobMs = Math.max(1, Math.round((this.jobMs * 3 + (Date.now() - slot.startedAt)) / 4));
+      this.finish(slot);
+      if (reply.ok) job.resolve(reply.value);
+      else job.reject(new Error(reply.error));
     });
     worker.on('error', (err) => this.fail(slot, err));
     worker.on('exit', (code) => {
       this.fail(slot, new Error(`password worker exited with ${code}`));
-      if (!this.closed) this.slots[this.slots.indexOf(slot)] = this.spawn();
+      if (!this.closed) {
+        this.slots[this.slots.indexOf(slot)] = this.spawn();
+        this.pump();
+      }
     });
     worker.unref(); // an idle pool never keeps the process alive; a job in flight does
     return slot;
   }
 
-  private fail(slot: Slot, err: Error): void {
-    for (const p of slot.inFlight.values()) p.reject(err);
-    slot.inFlight.clear();
+  private release(key: string): void {
+    const n = (this.perKey.get(key) ?? 1) - 1;
+    if (n > 0) this.perKey.set(key, n);
+    else this.perKey.delete(key);
   }
 
-  private run(body: JobBody): Promise<string | boolean> {
-    if (this.closed) return Promise.reject(new Error('password pool closed'));
-    const slot = this.slots.reduce((a, b) => (b.inFlight.size < a.inFlight.size ? b : a));
-    const id = this.nextId++;
-    return new Promise((resolve, reject) => {
-      slot.inFlight.set(id, { resolve, reject });
+  private finish(slot: Slot): void {
+    const job = slot.job;
+    slot.job = null;
+    slot.worker.unref();
+    if (job) this.release(job.key);
+    this.pump();
+  }
+
+  private fail(slot: Slot, err: Error): void {
+    const job = slot.job;
+    if (!job) return;
+    slot.job = null;
+    this.release(job.key);
+    job.reject(err);
+  }
+
+  /** Hands waiting jobs to idle workers, oldest first. */
+  private pump(): void {
+    if (this.closed) return;
+    for (const slot of this.slots) {
+      if (slot.job) continue;
+      const job = this.waiting.shift();
+      if (!job) return;
+      slot.job = job;
+      slot.startedAt = Date.now();
       slot.worker.ref();
-      slot.worker.postMessage({ id, ...body } satisfies HashJob);
+      slot.worker.postMessage({ id: job.id, ...job.body } satisfies HashJob);
+    }
+  }
+
+  private get size(): number {
+    return this.waiting.length + this.slots.filter((s) => s.job).length;
+  }
+
+  private enqueue(key: string, body: JobBody): Promise<string | boolean> {
+    if (this.closed) return Promise.reject(new Error('password pool closed'));
+    return new Promise((resolve, reject) => {
+      this.perKey.set(key, (this.perKey.get(key) ?? 0) + 1);
+      this.waiting.push({ id: this.nextId++, key, body, resolve, reject });
+      this.pump();
     });
   }
 
-  async hash(password: string): Promise<string> {
-    return String(await this.run({ op: 'hash', password, ...this.params }));
+  /** The job runs when the pool and the caller's share have room; otherwise BUSY with a retry time, at once. */
+  private async run(key: string, body: JobBody): Promise<PoolAnswer<string | boolean>> {
+    if (this.size >= this.maxJobs || (this.perKey.get(key) ?? 0) >= this.maxJobsPerKey) {
+      this.refused++;
+      const ahead = Math.ceil((this.size + 1) / this.slots.length);
+      return { ok: false, busy: true, until: Date.now() + ahead * this.jobMs };
+    }
+    return { ok: true, value: await this.enqueue(key, body) };
   }
 
-  async verify(password: string, stored: string): Promise<boolean> {
-    return (await this.run({ op: 'verify', password, stored })) === true;
+  /** Hashes a new password; `key` names the caller (an address, a user) for fairness. */
+  async hash(password: string, key: string): Promise<PoolAnswer<string>> {
+    const r = await this.run(key, { op: 'hash', password, ...this.params });
+    return r.ok ? { ok: true, value: String(r.value) } : r;
+  }
+
+  /**
+   * Checks a password against a stored hash, or against the pool's dummy hash when there is
+   * none (an unknown name): the same work either way, so the answer's timing says nothing.
+   */
+  async verify(password: string, stored: string | null, key: string): Promise<PoolAnswer<boolean>> {
+    const against = stored ?? (await this.dummy);
+    const r = await this.run(key, { op: 'verify', password, stored: against });
+    return r.ok ? { ok: true, value: stored !== null && r.value === true } : r;
   }
 
   stats(): PoolStats {
-    const workers = this.slots.map((s) => ({ threadId: s.worker.threadId, inFlight: s.inFlight.size, done: s.done }));
-    return { workers, queued: workers.reduce((n, w) => n + Math.max(0, w.inFlight - 1), 0) };
+    const workers = this.slots.map((s) => ({ threadId: s.worker.threadId, inFlight: s.job ? 1 : 0, done: s.done }));
+    return { workers, queued: this.waiting.length, refused: this.refused };
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    for (const job of this.waiting.splice(0)) job.reject(new Error('password pool closed'));
     await Promise.all(this.slots.map((s) => s.worker.terminate()));
   }
 }

@@ -46,9 +46,11 @@ export class AuthorityServices implements Services {
     this.backups = new BackupManager(this.store, config.dataDir);
     const l = config.limits;
     this.throttles = {
-      loginPerAccount: new WindowCounter(l.loginFailuresPerAccount, l.loginWindowMs),
+      loginPerAccountIp: new WindowCounter(l.loginFailuresPerAccount, l.loginWindowMs),
+      loginPerAccount: new WindowCounter(l.loginFailuresPerAccountNewAddresses, l.loginWindowMs),
       loginPerIp: new WindowCounter(l.loginFailuresPerIp, l.loginWindowMs),
       registerPerIp: new WindowCounter(l.registrationsPerIp, l.registrationWindowMs),
+      passwordChecksPerUser: new WindowCounter(l.passwordChecksPerUser, l.loginWindowMs),
       messagesPerUser: new KeyedBuckets(l.messagesPerSecond, l.messageBurst),
     };
   }

@@ -1,7 +1,27 @@
-/** Counting limits over a sliding window, and a token bucket for rates. */
+/** Counting limits over a sliding window (with attempts reserved before slow work), and a token bucket for rates. */
+
+/**
+ * How soon to retry when attempts still under way fill a limit: they end within a hash time
+ * or two, and then either count (failures) or free their slot (successes).
+ */
+export const IN_FLIGHT_RETRY_MS = 1000;
+
+/** Why an attempt may not start: the limit is used up (until the window frees a slot), or attempts under way fill it. */
+export type Refusal = { reason: 'limit' | 'inFlight'; until: number };
+
+/**
+ * An attempt that holds a slot from its start: `keep` counts it (a failure: it stays in the
+ * window), `release` gives the slot back (a success, or an attempt that never ran). Either is
+ * final; later calls do nothing.
+ */
+export interface Reservation {
+  keep(now?: number): void;
+  release(): void;
+}
 
 export class WindowCounter {
   private readonly hits = new Map<string, number[]>();
+  private readonly inFlight = new Map<string, number>();
 
   constructor(
     private readonly limit: number,
@@ -32,10 +52,62 @@ export class WindowCounter {
     this.hits.delete(key);
   }
 
+  /**
+   * Takes a slot before the slow work (a password hash) starts: attempts under way count
+   * toward the limit, so parallel requests cannot all pass a check made before any of them
+   * is counted. A refusal when the slots are taken.
+   */
+  reserve(key: string, now = Date.now()): Reservation | Refusal {
+    const until = this.blockedUntil(key, now);
+    if (until !== null) return { reason: 'limit', until };
+    const running = this.inFlight.get(key) ?? 0;
+    if (this.live(key, now).length + running >= this.limit) return { reason: 'inFlight', until: now + IN_FLIGHT_RETRY_MS };
+    this.inFlight.set(key, running + 1);
+    let settled = false;
+    const settle = () => {
+      if (settled) return false;
+      settled = true;
+      const n = (this.inFlight.get(key) ?? 1) - 1;
+      if (n > 0) this.inFlight.set(key, n);
+      else this.inFlight.delete(key);
+      return true;
+    };
+    return {
+      keep: (at = Date.now()) => {
+        if (settle()) this.hit(key, at);
+      },
+      release: () => void settle(),
+    };
+  }
+
   /** Drops expired keys; called from a periodic timer so memory stays bounded. */
   sweep(now = Date.now()): void {
     for (const key of [...this.hits.keys()]) this.live(key, now);
   }
+}
+
+export function isRefusal(r: Reservation | Refusal): r is Refusal {
+  return 'until' in r;
+}
+
+/**
+ * Reserves a slot in each counter, all or none: on the first refusal the slots already taken
+ * are given back.
+ */
+export function reserveAll(slots: [WindowCounter, string][], now = Date.now()): Reservation | Refusal {
+  const taken: Reservation[] = [];
+  for (const [counter, key] of slots) {
+    const r = counter.reserve(key, now);
+    if (isRefusal(r)) {
+      for (const t of taken) t.release();
+      return r;
+    }
+    taken.push(r);
+  }
+  return {
+    keep: (at) => taken.forEach((t) => t.keep(at)),
+    release: () => taken.forEach((t) => t.release()),
+  };
 }
 
 export class TokenBucket {

@@ -305,8 +305,9 @@ export class ChandlerClient extends Emitter<ClientEvents> {
     return r;
   }
 
-  async logout(): Promise<void> {
-    if (this.rpc) await this.call('logout', {});
+  /** Ends the session (on every connection that uses it); `everywhere`: every session of this user. */
+  async logout(options: { everywhere?: boolean } = {}): Promise<void> {
+    if (this.rpc) await this.call('logout', options.everywhere ? { everywhere: true } : {});
     this.close();
   }
 

@@ -159,7 +159,8 @@ export const REQUESTS = {
   ),
   login: req({ username: UsernameInput, password: Password, clientVersion: ClientVersion }, SessionInfo),
   resume: req({ token: Token, clientVersion: ClientVersion }, SessionInfo),
-  logout: req({}, Ok),
+  /** Ends this session on all its connections; `everywhere`: every session of the user. */
+  logout: req({ everywhere: z.boolean().optional() }, Ok),
   changePassword: req({ oldPassword: Password, newPassword: Password }, Ok),
   /** GDPR erasure of one's own account (the export is GET /api/export, as it can be large). */
   deleteAccount: req({ password: Password }, Ok),

@@ -52,15 +52,15 @@ describe('accounts', () => {
     user.close();
     const c = newClient(t);
     const r1 = await c.login('nobody_here', PASSWORD);
-    expect(!r1.ok && r1.error.code).toBe('UNKNOWN_USER');
+    expect(!r1.ok && r1.error.code).toBe('WRONG_CREDENTIALS');
     const r2 = await c.login(name, 'wrong-password-!!');
-    expect(!r2.ok && r2.error.code).toBe('WRONG_PASSWORD');
+    expect(!r2.ok && r2.error.code).toBe('WRONG_CREDENTIALS');
     const r3 = await c.login('a', PASSWORD);
     expect(!r3.ok && r3.error.code).toBe('INVALID_USERNAME');
     c.close();
   });
 
-  it('throttles repeated wrong passwords per account', async () => {
+  it('throttles repeated wrong passwords per account and address', async () => {
     const user = await registered(t);
     const name = user.username!;
     user.close();
@@ -70,7 +70,7 @@ describe('accounts', () => {
       const r = await c.login(name, `wrong-password-${i}!`);
       codes.push(r.ok ? 'ok' : r.error.code);
     }
-    expect(codes.slice(0, -1).every((x) => x === 'WRONG_PASSWORD')).toBe(true);
+    expect(codes.slice(0, -1).every((x) => x === 'WRONG_CREDENTIALS')).toBe(true);
     expect(codes.at(-1)).toBe('TOO_MANY_ATTEMPTS');
     const right = await c.login(name, PASSWORD);
     expect(!right.ok && right.error.code).toBe('TOO_MANY_ATTEMPTS');

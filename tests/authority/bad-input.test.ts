@@ -69,7 +69,7 @@ describe('bad input', () => {
     expect(((await r.next()).error as { code: string }).code).toBe('BAD_REQUEST');
     // Still alive and answering.
     expect(await errorCodeFor(r, '{"id":6,"type":"login","username":"nobody_at_all","password":"whatever-password!"}')).toBe(
-      'UNKNOWN_USER',
+      'WRONG_CREDENTIALS',
     );
     r.ws.close();
   });

@@ -40,7 +40,7 @@ describe('cli', () => {
     expect(taken.stderr).toMatch(/^error USERNAME_TAKEN: /m);
     const wrong = await cli(alice, ['login'], { password: 'not-the-password!' });
     expect(wrong.code).toBe(1);
-    expect(wrong.stderr).toMatch(/^error WRONG_PASSWORD: /m);
+    expect(wrong.stderr).toMatch(/^error WRONG_CREDENTIALS: /m);
 
     const rooms = await cli(alice, ['rooms']);
     expect(rooms.stdout).toMatch(/Général\s+member\s+open/);
@@ -139,7 +139,7 @@ describe('cli', () => {
     expect((await cli(me, ['delete-account', '--yes'])).stdout).toContain('erased');
     const gone = await cli(me, ['login']);
     expect(gone.code).toBe(1);
-    expect(gone.stderr).toMatch(/^error UNKNOWN_USER/m);
+    expect(gone.stderr).toMatch(/^error WRONG_CREDENTIALS/m);
   }, processTestMs(10));
 
   it('pins the certificate: refuses an unknown one with its fingerprint, trusts on --trust, refuses a wrong pin', async () => {

@@ -271,8 +271,7 @@ describe('my data, in the settings', () => {
     await until(() => !pal.client.friends.some((f) => f.username === me), `${pal.name} no longer lists ${me}`, UI_TIMEOUT_MS);
 
     await login(page, me, PASSWORD);
-    await page.getByTestId('username-error').waitFor();
-    expect(await page.getByTestId('username-error').textContent()).toBe('Aucun utilisateur ne porte ce nom.');
+    await page.getByTestId('form-error').getByText('Identifiant ou mot de passe incorrect.').waitFor();
     await page.reload();
     await page.getByRole('tab', { name: 'Se connecter' }).waitFor();
     expect(await page.locator('nav.sidebar').count()).toBe(0);

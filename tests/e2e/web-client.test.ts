@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { adminClient, PASSWORD, registered, startAuthority, uniqueName, type TestAuthority } from '../helpers/authority.js';
 import type { ChandlerClient } from '../../shared/client/index.js';
+import { CLOSE_CODES } from '../../shared/protocol/index.js';
 import { buildWebClient, launchChromium, login, openApp, originOf, register, screenshot, shellReady, UI_TIMEOUT_MS, type AppPage } from './support/web.js';
 
 const HISTORY_MESSAGES = 130;
@@ -73,14 +74,15 @@ describe('the web client in Chromium', () => {
     await userError.waitFor();
     expect(await userError.textContent()).toBe("Ce nom d'utilisateur est déjà pris.");
 
+    // A wrong password and an unknown name get the same answer, about the form, not a field.
     await login(page, taken.username!, 'not-the-password!');
-    const passError = page.getByTestId('password-error');
-    await passError.waitFor();
-    expect(await passError.textContent()).toBe('Mot de passe incorrect.');
+    const formError = page.getByTestId('form-error');
+    await formError.getByText('Identifiant ou mot de passe incorrect.').waitFor();
+    expect(await page.getByTestId('password-error').count()).toBe(0);
 
     await login(page, uniqueName('ghost'), 'whatever-password!');
-    await userError.waitFor();
-    expect(await userError.textContent()).toBe('Aucun utilisateur ne porte ce nom.');
+    await formError.getByText('Identifiant ou mot de passe incorrect.').waitFor();
+    expect(await page.getByTestId('username-error').count()).toBe(0);
   }, 60_000);
 
   it('shows the password rule while typing and refuses a weak password before sending it', async () => {
@@ -371,11 +373,21 @@ describe('the web client in Chromium', () => {
 
   it('logs out from the settings, and stays logged out after a reload', async () => {
     await A.page.getByRole('button', { name: 'Paramètres' }).click();
-    await A.page.getByRole('button', { name: 'Se déconnecter' }).click();
+    await A.page.getByRole('button', { name: 'Se déconnecter', exact: true }).click();
     await A.page.getByRole('tab', { name: 'Se connecter' }).waitFor();
     await A.page.reload();
     await A.page.getByRole('tab', { name: 'Se connecter' }).waitFor();
     expect(await A.page.locator('nav.sidebar').count()).toBe(0);
+  }, 60_000);
+
+  it("logs out everywhere from the settings: the account's other sessions end too", async () => {
+    const elsewhere = await registered(t);
+    await login(A.page, elsewhere.username!, PASSWORD);
+    await shellReady(A.page);
+    await A.page.getByRole('button', { name: 'Paramètres' }).click();
+    await A.page.getByRole('button', { name: 'Se déconnecter partout' }).click();
+    await A.page.getByRole('tab', { name: 'Se connecter' }).waitFor();
+    await expect.poll(() => elsewhere.closeInfo?.code, { timeout: UI_TIMEOUT_MS }).toBe(CLOSE_CODES.SESSION_ENDED);
   }, 60_000);
 
   it('raised no page error and no CSP violation', () => {

@@ -187,7 +187,7 @@ describe('registration and login throttling per address', () => {
       const r = await c.login(user, password);
       codes.push(r.ok ? 'ok' : r.error.code);
     }
-    expect(codes).toEqual(['WRONG_PASSWORD', 'UNKNOWN_USER', 'WRONG_PASSWORD', 'UNKNOWN_USER']);
+    expect(codes).toEqual(['WRONG_CREDENTIALS', 'WRONG_CREDENTIALS', 'WRONG_CREDENTIALS', 'WRONG_CREDENTIALS']);
     const before = Date.now();
     const right = await c.login(users[2]!, PASSWORD);
     expect(!right.ok && right.error.code).toBe('TOO_MANY_ATTEMPTS');

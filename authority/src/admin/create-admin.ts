@@ -41,7 +41,12 @@ export async function createAdmin(config: AuthorityConfig, rawName: string): Pro
       stderr.write(`error WEAK_PASSWORD: ${weak}\n`);
       return 1;
     }
-    const hash = await pool.hash(password);
+    const hashed = await pool.hash(password, 'create-admin');
+    if (!hashed.ok) {
+      stderr.write('error BUSY: the password workers are busy, try again\n');
+      return 1;
+    }
+    const hash = hashed.value;
     const now = Date.now();
     store.transaction(() => {
       const user = store.users.create(username, hash, true, now);

@@ -8,16 +8,21 @@ import { hashToken, passwordPolicyError, validUsername } from '../accounts-polic
 import type { Connection } from '../connection.js';
 import type { Handler, Services } from '../context.js';
 import { deliverStoredDms } from '../dm-delivery.js';
+import { checkOwnPassword, poolBusy, refusedAnswer, userKey } from '../password-checks.js';
 import { announcePresence } from '../presence.js';
 import type { UserRow } from '../store/index.js';
 import { DEFAULT_ROOM } from '../store/rooms.js';
+import { isRefusal, reserveAll, type WindowCounter } from '../throttle.js';
 
 const TOKEN_BYTES = 32;
 
-/** BANNED / KICKED for an account, or null when it may log in. */
-function accountBlock(s: Services, user: UserRow): Outcome<never, ErrorCode> | null {
+/**
+ * BANNED / KICKED for an account, or null when it may log in. `at`: the time the request came
+ * (a login checks after its hash, and a kick in force when it asked still counts).
+ */
+function accountBlock(s: Services, user: UserRow, at = s.now()): Outcome<never, ErrorCode> | null {
   if (user.banned_at !== null) return fail('BANNED', { message: user.ban_reason ? `banned: ${user.ban_reason}` : undefined });
-  if (user.kicked_until !== null && user.kicked_until > s.now()) {
+  if (user.kicked_until !== null && user.kicked_until > at) {
     return fail('KICKED', {
       until: user.kicked_until,
       message: `suspended until ${new Date(user.kicked_until).toISOString()}`,
@@ -80,8 +85,11 @@ function authGate(s: Services, c: Connection): Outcome<never, ErrorCode> | null 
 export const register: Handler<'register'> = async (s, c, p) => {
   const gate = authGate(s, c) ?? ipBlock(s, c.ip);
   if (gate) return gate;
-  const until = s.throttles.registerPerIp.blockedUntil(c.ip);
-  if (until) return fail('TOO_MANY_ATTEMPTS', { until, message: 'too many accounts created from this address, try later' });
+  // Every attempt counts, whatever its answer ("name taken" included): reserved before the
+  // hash, so parallel registrations cannot all pass the check.
+  const slot = s.throttles.registerPerIp.reserve(c.ip, s.now());
+  if (isRefusal(slot)) return refusedAnswer(slot, 'too many accounts created from this address, try later');
+  slot.keep(s.now());
   const username = p.username.normalize('NFC');
   if (!validUsername(username)) return fail('INVALID_USERNAME');
   const weak = passwordPolicyError(p.password, s.config.passwordMinLength);
@@ -89,18 +97,18 @@ export const register: Handler<'register'> = async (s, c, p) => {
   if (s.store.users.byName(username)) return fail('USERNAME_TAKEN');
 
   c.state = 'authenticating';
-  let hash: string;
+  let hashed;
   try {
-    hash = await s.passwords.hash(p.password);
+    hashed = await s.passwords.hash(p.password, `ip:${c.ip}`);
   } finally {
     if (c.state === 'authenticating') c.state = 'anonymous';
   }
+  if (!hashed.ok) return poolBusy(hashed);
   if (c.closed) return fail('INVALID_SESSION');
   if (s.store.users.byName(username)) return fail('USERNAME_TAKEN'); // taken while we hashed
-  s.throttles.registerPerIp.hit(c.ip);
   const now = s.now();
   const user = s.store.transaction(() => {
-    const row = s.store.users.create(username, hash, false, now);
+    const row = s.store.users.create(username, hashed.value, false, now);
     const general = s.store.rooms.byName(DEFAULT_ROOM);
     if (general) s.store.rooms.addMember(row.id, general.id, now);
     return row;
@@ -110,43 +118,60 @@ export const register: Handler<'register'> = async (s, c, p) => {
   return ok(newSession(s, c, user));
 };
 
+/**
+ * The throttles a login attempt reserves: per address, per (account, address), and per
+ * account only from an address the account never logged in from, so that a stranger's
+ * guesses slow the stranger and not the owner at their usual desk.
+ */
+function loginSlots(s: Services, key: string, user: UserRow | undefined, ip: string): [WindowCounter, string][] {
+  const slots: [WindowCounter, string][] = [
+    [s.throttles.loginPerIp, ip],
+    [s.throttles.loginPerAccountIp, `${key}|${ip}`],
+  ];
+  if (!user || !s.store.users.ipsOf(user.id).includes(ip)) slots.push([s.throttles.loginPerAccount, key]);
+  return slots;
+}
+
 export const login: Handler<'login'> = async (s, c, p) => {
   const gate = authGate(s, c) ?? ipBlock(s, c.ip);
   if (gate) return gate;
   const username = p.username.normalize('NFC');
+  if (!validUsername(username)) return fail('INVALID_USERNAME'); // a name no account can have: says nothing
   const key = username.toLowerCase();
-  const until =
-    s.throttles.loginPerIp.blockedUntil(c.ip) ?? s.throttles.loginPerAccount.blockedUntil(key);
-  if (until) return fail('TOO_MANY_ATTEMPTS', { until });
-  if (!validUsername(username)) return fail('INVALID_USERNAME');
+  const askedAt = s.now();
   const user = s.store.users.byName(username);
-  if (!user) {
-    s.throttles.loginPerIp.hit(c.ip);
-    return fail('UNKNOWN_USER');
-  }
-  const blocked = accountBlock(s, user);
-  if (blocked) return blocked;
+  const slot = reserveAll(loginSlots(s, key, user, c.ip), askedAt);
+  if (isRefusal(slot)) return refusedAnswer(slot);
 
+  // An unknown name is checked against a dummy hash: the same work and the same answer as a
+  // wrong password. Ban and kick details only after the right password.
   c.state = 'authenticating';
-  let good: boolean;
+  let checked;
   try {
-    good = await s.passwords.verify(p.password, user.pass_hash);
+    checked = await s.passwords.verify(p.password, user?.pass_hash ?? null, `ip:${c.ip}`);
+  } catch (err) {
+    slot.release(); // the pool failed (closing): the attempt never ran
+    throw err;
   } finally {
     if (c.state === 'authenticating') c.state = 'anonymous';
   }
-  if (c.closed) return fail('INVALID_SESSION');
-  if (!good) {
-    s.throttles.loginPerIp.hit(c.ip);
-    s.throttles.loginPerAccount.hit(key);
-    s.log.warn('login_failed', { user: user.username, ip: c.ip });
-    return fail('WRONG_PASSWORD');
+  if (!checked.ok) {
+    slot.release();
+    return poolBusy(checked);
   }
-  s.throttles.loginPerAccount.reset(key);
+  if (!user || !checked.value) {
+    slot.keep(s.now());
+    s.log.warn('login_failed', { user: username, known: user !== undefined, ip: c.ip });
+    return fail('WRONG_CREDENTIALS');
+  }
+  slot.release();
+  s.throttles.loginPerAccountIp.reset(`${key}|${c.ip}`);
+  if (c.closed) return fail('INVALID_SESSION');
   // Re-read: a ban or kick may have landed while the hash ran.
   const fresh = s.store.users.byId(user.id);
-  if (!fresh) return fail('UNKNOWN_USER');
-  const late = accountBlock(s, fresh);
-  if (late) return late;
+  if (!fresh) return fail('WRONG_CREDENTIALS');
+  const blocked = accountBlock(s, fresh, askedAt);
+  if (blocked) return blocked;
   c.clientVersion = p.clientVersion ?? '';
   return ok(newSession(s, c, fresh));
 };
@@ -168,10 +193,24 @@ export const resume: Handler<'resume'> = (s, c, p) => {
   return ok({ ...info, token: p.token });
 };
 
-export const logout: Handler<'logout'> = (s, c) => {
-  if (c.tokenHash) s.store.users.deleteSession(c.tokenHash);
-  s.log.info('logout', { conn: c.id, user: c.user?.username });
+/**
+ * Ends this session on every connection that uses it (the same token), or with `everywhere`
+ * every session of the user; the other connections close SESSION_ENDED.
+ */
+export const logout: Handler<'logout'> = (s, c, p) => {
+  const me = c.user;
+  const tokenHash = c.tokenHash;
+  if (me && p.everywhere) s.store.users.deleteSessionsOf(me.id);
+  else if (tokenHash) s.store.users.deleteSession(tokenHash);
+  s.log.info('logout', { conn: c.id, user: me?.username, everywhere: p.everywhere === true });
   endSession(s, c);
+  if (me) {
+    for (const other of [...s.hub.connectionsOf(me.id)]) {
+      if (p.everywhere || other.tokenHash === tokenHash) {
+        other.close(CLOSE_CODES.SESSION_ENDED, p.everywhere ? 'logged out everywhere' : 'logged out');
+      }
+    }
+  }
   return ok({ ok: true as const });
 };
 
@@ -182,12 +221,14 @@ export const changePassword: Handler<'changePassword'> = async (s, c, p) => {
   if (!row) return fail('UNKNOWN_USER');
   const weak = passwordPolicyError(p.newPassword, s.config.passwordMinLength);
   if (weak) return fail('WEAK_PASSWORD', { message: `weak password: ${weak}` });
-  if (!(await s.passwords.verify(p.oldPassword, row.pass_hash))) return fail('WRONG_PASSWORD');
-  const hash = await s.passwords.hash(p.newPassword);
+  const checked = await checkOwnPassword(s, me.id, p.oldPassword, row.pass_hash);
+  if (!checked.ok) return checked;
+  const hashed = await s.passwords.hash(p.newPassword, userKey(me.id));
+  if (!hashed.ok) return poolBusy(hashed);
   // While the hashes ran, the connection or session may have ended, or the account been erased.
   if (c.closed || c.user !== me || !s.store.users.byId(me.id)) return fail('INVALID_SESSION');
   s.store.transaction(() => {
-    s.store.users.setPassword(me.id, hash, false);
+    s.store.users.setPassword(me.id, hashed.value, false);
     s.store.users.deleteSessionsOf(me.id);
     if (c.tokenHash) s.store.users.createSession(c.tokenHash, me.id, s.now());
   });

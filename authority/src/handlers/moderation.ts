@@ -149,6 +149,7 @@ export function kickUser(
   }
   const until = s.now() + seconds * 1000;
   s.store.users.kick(user.id, until);
+  s.store.users.deleteSessionsOf(user.id); // a kick ends the sessions: no resume, no export with the old token
   const closed = s.hub.closeUser(user.id, CLOSE_CODES.KICKED, `kicked until ${new Date(until).toISOString()}`);
   s.audit(actor, 'kick', user.username, `${seconds} s, until ${new Date(until).toISOString()}`);
   return ok({ user: user.username, until, closed });
@@ -181,9 +182,10 @@ export async function resetPassword(
   const chosen = password ?? oneTime!;
   const weak = passwordPolicyError(chosen, s.config.passwordMinLength);
   if (weak) return fail('WEAK_PASSWORD', { message: `weak password: ${weak}` });
-  const hash = await s.passwords.hash(chosen);
+  const hashed = await s.passwords.hash(chosen, `admin:${actor.name}`);
+  if (!hashed.ok) return fail('BUSY', { until: hashed.until, message: 'the password workers are busy, try again shortly' });
   s.store.transaction(() => {
-    s.store.users.setPassword(user.id, hash, oneTime !== null);
+    s.store.users.setPassword(user.id, hashed.value, oneTime !== null);
     s.store.users.deleteSessionsOf(user.id);
   });
   const closed = s.hub.closeUser(user.id, CLOSE_CODES.SESSION_ENDED, 'password reset by an administrator');

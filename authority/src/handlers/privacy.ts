@@ -10,6 +10,7 @@ import { CLOSE_CODES, fail, LIMITS, ok, type ErrorCode, type Outcome } from '../
 import { hashToken } from '../accounts-policy.js';
 import { isRow, type Actor, type Handler, type Services } from '../context.js';
 import { findUser } from '../lookup.js';
+import { checkOwnPassword } from '../password-checks.js';
 import type { UserExport } from '../store/privacy.js';
 
 export const EXPORT_PATH = '/api/export';
@@ -87,7 +88,8 @@ export const deleteAccount: Handler<'deleteAccount'> = async (s, c, p) => {
   const me = c.user!;
   const row = s.store.users.byId(me.id);
   if (!row) return fail('UNKNOWN_USER');
-  if (!(await s.passwords.verify(p.password, row.pass_hash))) return fail('WRONG_PASSWORD');
+  const checked = await checkOwnPassword(s, me.id, p.password, row.pass_hash);
+  if (!checked.ok) return checked;
   // Reply first, then cut: the client learns it worked before its socket closes.
   setImmediate(() => eraseAccount(s, me.id, me.username));
   return ok({ ok: true as const });
@@ -105,8 +107,11 @@ export function handleExportRequest(s: Services, req: IncomingMessage, res: Serv
     res.writeHead(401, { ...headers, 'Content-Type': 'application/json' }).end('{"error":"INVALID_SESSION"}');
     return;
   }
+  // The same session rules as resume: not idle past its limit, not a banned or kicked account.
   const session = s.store.users.session(hashToken(token));
-  const data = session ? exportUserData(s, session.user_id) : null;
+  const user = session && session.last_seen >= s.now() - s.config.limits.sessionIdleMs ? s.store.users.byId(session.user_id) : undefined;
+  const usable = user && user.banned_at === null && !(user.kicked_until !== null && user.kicked_until > s.now());
+  const data = usable ? exportUserData(s, user.id) : null;
   if (!data) {
     res.writeHead(401, { ...headers, 'Content-Type': 'application/json' }).end('{"error":"INVALID_SESSION"}');
     return;

@@ -168,9 +168,9 @@ function Root() {
     };
   }, [enter]);
 
-  const logout = useCallback(async (session: Session) => {
+  const logout = useCallback(async (session: Session, everywhere: boolean) => {
     await session.destroy();
-    await session.client.logout();
+    await session.client.logout({ everywhere });
     await tokenVault.clear();
     clearToasts();
     setPhase({ kind: 'auth', client: newClient(url.current!), notice: null });
@@ -205,7 +205,7 @@ function Root() {
       return (
         <Shell
           session={phase.session}
-          onLogout={() => void logout(phase.session)}
+          onLogout={(everywhere) => void logout(phase.session, everywhere)}
           onAccountDeleted={() => void accountGone(phase.session.client, phase.session.me)}
           checkPassword={passwordCheck(url.current!)}
         />

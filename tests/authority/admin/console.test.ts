@@ -103,7 +103,7 @@ describe('admin console', { timeout: 4 * LOADED_MS }, () => {
     live.push(resumed);
     expect((await resumed.resume(carol.c.session!.token)).ok).toBe(false);
     const old = await login(carol.name);
-    expect(!old.r.ok && old.r.error.code).toBe('WRONG_PASSWORD');
+    expect(!old.r.ok && old.r.error.code).toBe('WRONG_CREDENTIALS');
     const fresh = await login(carol.name, 'Nouveau-mot-de-passe-42');
     expect(fresh.r.ok).toBe(true);
     // The password never reaches the output or the audit log.

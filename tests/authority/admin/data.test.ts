@@ -45,7 +45,7 @@ describe('data commands', () => {
     expect(del.stdout).toMatch(/erased \S+ \(1 room message deleted, sessions ended\)/);
     const again = newClient(a);
     const login = await again.login(name, PASSWORD);
-    expect(!login.ok && login.error.code).toBe('UNKNOWN_USER');
+    expect(!login.ok && login.error.code).toBe('WRONG_CREDENTIALS');
     // A banned account that is erased leaves its address ban (it protects the others); it can be lifted by address.
     const banned = uniqueName('banned');
     const bc = newClient(a, { localAddress: BANNED_FROM });

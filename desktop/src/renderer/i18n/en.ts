@@ -236,6 +236,7 @@ export const en: Record<MessageKey, string> = {
   'settings.account': 'Account',
   'settings.changePassword': 'Change password',
   'settings.logout': 'Log out',
+  'settings.logoutEverywhere': 'Log out everywhere',
   'settings.server': 'Server',
   'settings.signedInAs': 'Signed in as {user}',
 

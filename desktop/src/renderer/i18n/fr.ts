@@ -234,6 +234,7 @@ export const fr = {
   'settings.account': 'Compte',
   'settings.changePassword': 'Changer le mot de passe',
   'settings.logout': 'Se déconnecter',
+  'settings.logoutEverywhere': 'Se déconnecter partout',
   'settings.server': 'Serveur',
   'settings.signedInAs': 'Connecté en tant que {user}',
 

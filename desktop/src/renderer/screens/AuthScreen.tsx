@@ -11,8 +11,10 @@ import { setPrefs } from '../state/prefs.js';
 type Problem = { error: Failure } | { key: MessageKey };
 type Problems = { username?: Problem; password?: Problem; form?: Problem };
 
-const USERNAME_CODES = new Set(['UNKNOWN_USER', 'INVALID_USERNAME', 'USERNAME_TAKEN']);
-const PASSWORD_CODES = new Set(['WRONG_PASSWORD', 'WEAK_PASSWORD']);
+// WRONG_CREDENTIALS (a wrong name or password: the authority does not say which) is about the
+// form, not one field.
+const USERNAME_CODES = new Set(['INVALID_USERNAME', 'USERNAME_TAKEN']);
+const PASSWORD_CODES = new Set(['WEAK_PASSWORD']);
 
 export function validUsernameShape(name: string): boolean {
   return name.length >= LIMITS.usernameMin && name.length <= LIMITS.usernameMax && USERNAME_PATTERN.test(name);

@@ -19,7 +19,8 @@ export function SettingsDialog({
 }: {
   session: Session;
   onClose: () => void;
-  onLogout: () => void;
+  /** `everywhere`: end every session of the account, on every device. */
+  onLogout: (everywhere: boolean) => void;
   onAccountDeleted: () => void;
 }) {
   const { t } = useI18n();
@@ -132,8 +133,11 @@ export function SettingsDialog({
                 <button type="button" className="btn" onClick={() => setChanging(true)}>
                   {t('settings.changePassword')}
                 </button>
-                <button type="button" className="btn btn--danger-soft" onClick={onLogout}>
+                <button type="button" className="btn btn--danger-soft" onClick={() => onLogout(false)}>
                   <LogoutIcon size={16} /> {t('settings.logout')}
+                </button>
+                <button type="button" className="btn btn--ghost" data-testid="logout-everywhere" onClick={() => onLogout(true)}>
+                  {t('settings.logoutEverywhere')}
                 </button>
               </div>
             )}

@@ -40,7 +40,8 @@ export function Shell({
   checkPassword,
 }: {
   session: Session;
-  onLogout: () => void;
+  /** `everywhere`: end every session of the account, on every device. */
+  onLogout: (everywhere: boolean) => void;
   onAccountDeleted: () => void;
   checkPassword: PasswordCheck;
 }) {
