@@ -101,13 +101,18 @@ export class RoomSync {
       const r = await this.hooks.call('syncRooms', { cursors, limit: LIMITS.maxPageSize });
       if (!r.ok) return;
       const next: Record<string, number> = {};
+      let received = 0;
       for (const page of r.value.rooms) {
         if (page.messages.length) filledRooms++;
+        received += page.messages.length;
         for (const m of page.messages) if (this.accept(m)) filled++;
-        const held = this.rooms.get(page.room)?.lastSeq ?? 0;
-        if (page.hasMore && held > (cursors[page.room] ?? 0)) next[page.room] = held;
+        // A reply is cut at the authority's byte budget: a room past it comes back empty with
+        // hasMore, and is asked for again from the same cursor; one it reached, from its last message.
+        const last = page.messages.at(-1)?.seq ?? cursors[page.room] ?? 0;
+        if (page.hasMore) next[page.room] = Math.max(last, cursors[page.room] ?? 0);
       }
-      cursors = next;
+      // The authority sends at least one message while any is missing: an empty reply ends it.
+      cursors = received > 0 ? next : {};
     }
     this.hooks.resynced({ rooms: filledRooms, messages: filled });
   }

@@ -18,6 +18,12 @@ export const LIMITS = {
   clientIdMax: 64,
   /** Max rooms in one sync request. */
   maxSyncRooms: 256,
+  /**
+   * Bytes of message JSON one syncRooms reply or history page may carry: the authority stops
+   * adding messages at it and answers hasMore, so the client asks again from its new cursor.
+   * Well under the authority's 4 MiB send-queue cap; at least one message always goes.
+   */
+  maxReplyBytes: 1024 * 1024,
   /** Signaling payload (SDP / ICE) size (bytes of JSON). */
   maxSignalBytes: 16 * 1024,
   /** Encrypted DM envelope size (chars of its JSON form). */

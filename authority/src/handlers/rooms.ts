@@ -2,7 +2,7 @@
  * Rooms as a member sees them: listing, asking for access, posting, history and resume.
  * (An admin's decisions on rooms are handlers/admin-rooms.ts.)
  */
-import { fail, isCleanText, LIMITS, ok, type RoomInfo } from '../../../shared/protocol/index.js';
+import { fail, isCleanText, LIMITS, ok, type RoomInfo, type RoomMessage } from '../../../shared/protocol/index.js';
 import type { Connection } from '../connection.js';
 import { DEFERRED, isRow, type Handler, type Services } from '../context.js';
 import { findRoom } from '../lookup.js';
@@ -81,27 +81,76 @@ export const postMessage: Handler<'postMessage'> = (s, c, p, requestId) => {
   return DEFERRED;
 };
 
+/** The bytes a message adds to a reply (its JSON and a separating comma). */
+function wireBytes(m: RoomMessage): number {
+  return Buffer.byteLength(JSON.stringify(m)) + 1;
+}
+
 export const fetchHistory: Handler<'fetchHistory'> = (s, c, p) => {
   const room = findRoom(s, p.room);
   if (!isRow(room)) return room;
   if (!canRead(s, c, room)) return fail('NOT_A_MEMBER');
   const limit = p.limit ?? LIMITS.defaultPageSize;
   const before = p.before ?? s.store.messages.lastSeqOf(room.id) + 1;
-  const rows = s.store.messages.page(room.id, before, limit + 1);
-  const hasMore = rows.length > limit;
-  const page = hasMore ? rows.slice(1) : rows;
-  return ok({ messages: page.map((m) => roomMessage(room.name, m)), hasMore });
+  // Newest first, row by row, until the page or the byte budget is full.
+  const page: RoomMessage[] = [];
+  let bytes = 0;
+  let hasMore = false;
+  for (const row of s.store.messages.iterateBefore(room.id, before, limit + 1)) {
+    const m = roomMessage(room.name, row);
+    const size = wireBytes(m);
+    if (page.length === limit || (page.length > 0 && bytes + size > LIMITS.maxReplyBytes)) {
+      hasMore = true;
+      break;
+    }
+    page.push(m);
+    bytes += size;
+  }
+  return ok({ messages: page.reverse(), hasMore });
 };
 
+/**
+ * What a client missed, per room, within one byte budget for the whole reply: the room where
+ * the budget runs out and every room after it answer hasMore (the client asks again from its
+ * new cursors). Two cursors naming one room (names match without case, in NFC) refuse the
+ * request before anything is read.
+ */
 export const syncRooms: Handler<'syncRooms'> = (s, c, p) => {
   const limit = p.limit ?? LIMITS.maxPageSize;
-  const rooms = [];
+  const wanted: { room: RoomRow; after: number }[] = [];
+  const seen = new Set<number>();
   for (const [name, after] of Object.entries(p.cursors)) {
     const room = s.store.rooms.byName(name);
-    if (!room || !canRead(s, c, room)) continue;
-    const rows = s.store.messages.after(room.id, after, limit + 1);
-    const hasMore = rows.length > limit;
-    rooms.push({ room: room.name, messages: rows.slice(0, limit).map((m) => roomMessage(room.name, m)), hasMore });
+    if (!room) continue;
+    if (seen.has(room.id)) return fail('DUPLICATE_ROOM', { message: `${name} names ${room.name} again` });
+    seen.add(room.id);
+    if (canRead(s, c, room)) wanted.push({ room, after });
+  }
+  const rooms = [];
+  let bytes = 0;
+  let full = false;
+  for (const { room, after } of wanted) {
+    const messages: RoomMessage[] = [];
+    let hasMore = s.store.messages.lastSeqOf(room.id) > after;
+    if (!full && hasMore) {
+      hasMore = false;
+      for (const row of s.store.messages.iterateAfter(room.id, after, limit + 1)) {
+        const m = roomMessage(room.name, row);
+        const size = wireBytes(m);
+        if (messages.length === limit) {
+          hasMore = true;
+          break;
+        }
+        if (bytes + size > LIMITS.maxReplyBytes && bytes > 0) {
+          hasMore = true;
+          full = true;
+          break;
+        }
+        messages.push(m);
+        bytes += size;
+      }
+    }
+    rooms.push({ room: room.name, messages, hasMore });
   }
   return ok({ rooms });
 };

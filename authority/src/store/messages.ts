@@ -205,6 +205,16 @@ export class MessageRepo {
     return this.q.after.all(roomId, after, limit);
   }
 
+  /** The same, read row by row: a caller that stops early (a byte budget) reads no more rows. */
+  iterateAfter(roomId: number, after: number, limit: number): IterableIterator<MessageRow> {
+    return this.q.after.iterate(roomId, after, limit);
+  }
+
+  /** Newest first below `before`, row by row. */
+  iterateBefore(roomId: number, before: number, limit: number): IterableIterator<MessageRow> {
+    return this.q.before.iterate(roomId, before, limit);
+  }
+
   count(roomId: number): number {
     return this.q.count.get(roomId)?.n ?? 0;
   }
