@@ -1,0 +1,126 @@
+/**
+ * Issue 12, attack 1: one small request that makes the authority build a huge reply. syncRooms
+ * named one room 64 ways (names match without regard to case) and got 64 copies of its last 100
+ * messages, built in full before the send-queue cap could act; history pages had no byte bound.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LIMITS, type RoomMessage } from '../../shared/protocol/index.js';
+import { newClient, PASSWORD, registered, startAuthority, until, type TestAuthority } from '../helpers/authority.js';
+
+let t: TestAuthority;
+const ROOM = 'Général';
+/** 4000 characters of four bytes each: the largest message the protocol accepts, ~16 KB. */
+const BIG = '😀'.repeat(LIMITS.maxMessageChars);
+const POSTED = 120;
+
+/** Every distinct upper/lower-case spelling of a name, up to `max`. */
+function caseVariants(name: string, max: number): string[] {
+  let out = [''];
+  for (const ch of name) {
+    const forms = [...new Set([ch.toLowerCase(), ch.toUpperCase()])];
+    out = out.flatMap((prefix) => forms.map((f) => prefix + f));
+  }
+  return out.slice(0, max);
+}
+
+let firstSeq = 0;
+beforeAll(async () => {
+  t = await startAuthority({ limits: { messagesPerSecond: 100_000, messageBurst: 100_000 } });
+  const poster = await registered(t);
+  const roomId = t.authority.store.rooms.byName(ROOM)!.id;
+  firstSeq = t.authority.store.messages.lastSeqOf(roomId) + 1;
+  for (let i = 0; i < POSTED; i += 20) {
+    const batch = [];
+    for (let j = i; j < Math.min(POSTED, i + 20); j++) {
+      batch.push(poster.call('postMessage', { room: ROOM, clientId: `big-message-${String(j).padStart(4, "0")}`, text: BIG }));
+    }
+    const rs = await Promise.all(batch);
+    expect(rs.filter((r) => !r.ok).map((r) => !r.ok && r.error.code)).toEqual([]);
+  }
+  poster.close();
+});
+afterAll(async () => {
+  await t.cleanup();
+});
+
+function replyBytes(value: unknown): number {
+  return Buffer.byteLength(JSON.stringify(value));
+}
+
+describe('replies that could be huge', () => {
+  it('refuses a syncRooms that names one room several ways, before reading anything', async () => {
+    const a = await registered(t);
+    const variants = caseVariants(ROOM, 64);
+    expect(variants).toHaveLength(64);
+    const cursors = Object.fromEntries(variants.map((v) => [v, 0]));
+    const r = await a.call('syncRooms', { cursors });
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.error.code).toBe('DUPLICATE_ROOM');
+    // The same room spelled once is answered.
+    const once = await a.call('syncRooms', { cursors: { [variants[1]!]: firstSeq - 1 } });
+    expect(once.ok).toBe(true);
+    a.close();
+  });
+
+  it('keeps a syncRooms reply under the byte budget, and paging by hasMore brings every message once', async () => {
+    const a = await registered(t);
+    const seen: number[] = [];
+    let cursor = firstSeq - 1;
+    let rounds = 0;
+    let firstPage = -1;
+    for (;;) {
+      const r = await a.call('syncRooms', { cursors: { [ROOM]: cursor }, limit: LIMITS.maxPageSize });
+      expect(r.ok).toBe(true);
+      if (!r.ok) return;
+      rounds++;
+      expect(replyBytes(r.value)).toBeLessThanOrEqual(LIMITS.maxReplyBytes + 1024);
+      const page = r.value.rooms.find((p) => p.room === ROOM)!;
+      seen.push(...page.messages.map((m) => m.seq));
+      if (firstPage < 0) firstPage = page.messages.length;
+      if (!page.hasMore) break;
+      expect(page.messages.length).toBeGreaterThan(0);
+      cursor = page.messages.at(-1)!.seq;
+      expect(rounds).toBeLessThan(20);
+    }
+    // 100 messages of ~16 KB do not fit one reply: the first was cut short by the budget, not the limit.
+    expect(firstPage).toBeGreaterThan(0);
+    expect(firstPage).toBeLessThan(LIMITS.maxPageSize);
+    expect(seen).toEqual(Array.from({ length: POSTED }, (_, i) => firstSeq + i));
+    a.close();
+  });
+
+  it('keeps a history page under the byte budget, short with hasMore', async () => {
+    const a = await registered(t);
+    const r = await a.call('fetchHistory', { room: ROOM, limit: LIMITS.maxPageSize });
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    expect(replyBytes(r.value)).toBeLessThanOrEqual(LIMITS.maxReplyBytes + 1024);
+    expect(r.value.messages.length).toBeLessThan(LIMITS.maxPageSize);
+    expect(r.value.messages.length).toBeGreaterThan(0);
+    expect(r.value.hasMore).toBe(true);
+    const seqs = r.value.messages.map((m) => m.seq);
+    expect(seqs.at(-1)).toBe(firstSeq + POSTED - 1); // the newest, in order
+    expect(seqs).toEqual([...seqs].sort((x, y) => x - y));
+    a.close();
+  });
+
+  it('a client core that missed more than one reply of messages catches up with each exactly once', async () => {
+    const name = `lag${Date.now().toString(36)}`;
+    const first = newClient(t);
+    expect((await first.register(name, PASSWORD)).ok).toBe(true);
+    const got: RoomMessage[] = [];
+    first.on('message', (m) => {
+      if (m.room === ROOM && m.seq >= firstSeq) got.push(m);
+    });
+    // It holds the room as of just before the big messages (a laptop back from a long sleep):
+    // the sync asks for everything after, and follows the replies cut at the byte budget.
+    await until(() => first.rooms.get(ROOM)?.info.access === 'member', 'the room list');
+    first.rooms.get(ROOM)!.lastSeq = firstSeq - 1;
+    let filled = -1;
+    first.on('resynced', (f) => (filled = f.messages));
+    await first.syncAll();
+    expect(filled).toBe(POSTED);
+    expect(got.map((m) => m.seq)).toEqual(Array.from({ length: POSTED }, (_, i) => firstSeq + i));
+    first.close();
+  });
+});
