@@ -45,7 +45,22 @@ export interface AuthorityConfig {
     signalsPerSecond: number;
     storedDmsPerRecipient: number;
     storedDmMaxAgeMs: number;
+    /** Open TCP sockets per address, counted at accept (before TLS and HTTP); over it a socket is destroyed at once. */
+    socketsPerIp: number;
+    /** Open TCP sockets in all, kept well below the process's descriptor limit (1024 is common). */
+    maxSockets: number;
+    /** A TLS handshake must finish within this. */
+    tlsHandshakeMs: number;
+    /** A request's headers must arrive within this; the whole request within requestMs. */
+    requestHeadersMs: number;
+    requestMs: number;
+    /** A socket that neither sends a request nor upgrades within this is closed. */
+    firstRequestMs: number;
+    /** An HTTP keep-alive socket idle this long after a response is closed. */
+    keepAliveMs: number;
   };
+  /** Extra origins (scheme://host[:port]) whose pages may open the WebSocket, besides the authority's own and the desktop app's. */
+  allowedOrigins: string[];
   /** Daily online backup time, "HH:MM" local; null: no daily backup. */
   backupTime: string | null;
   /** Console on stdin when it is a terminal (or when forced). */
@@ -78,7 +93,15 @@ export function defaultConfig(overrides: Partial<AuthorityConfig> = {}): Authori
       signalsPerSecond: 50,
       storedDmsPerRecipient: 1000,
       storedDmMaxAgeMs: 30 * 24 * 3600_000,
+      socketsPerIp: 256,
+      maxSockets: 800,
+      tlsHandshakeMs: 10_000,
+      requestHeadersMs: 10_000,
+      requestMs: 30_000,
+      firstRequestMs: 15_000,
+      keepAliveMs: 5_000,
     },
+    allowedOrigins: [],
     backupTime: DEFAULT_BACKUP_TIME,
     console: false,
     quiet: false,
