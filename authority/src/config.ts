@@ -1,6 +1,7 @@
 /** The authority's settings: defaults, limits that are policy (not wire), and the command line. */
 import { parseArgs } from 'node:util';
 import { isIP } from 'node:net';
+import { readFileSync } from 'node:fs';
 
 export const DEFAULT_PORT = 7443;
 export const DEFAULT_HOST = '0.0.0.0';
@@ -50,6 +51,19 @@ export interface AuthorityConfig {
     signalsPerSecond: number;
     storedDmsPerRecipient: number;
     storedDmMaxAgeMs: number;
+    /** Open TCP sockets per address, counted at accept (before TLS and HTTP); over it a socket is destroyed at once. */
+    socketsPerIp: number;
+    /** Open TCP sockets in all; by default the process's descriptor limit less a reserve for the database, backups and workers. */
+    maxSockets: number;
+    /** A TLS handshake must finish within this. */
+    tlsHandshakeMs: number;
+    /** A request's headers must arrive within this; the whole request within requestMs. */
+    requestHeadersMs: number;
+    requestMs: number;
+    /** A socket that neither sends a request nor upgrades within this is closed. */
+    firstRequestMs: number;
+    /** An HTTP keep-alive socket idle this long after a response is closed. */
+    keepAliveMs: number;
   };
   /**
    * Address ranges (CIDR) /ban never blocks: a NAT gateway, a terminal server, a VPN
@@ -61,6 +75,24 @@ export interface AuthorityConfig {
   /** Console on stdin when it is a terminal (or when forced). */
   console: boolean;
   quiet: boolean;
+}
+
+/** Descriptors kept for everything that is not a client socket (SQLite and its WAL, backups, logs, workers). */
+const RESERVED_DESCRIPTORS = 200;
+
+/**
+ * The soft "Max open files" limit of this process (Linux: /proc/self/limits) less the reserve;
+ * 800 where it cannot be read (a 1024-descriptor limit is the common default).
+ */
+function defaultMaxSockets(): number {
+  try {
+    const line = readFileSync('/proc/self/limits', 'utf8').split('\n').find((l) => l.startsWith('Max open files'));
+    const soft = Number(line?.split(/\s{2,}/)[1]);
+    if (Number.isInteger(soft) && soft > RESERVED_DESCRIPTORS * 2) return soft - RESERVED_DESCRIPTORS;
+  } catch {
+    // not Linux: the conservative default
+  }
+  return 800;
 }
 
 export function defaultConfig(overrides: Partial<AuthorityConfig> = {}): AuthorityConfig {
@@ -90,6 +122,13 @@ export function defaultConfig(overrides: Partial<AuthorityConfig> = {}): Authori
       signalsPerSecond: 50,
       storedDmsPerRecipient: 1000,
       storedDmMaxAgeMs: 30 * 24 * 3600_000,
+      socketsPerIp: 256,
+      maxSockets: defaultMaxSockets(),
+      tlsHandshakeMs: 10_000,
+      requestHeadersMs: 10_000,
+      requestMs: 30_000,
+      firstRequestMs: 15_000,
+      keepAliveMs: 5_000,
     },
     banExempt: [],
     backupTime: DEFAULT_BACKUP_TIME,

@@ -20,6 +20,7 @@ import { loadOrCreateTls, type TlsMaterial } from './tls.js';
 import { serveStatic } from './web.js';
 import { parseTimeOfDay } from './backup.js';
 import { removePidFile, writePidFile } from './pidfile.js';
+import { SocketGuard } from './socket-guard.js';
 
 /** ws's own hard limit; frames between LIMITS.maxFrameBytes and this get our FRAME_TOO_LARGE close. */
 const WS_MAX_PAYLOAD = LIMITS.maxFrameBytes * 4;
@@ -48,12 +49,26 @@ export class Authority extends AuthorityServices implements AdminServices {
   private stopped: Promise<void> | null = null;
   private timers: NodeJS.Timeout[] = [];
   private readonly perIp = new Map<string, number>();
+  private socketGuard: SocketGuard | null = null;
+
+  /** TCP sockets open now, upgraded or not (for the limits' tests and /threads). */
+  get openSockets(): number {
+    return this.socketGuard?.openSockets ?? 0;
+  }
 
   async start(): Promise<StartedAuthority> {
     // The command line refuses this too; here it holds for every way of building a config.
     if (!this.config.tls && !isLoopback(this.config.host)) {
       throw new Error(`refusing to serve without TLS on ${this.config.host}: plaintext is allowed only on a loopback address`);
     }
+    const limits = this.config.limits;
+    const httpTimeouts = {
+      headersTimeout: limits.requestHeadersMs,
+      requestTimeout: limits.requestMs,
+      keepAliveTimeout: limits.keepAliveMs,
+      // How often Node checks the two deadlines above; its default (30 s) would make them coarse.
+      connectionsCheckingInterval: Math.min(limits.requestHeadersMs, limits.requestMs) / 2,
+    };
     const onRequest = (req: IncomingMessage, res: ServerResponse) => {
       if (req.url?.split('?')[0] === EXPORT_PATH) handleExportRequest(this, req, res);
       else serveStatic(this.config.webRoot, req, res);
@@ -63,10 +78,15 @@ export class Authority extends AuthorityServices implements AdminServices {
         this.config.dataDir,
         this.config.certFile && this.config.keyFile ? { certFile: this.config.certFile, keyFile: this.config.keyFile } : undefined,
       );
-      this.httpServer = createHttpsServer({ cert: this.tls.cert, key: this.tls.key }, onRequest);
+      this.httpServer = createHttpsServer(
+        { cert: this.tls.cert, key: this.tls.key, handshakeTimeout: limits.tlsHandshakeMs, ...httpTimeouts },
+        onRequest,
+      );
     } else {
-      this.httpServer = createHttpServer(onRequest);
+      this.httpServer = createHttpServer(httpTimeouts, onRequest);
     }
+    this.socketGuard = new SocketGuard(limits, this.log, normalizeIp);
+    this.socketGuard.attach(this.httpServer, this.config.tls);
     this.wss = new WebSocketServer({
       server: this.httpServer,
       path: '/ws',

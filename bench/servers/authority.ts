@@ -88,6 +88,7 @@ async function start(launch: ServerLaunch): Promise<ServerReady> {
       messagesPerSecond: UNLIMITED,
       messageBurst: UNLIMITED,
       connectionsPerIp: UNLIMITED,
+      socketsPerIp: UNLIMITED,
       registrationsPerIp: UNLIMITED,
       loginFailuresPerIp: UNLIMITED,
     },

@@ -1,0 +1,84 @@
+/**
+ * Limits at TCP accept, before TLS and HTTP: sockets per address and in all (a slow TLS client
+ * holds a descriptor as surely as a logged-in one), and a deadline for a socket that completed
+ * TLS but never sends a request or upgrades. Over a limit the socket is destroyed at once;
+ * refusals are logged at most once per LOG_EVERY_MS with the count since the last line.
+ */
+import type { Server } from 'node:http';
+import type { Socket } from 'node:net';
+import type { Logger } from './log.js';
+
+const LOG_EVERY_MS = 10_000;
+
+export interface SocketGuardLimits {
+  socketsPerIp: number;
+  maxSockets: number;
+  firstRequestMs: number;
+}
+
+export class SocketGuard {
+  private readonly perIp = new Map<string, number>();
+  private total = 0;
+  private refused = 0;
+  private lastLog = 0;
+  /** Sockets (as HTTP sees them: the TLS socket when TLS is on) still waiting for their first request. */
+  private readonly waiting = new WeakMap<Socket, NodeJS.Timeout>();
+
+  constructor(
+    private readonly limits: SocketGuardLimits,
+    private readonly log: Logger,
+    private readonly normalizeIp: (address: string | undefined) => string,
+  ) {}
+
+  /** Hooks the server: counts at 'connection', arms the first-request deadline at the socket HTTP reads. */
+  attach(server: Server, tls: boolean): void {
+    server.on('connection', (socket: Socket) => this.accepted(socket));
+    server.on(tls ? 'secureConnection' : 'connection', (socket: Socket) => this.armFirstRequest(socket));
+    server.on('request', (req) => this.served(req.socket as Socket));
+    server.on('upgrade', (req) => this.served(req.socket as Socket));
+  }
+
+  get openSockets(): number {
+    return this.total;
+  }
+
+  private accepted(socket: Socket): void {
+    const ip = this.normalizeIp(socket.remoteAddress);
+    const n = this.perIp.get(ip) ?? 0;
+    if (n >= this.limits.socketsPerIp || this.total >= this.limits.maxSockets) {
+      socket.destroy();
+      this.noteRefusal(ip, n >= this.limits.socketsPerIp ? 'per_address' : 'total');
+      return;
+    }
+    this.perIp.set(ip, n + 1);
+    this.total++;
+    socket.once('close', () => {
+      this.total--;
+      const left = (this.perIp.get(ip) ?? 1) - 1;
+      if (left <= 0) this.perIp.delete(ip);
+      else this.perIp.set(ip, left);
+    });
+  }
+
+  private armFirstRequest(socket: Socket): void {
+    if (socket.destroyed || this.waiting.has(socket)) return;
+    const timer = setTimeout(() => socket.destroy(), this.limits.firstRequestMs);
+    timer.unref();
+    this.waiting.set(socket, timer);
+    socket.once('close', () => clearTimeout(timer));
+  }
+
+  private served(socket: Socket): void {
+    const timer = this.waiting.get(socket);
+    if (timer) clearTimeout(timer);
+  }
+
+  private noteRefusal(ip: string, limit: 'per_address' | 'total'): void {
+    this.refused++;
+    const now = Date.now();
+    if (now - this.lastLog < LOG_EVERY_MS) return;
+    this.log.warn('sockets_refused', { limit, ip, count: this.refused, open: this.total });
+    this.refused = 0;
+    this.lastLog = now;
+  }
+}
