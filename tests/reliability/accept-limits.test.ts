@@ -85,7 +85,9 @@ describe('deadlines before the upgrade', () => {
 
   it('closes a socket that completed TLS but never sends a request or upgrades', async () => {
     const t = await authority({ firstRequestMs: 300 });
-    const socket = tlsConnect({ host: '127.0.0.1', port: portOf(t), localAddress: '127.0.0.2', rejectUnauthorized: false });
+    // tls.connect's types lack localAddress: the TCP socket is made first, from its own address.
+    const tcp = netConnect({ host: '127.0.0.1', port: portOf(t), localAddress: '127.0.0.2' });
+    const socket = tlsConnect({ socket: tcp, rejectUnauthorized: false });
     sockets.push(socket);
     let closed = false;
     socket.on('error', () => {});
