@@ -75,6 +75,16 @@ function bump(map: Record<string, number>, key: string): void {
   map[key] = (map[key] ?? 0) + 1;
 }
 
+/** How long a BUSY answer asks to wait (its `until`), within the client core's bounds. */
+function busyDelay(frame: Buffer): number {
+  try {
+    const until = (JSON.parse(frame.toString()) as { error?: { until?: number } }).error?.until ?? 0;
+    return Math.min(5000, Math.max(50, until - Date.now()));
+  } catch {
+    return 250;
+  }
+}
+
 function errorCode(frame: Buffer): string {
   try {
     const parsed = JSON.parse(frame.toString()) as { error?: { code?: string } };
@@ -463,13 +473,17 @@ async function storm(body: StormBody): Promise<StormReply> {
       const t = nowUs();
       try {
         await new Promise<void>((resolve, reject) => {
+          const send = () => ws.send(JSON.stringify({ id: 1, type: 'login', username, password: body.password }));
           ws.once('open', () => {
             if (!pinned(ws, body.fingerprint)) return reject(new Error('CERTIFICATE_MISMATCH'));
-            ws.send(JSON.stringify({ id: 1, type: 'login', username, password: body.password }));
+            send();
           });
-          ws.once('message', (data: Buffer) => {
-            if (data.toString('latin1', 0, 20).startsWith('{"re":1,"ok":true')) resolve();
-            else reject(new Error(errorCode(data)));
+          ws.on('message', (data: Buffer) => {
+            if (data.toString('latin1', 0, 20).startsWith('{"re":1,"ok":true')) return resolve();
+            const code = errorCode(data);
+            // BUSY: the hashing queue is full and nothing was checked; wait as told, as the client core does.
+            if (code === 'BUSY') return void setTimeout(send, busyDelay(data));
+            reject(new Error(code));
           });
           ws.once('close', () => reject(new Error('CLOSED')));
           ws.once('error', () => undefined);

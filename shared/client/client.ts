@@ -28,7 +28,7 @@ import { publicRandomBytes } from '../crypto/random.js';
 import { Emitter } from './emitter.js';
 import { Outbox, type OutgoingMessage } from './outbox.js';
 import { RoomSync, type RoomState } from './room-sync.js';
-import { isTransient } from './retry.js';
+import { isTransient, rateLimitDelay, RETRY_POLICY } from './retry.js';
 import { Rpc } from './rpc.js';
 import { CERT_MISMATCH_CLOSE, type SocketFactory, type SocketLike } from './transport.js';
 
@@ -268,7 +268,14 @@ export class ChandlerClient extends Emitter<ClientEvents> {
     this.closedByUser = false;
     const opened = await this.connect();
     if (!opened.ok) return opened;
-    const r = await this.call(type, { username, password, clientVersion: this.options.clientVersion });
+    let r = await this.call(type, { username, password, clientVersion: this.options.clientVersion });
+    // BUSY: the authority's password queue is full and nothing was checked; wait as it says.
+    for (let waits = 0; !r.ok && r.error.code === 'BUSY' && waits < RETRY_POLICY.maxBusyWaits; waits++) {
+      const delay = rateLimitDelay(r.error);
+      await new Promise((resolve) => setTimeout(resolve, delay));
+      if (this.closedByUser) return r;
+      r = await this.call(type, { username, password, clientVersion: this.options.clientVersion });
+    }
     if (!r.ok) return r;
     this.session = r.value;
     this.attempt = 0;

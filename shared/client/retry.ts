@@ -14,6 +14,11 @@ export const RETRY_POLICY = {
   rateLimitCeilingMs: 5000,
   /** RATE_LIMITED waits in a row before a DM waits for the next session instead. */
   maxRateLimitWaits: 20,
+  /**
+   * BUSY waits in a row before a login or registration reports it: the authority's hashing
+   * queue was full (a whole floor logging in at 9:00 behind one NAT address); it said when.
+   */
+  maxBusyWaits: 30,
 } as const;
 
 /** True for failures where resending the same idempotent request later is right. */

@@ -108,7 +108,7 @@ describe('screens, in both languages and both themes', () => {
       await page.locator('.auth-card').waitFor();
       await shoot(page, `login-${lang}-${scheme}`);
       await login(page, MARIE, 'wrong-password!!', lang);
-      await page.getByTestId('password-error').waitFor();
+      await page.getByTestId('form-error').waitFor(); // wrong name or password: one answer, for the form
       await shoot(page, `login-error-${lang}-${scheme}`);
       await register(page, 'thomas.bernard', PASSWORD, lang);
       await page.getByTestId('username-error').waitFor();

@@ -89,33 +89,42 @@ export const register: Handler<'register'> = async (s, c, p) => {
   // hash, so parallel registrations cannot all pass the check.
   const slot = s.throttles.registerPerIp.reserve(c.ip, s.now());
   if (isRefusal(slot)) return refusedAnswer(slot, 'too many accounts created from this address, try later');
-  slot.keep(s.now());
-  const username = p.username.normalize('NFC');
-  if (!validUsername(username)) return fail('INVALID_USERNAME');
-  const weak = passwordPolicyError(p.password, s.config.passwordMinLength);
-  if (weak) return fail('WEAK_PASSWORD', { message: `weak password: ${weak}` });
-  if (s.store.users.byName(username)) return fail('USERNAME_TAKEN');
-
-  c.state = 'authenticating';
-  let hashed;
+  // A full hashing queue (BUSY) is the one answer that gives the slot back: nothing was tried.
+  let spent = true;
   try {
-    hashed = await s.passwords.hash(p.password, `ip:${c.ip}`);
+    const username = p.username.normalize('NFC');
+    if (!validUsername(username)) return fail('INVALID_USERNAME');
+    const weak = passwordPolicyError(p.password, s.config.passwordMinLength);
+    if (weak) return fail('WEAK_PASSWORD', { message: `weak password: ${weak}` });
+    if (s.store.users.byName(username)) return fail('USERNAME_TAKEN');
+
+    c.state = 'authenticating';
+    let hashed;
+    try {
+      hashed = await s.passwords.hash(p.password, `ip:${c.ip}`);
+    } finally {
+      if (c.state === 'authenticating') c.state = 'anonymous';
+    }
+    if (!hashed.ok) {
+      spent = false;
+      return poolBusy(hashed);
+    }
+    if (c.closed) return fail('INVALID_SESSION');
+    if (s.store.users.byName(username)) return fail('USERNAME_TAKEN'); // taken while we hashed
+    const now = s.now();
+    const user = s.store.transaction(() => {
+      const row = s.store.users.create(username, hashed.value, false, now);
+      const general = s.store.rooms.byName(DEFAULT_ROOM);
+      if (general) s.store.rooms.addMember(row.id, general.id, now);
+      return row;
+    });
+    c.clientVersion = p.clientVersion ?? '';
+    s.log.info('user_registered', { user: username, ip: c.ip });
+    return ok(newSession(s, c, user));
   } finally {
-    if (c.state === 'authenticating') c.state = 'anonymous';
+    if (spent) slot.keep(s.now());
+    else slot.release();
   }
-  if (!hashed.ok) return poolBusy(hashed);
-  if (c.closed) return fail('INVALID_SESSION');
-  if (s.store.users.byName(username)) return fail('USERNAME_TAKEN'); // taken while we hashed
-  const now = s.now();
-  const user = s.store.transaction(() => {
-    const row = s.store.users.create(username, hashed.value, false, now);
-    const general = s.store.rooms.byName(DEFAULT_ROOM);
-    if (general) s.store.rooms.addMember(row.id, general.id, now);
-    return row;
-  });
-  c.clientVersion = p.clientVersion ?? '';
-  s.log.info('user_registered', { user: username, ip: c.ip });
-  return ok(newSession(s, c, user));
 };
 
 /**
