@@ -45,6 +45,9 @@ export interface AuthorityConfig {
     /** Token bucket for room messages: sustained rate and burst per user. */
     messagesPerSecond: number;
     messageBurst: number;
+    /** Token bucket for access and friend requests (each one notifies admins or a user): per minute and burst, per user. */
+    requestsPerMinute: number;
+    requestBurst: number;
     connectionsPerIp: number;
     loginTimeoutMs: number;
     sessionIdleMs: number;
@@ -116,6 +119,8 @@ export function defaultConfig(overrides: Partial<AuthorityConfig> = {}): Authori
       registrationWindowMs: 60 * 60_000,
       messagesPerSecond: 20,
       messageBurst: 60,
+      requestsPerMinute: 6,
+      requestBurst: 10,
       connectionsPerIp: 200,
       loginTimeoutMs: 60_000,
       sessionIdleMs: 30 * 24 * 3600_000,

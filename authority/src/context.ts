@@ -34,6 +34,8 @@ export interface Services {
     passwordChecksPerUser: WindowCounter;
     /** Room messages, per user over all their connections. */
     messagesPerUser: KeyedBuckets;
+    /** New access and friend requests (each notifies someone), per user. */
+    requestsPerUser: KeyedBuckets;
   };
   readonly serverVersion: string;
   now(): number;

@@ -52,6 +52,7 @@ export class AuthorityServices implements Services {
       registerPerIp: new WindowCounter(l.registrationsPerIp, l.registrationWindowMs),
       passwordChecksPerUser: new WindowCounter(l.passwordChecksPerUser, l.loginWindowMs),
       messagesPerUser: new KeyedBuckets(l.messagesPerSecond, l.messageBurst),
+      requestsPerUser: new KeyedBuckets(l.requestsPerMinute / 60, l.requestBurst),
     };
   }
 

@@ -47,6 +47,10 @@ export const requestFriend: Handler<'requestFriend'> = (s, c, p) => {
     makeFriends(s, me, other); // they had asked me: asking back is accepting
     return ok({ state: 'friends' as const });
   }
+  // Asking again while the request waits changes nothing and notifies nobody.
+  if (s.store.friends.hasRequest(me.id, other.id)) return ok({ state: 'outgoing' as const });
+  const rate = s.throttles.requestsPerUser.take(me.id, s.now());
+  if (!rate.ok) return fail('RATE_LIMITED', { until: rate.until });
   s.store.friends.addRequest(me.id, other.id, s.now());
   s.hub.sendToUser(other.id, 'friendRequested', { username: me.username });
   tell(s, other, me, 'incoming');

@@ -46,7 +46,11 @@ export const requestAccess: Handler<'requestAccess'> = (s, c, p) => {
     return ok({ access: 'member' as const });
   }
   if (room.policy === 'closed') return fail('ROOM_CLOSED');
+  // Asking again while the request waits changes nothing and notifies nobody.
+  if (s.store.rooms.pendingRoomIdsOf(me.id).has(room.id)) return ok({ access: 'pending' as const });
   const now = s.now();
+  const rate = s.throttles.requestsPerUser.take(me.id, now);
+  if (!rate.ok) return fail('RATE_LIMITED', { until: rate.until });
   s.store.rooms.addRequest(me.id, room.id, now);
   const event = { username: me.username, room: room.name, ts: now, pendingFromUser: pendingCountOf(s, me.id) };
   for (const admin of s.store.users.admins()) s.hub.sendToUser(admin.id, 'accessRequested', event);
