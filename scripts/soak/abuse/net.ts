@@ -1,14 +1,13 @@
 /**
  * The abuse soak's sockets, each from a chosen loopback source address (every 127.x.y.z reaches
  * a loopback server on Linux), so that the authority's per-address limits see one address per
- * well-behaved client and separate ones for the attacker. The client core's socket pins the
- * certificate as cli/node-socket.ts does; the product's factory has no source-address option.
+ * well-behaved client and separate ones for the attacker.
  */
 import { connect as tcpConnect, type Socket } from 'node:net';
-import { connect as tlsConnect, type TLSSocket } from 'node:tls';
+import { connect as tlsConnect } from 'node:tls';
 import WebSocket from 'ws';
-import { LIMITS, normalizeFingerprint } from '../../../shared/protocol/index.js';
-import { CERT_MISMATCH_CLOSE, type SocketFactory, type SocketLike } from '../../../shared/client/transport.js';
+import type { SocketFactory } from '../../../shared/client/transport.js';
+import { pinnedSocketFactory } from '../../../cli/node-socket.js';
 import { RawConn } from '../../../tests/reliability/support/raw.js';
 
 const HANDSHAKE_TIMEOUT_MS = 10_000;
@@ -23,60 +22,9 @@ export function attackerAddress(attack: number, n = 1): string {
   return `127.1.${attack}.${n}`;
 }
 
-class SourcedSocket implements SocketLike {
-  onopen: ((ev: unknown) => void) | null = null;
-  onmessage: ((ev: { data: unknown }) => void) | null = null;
-  onclose: ((ev: { code: number; reason: string }) => void) | null = null;
-  onerror: ((ev: unknown) => void) | null = null;
-  private readonly ws: WebSocket;
-  private mismatch: string | null = null;
-
-  constructor(url: string, fingerprint: string, localAddress: string) {
-    const expected = normalizeFingerprint(fingerprint) ?? 'no-certificate-matches';
-    this.ws = new WebSocket(url, {
-      rejectUnauthorized: false, // replaced by the pin below
-      perMessageDeflate: false,
-      maxPayload: LIMITS.maxFrameBytes * 16,
-      handshakeTimeout: HANDSHAKE_TIMEOUT_MS,
-      localAddress,
-    });
-    const req = (this.ws as unknown as { _req?: import('node:http').ClientRequest })._req;
-    req?.on('socket', (socket) => {
-      (socket as TLSSocket).once('secureConnect', () => {
-        const actual = (socket as TLSSocket).getPeerCertificate()?.fingerprint256 ?? '';
-        if (actual !== expected) {
-          this.mismatch = `certificate fingerprint ${actual} is not the pinned ${expected}`;
-          socket.destroy();
-        }
-      });
-    });
-    this.ws.on('open', () => this.onopen?.({}));
-    this.ws.on('message', (data, isBinary) => {
-      if (!isBinary) this.onmessage?.({ data: data.toString() });
-    });
-    this.ws.on('error', (err) => this.onerror?.(err));
-    this.ws.on('close', (code, reason) => {
-      if (this.mismatch) this.onclose?.({ code: CERT_MISMATCH_CLOSE, reason: this.mismatch });
-      else this.onclose?.({ code, reason: reason.toString() });
-    });
-  }
-
-  get readyState(): number {
-    return this.ws.readyState;
-  }
-
-  send(data: string): void {
-    this.ws.send(data);
-  }
-
-  close(code?: number, reason?: string): void {
-    if (this.ws.readyState === WebSocket.CONNECTING) this.ws.terminate();
-    else this.ws.close(code, reason);
-  }
-}
-
+/** The client core's pinned socket (cli/node-socket.ts), from the given source address. */
 export function sourcedSocketFactory(fingerprint: string, localAddress: string): SocketFactory {
-  return (url) => new SourcedSocket(url, fingerprint, localAddress);
+  return pinnedSocketFactory({ fingerprint, localAddress });
 }
 
 /** A bare WebSocket (tests/reliability/support/raw.ts) from a chosen source address. */
