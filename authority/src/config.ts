@@ -1,7 +1,8 @@
 /** The authority's settings: defaults, limits that are policy (not wire), and the command line. */
 import { parseArgs } from 'node:util';
-import { isIP } from 'node:net';
 import { readFileSync } from 'node:fs';
+import { isLoopback, parseCidr } from './addresses.js';
+import { canonicalOrigin } from './origins.js';
 
 export const DEFAULT_PORT = 7443;
 export const DEFAULT_HOST = '0.0.0.0';
@@ -73,6 +74,11 @@ export interface AuthorityConfig {
    * concentrator. The console's own loopback address is never blocked either.
    */
   banExempt: string[];
+  /**
+   * Web origins besides the authority's own and the desktop app's whose pages may open a
+   * WebSocket here (origins.ts), canonical: "https://intranet.example".
+   */
+  allowOrigins: string[];
   /** Daily online backup time, "HH:MM" local; null: no daily backup. */
   backupTime: string | null;
   /** Console on stdin when it is a terminal (or when forced). */
@@ -136,29 +142,12 @@ export function defaultConfig(overrides: Partial<AuthorityConfig> = {}): Authori
       keepAliveMs: 5_000,
     },
     banExempt: [],
+    allowOrigins: [],
     backupTime: DEFAULT_BACKUP_TIME,
     console: false,
     quiet: false,
   };
   return { ...base, ...overrides, limits: { ...base.limits, ...overrides.limits } };
-}
-
-export function isLoopback(host: string): boolean {
-  if (host === 'localhost') return true;
-  if (isIP(host) === 4) return host.startsWith('127.');
-  if (isIP(host) === 6) return host === '::1';
-  return false;
-}
-
-/** "10.0.0.0/8", "fd00::/8" or a single address → its parts; null when it is not one. */
-export function parseCidr(text: string): { address: string; prefix: number; family: 'ipv4' | 'ipv6' } | null {
-  const [address = '', bits, extra] = text.split('/');
-  const v = isIP(address);
-  if (v === 0 || extra !== undefined) return null;
-  const max = v === 4 ? 32 : 128;
-  const prefix = bits === undefined ? max : Number(bits);
-  if (!/^\d{1,3}$/.test(bits ?? String(max)) || prefix > max) return null;
-  return { address, prefix, family: v === 4 ? 'ipv4' : 'ipv6' };
 }
 
 export type CommandLine =
@@ -170,7 +159,8 @@ export type CommandLine =
 
 export const USAGE = `usage: npm start -- [--host ADDR] [--port N] [--data DIR] [--tls on|off]
                   [--cert FILE --key FILE] [--turn URL --turn-user U --turn-pass P]
-                  [--backup-time HH:MM|off] [--ban-exempt CIDR,...] [--console | --no-console]
+                  [--backup-time HH:MM|off] [--ban-exempt CIDR,...] [--allow-origin URL,...]
+                  [--console | --no-console]
                   [--create-admin NAME] [--restore BACKUP_FILE]`;
 
 export function parseCommandLine(argv: string[], stdinIsTTY: boolean): CommandLine {
@@ -194,6 +184,7 @@ export function parseCommandLine(argv: string[], stdinIsTTY: boolean): CommandLi
         'create-admin': { type: 'string' },
         'backup-time': { type: 'string' },
         'ban-exempt': { type: 'string' },
+        'allow-origin': { type: 'string' },
         restore: { type: 'string' },
         quiet: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
@@ -226,6 +217,12 @@ export function parseCommandLine(argv: string[], stdinIsTTY: boolean): CommandLi
   const banExempt = (values['ban-exempt'] ?? '').split(',').map((c) => c.trim()).filter(Boolean);
   const badRange = banExempt.find((c) => parseCidr(c) === null);
   if (badRange !== undefined) return { kind: 'error', message: `--ban-exempt takes CIDR ranges (10.0.0.0/8,fd00::/8), not ${badRange}` };
+  const origins = (values['allow-origin'] ?? '').split(',').map((o) => o.trim()).filter(Boolean);
+  const allowOrigins = origins.map(canonicalOrigin);
+  const badOrigin = origins.find((_, i) => allowOrigins[i] === null);
+  if (badOrigin !== undefined) {
+    return { kind: 'error', message: `--allow-origin takes origins (https://intranet.example:8443), not ${badOrigin}` };
+  }
   const iceServers: IceServerConfig[] = values.turn
     ? [{ urls: values.turn, username: values['turn-user'], credential: values['turn-pass'] }]
     : [];
@@ -242,6 +239,7 @@ export function parseCommandLine(argv: string[], stdinIsTTY: boolean): CommandLi
     quiet: values.quiet ?? false,
     backupTime: backupTime === 'off' ? null : backupTime,
     banExempt,
+    allowOrigins: allowOrigins as string[],
   });
   if (values.restore !== undefined) return { kind: 'restore', config, file: values.restore };
   if (values['create-admin'] !== undefined) {

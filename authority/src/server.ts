@@ -9,7 +9,8 @@ import { createServer as createHttpServer, type IncomingMessage, type Server, ty
 import type { Socket } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { CLOSE_CODES, LIMITS } from '../../shared/protocol/index.js';
-import { isLoopback } from './config.js';
+import { isLoopback } from './addresses.js';
+import { originAllowed } from './origins.js';
 import { Connection } from './connection.js';
 import type { AdminServices, PeriodicJob } from './context.js';
 import { onFrame } from './dispatch.js';
@@ -27,6 +28,8 @@ const WS_MAX_PAYLOAD = LIMITS.maxFrameBytes * 4;
 const SWEEP_INTERVAL_MS = 60_000;
 const SHUTDOWN_SOCKET_WAIT_MS = 3000;
 const PING_INTERVAL_MS = 30_000;
+/** Browsers that reached us over TLS keep to https for a year (no downgrade on a hostile LAN). */
+const HSTS = 'max-age=31536000';
 
 export function normalizeIp(address: string | undefined): string {
   if (!address) return 'unknown';
@@ -70,6 +73,7 @@ export class Authority extends AuthorityServices implements AdminServices {
       connectionsCheckingInterval: Math.min(limits.requestHeadersMs, limits.requestMs) / 2,
     };
     const onRequest = (req: IncomingMessage, res: ServerResponse) => {
+      if (this.config.tls) res.setHeader('Strict-Transport-Security', HSTS);
       if (req.url?.split('?')[0] === EXPORT_PATH) handleExportRequest(this, req, res);
       else serveStatic(this.config.webRoot, req, res);
     };
@@ -93,6 +97,15 @@ export class Authority extends AuthorityServices implements AdminServices {
       maxPayload: WS_MAX_PAYLOAD,
       perMessageDeflate: false,
       clientTracking: false,
+      verifyClient: (info, answer) => {
+        const originRule = { tls: this.config.tls, allowed: this.config.allowOrigins };
+        if (originAllowed(info.req.headers.origin, info.req.headers.host, originRule)) return answer(true);
+        this.log.warn('ws_origin_refused', {
+          ip: normalizeIp(info.req.socket.remoteAddress),
+          origin: String(info.req.headers.origin).slice(0, 200),
+        });
+        answer(false, 403, 'origin not allowed');
+      },
     });
     this.wss.on('connection', (ws, req) => this.accept(ws, req));
     this.wss.on('error', (err) => this.log.error('ws_server_error', { error: err.message }));

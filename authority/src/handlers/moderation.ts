@@ -16,7 +16,7 @@ import {
   type Outcome,
 } from '../../../shared/protocol/index.js';
 import { passwordPolicyError } from '../accounts-policy.js';
-import { parseCidr } from '../config.js';
+import { parseCidr } from '../addresses.js';
 import type { Connection } from '../connection.js';
 import { acknowledged, actorOf, isRow, type Actor, type Handler, type Services } from '../context.js';
 import { findUser } from '../lookup.js';
