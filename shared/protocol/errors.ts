@@ -13,6 +13,7 @@ export const ERROR_CODES = [
   'WRONG_CREDENTIALS', // login: the name or the password is wrong (one answer, so names are not enumerable)
   'INVALID_USERNAME',
   'USERNAME_TAKEN',
+  'USERNAME_LOOKALIKE', // the name looks like an existing one (aIice, a1ice beside alice)
   'WEAK_PASSWORD',
   'TOO_MANY_ATTEMPTS',
   'BANNED',
@@ -59,6 +60,7 @@ export const ERROR_TEXT: Record<ErrorCode, string> = {
   WRONG_CREDENTIALS: 'wrong username or password',
   INVALID_USERNAME: 'usernames are 3 to 32 characters: letters, digits, dot, underscore or hyphen',
   USERNAME_TAKEN: 'that username is taken',
+  USERNAME_LOOKALIKE: 'that username looks too much like an existing one (l, I and 1; O and 0; rn and m)',
   WEAK_PASSWORD: 'passwords need at least 12 characters including one that is not a letter or digit',
   TOO_MANY_ATTEMPTS: 'too many attempts, try again later',
   BANNED: 'this account or address is banned',

@@ -22,6 +22,11 @@ export async function createAdmin(config: AuthorityConfig, rawName: string): Pro
       stderr.write(`error USERNAME_TAKEN: ${username} exists already (use /make_admin on the console)\n`);
       return 1;
     }
+    const like = store.users.lookalike(username);
+    if (like) {
+      stderr.write(`error USERNAME_LOOKALIKE: ${username} looks too much like ${like.username}\n`);
+      return 1;
+    }
     let password = process.env[ADMIN_PASSWORD_ENV];
     if (password === undefined) {
       try {

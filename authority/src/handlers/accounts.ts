@@ -3,7 +3,7 @@
  * (subscriptions, presence, the stored-DM backlog) or ends.
  */
 import { randomBytes } from 'node:crypto';
-import { CLOSE_CODES, fail, ok, type ErrorCode, type Outcome, type SessionInfo } from '../../../shared/protocol/index.js';
+import { CLOSE_CODES, fail, ok, type ErrorCode, type Failure, type Outcome, type SessionInfo } from '../../../shared/protocol/index.js';
 import { hashToken, passwordPolicyError, validUsername } from '../accounts-policy.js';
 import type { Connection } from '../connection.js';
 import type { Handler, Services } from '../context.js';
@@ -82,6 +82,17 @@ function authGate(s: Services, c: Connection): Outcome<never, ErrorCode> | null 
   return null;
 }
 
+/** USERNAME_TAKEN, or USERNAME_LOOKALIKE naming the account it looks like; null when free. */
+export function nameTaken(
+  s: Pick<Services, 'store'>,
+  username: string,
+): { ok: false; error: Failure<'USERNAME_TAKEN' | 'USERNAME_LOOKALIKE'> } | null {
+  if (s.store.users.byName(username)) return fail('USERNAME_TAKEN');
+  const like = s.store.users.lookalike(username);
+  if (like) return fail('USERNAME_LOOKALIKE', { message: `${username} looks too much like ${like.username}` });
+  return null;
+}
+
 export const register: Handler<'register'> = async (s, c, p) => {
   const gate = authGate(s, c) ?? ipBlock(s, c.ip);
   if (gate) return gate;
@@ -96,7 +107,8 @@ export const register: Handler<'register'> = async (s, c, p) => {
     if (!validUsername(username)) return fail('INVALID_USERNAME');
     const weak = passwordPolicyError(p.password, s.config.passwordMinLength);
     if (weak) return fail('WEAK_PASSWORD', { message: `weak password: ${weak}` });
-    if (s.store.users.byName(username)) return fail('USERNAME_TAKEN');
+    const taken = nameTaken(s, username);
+    if (taken) return taken;
 
     c.state = 'authenticating';
     let hashed;
@@ -110,7 +122,8 @@ export const register: Handler<'register'> = async (s, c, p) => {
       return poolBusy(hashed);
     }
     if (c.closed) return fail('INVALID_SESSION');
-    if (s.store.users.byName(username)) return fail('USERNAME_TAKEN'); // taken while we hashed
+    const takenMeanwhile = nameTaken(s, username); // taken while we hashed
+    if (takenMeanwhile) return takenMeanwhile;
     const now = s.now();
     const user = s.store.transaction(() => {
       const row = s.store.users.create(username, hashed.value, false, now);

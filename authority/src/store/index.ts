@@ -7,6 +7,7 @@ import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, sta
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { migrate } from './migrations.js';
+import { nameSkeleton, SKELETON_SQL_FUNCTION } from './name-skeleton.js';
 import { UserRepo } from './users.js';
 import { RoomRepo } from './rooms.js';
 import { MessageRepo } from './messages.js';
@@ -100,6 +101,7 @@ export class Store {
     this.db.pragma(`synchronous = ${options.synchronous ?? 'FULL'}`);
     this.db.pragma('foreign_keys = ON');
     this.db.pragma('busy_timeout = 5000');
+    this.db.function(SKELETON_SQL_FUNCTION, { deterministic: true }, (name) => nameSkeleton(String(name)));
     this.schemaVersion = migrate(this.db);
     this.users = new UserRepo(this.db);
     this.rooms = new RoomRepo(this.db);

@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { nameSkeleton } from './name-skeleton.js';
 
 export interface UserRow {
   id: number;
@@ -25,10 +26,11 @@ export class UserRepo {
   constructor(private readonly db: Database.Database) {
     this.q = {
       byName: db.prepare<[string], UserRow>('SELECT * FROM users WHERE username = ?'),
+      bySkeleton: db.prepare<[string], UserRow>('SELECT * FROM users WHERE name_skeleton = ? LIMIT 1'),
       byId: db.prepare<[number], UserRow>('SELECT * FROM users WHERE id = ?'),
       all: db.prepare<[], UserRow>('SELECT * FROM users ORDER BY username'),
-      insert: db.prepare<[string, string, number, number]>(
-        'INSERT INTO users (username, pass_hash, is_admin, created_at) VALUES (?, ?, ?, ?)',
+      insert: db.prepare<[string, string, number, number, string]>(
+        'INSERT INTO users (username, pass_hash, is_admin, created_at, name_skeleton) VALUES (?, ?, ?, ?, ?)',
       ),
       setPassword: db.prepare<[string, number, number]>(
         'UPDATE users SET pass_hash = ?, must_change_password = ? WHERE id = ?',
@@ -82,9 +84,17 @@ export class UserRepo {
     return this.q.admins.all();
   }
 
-  /** Creates the user and makes them a member of the rooms given (Général for everyone). */
+  /**
+   * The account whose name looks like this one (store/name-skeleton.ts): `aIice` or `a1ice`
+   * for `alice`; undefined when none. (The same name in another case is byName's.)
+   */
+  lookalike(username: string): UserRow | undefined {
+    return this.q.bySkeleton.get(nameSkeleton(username));
+  }
+
+  /** Creates the user; the caller checked byName and lookalike in the same turn. */
   create(username: string, passHash: string, admin: boolean, now: number): UserRow {
-    const info = this.q.insert.run(username, passHash, admin ? 1 : 0, now);
+    const info = this.q.insert.run(username, passHash, admin ? 1 : 0, now, nameSkeleton(username));
     const row = this.q.byId.get(Number(info.lastInsertRowid));
     if (!row) throw new Error('user vanished after insert');
     return row;

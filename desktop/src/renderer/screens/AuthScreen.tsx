@@ -13,7 +13,7 @@ type Problems = { username?: Problem; password?: Problem; form?: Problem };
 
 // WRONG_CREDENTIALS (a wrong name or password: the authority does not say which) is about the
 // form, not one field.
-const USERNAME_CODES = new Set(['INVALID_USERNAME', 'USERNAME_TAKEN']);
+const USERNAME_CODES = new Set(['INVALID_USERNAME', 'USERNAME_TAKEN', 'USERNAME_LOOKALIKE']);
 const PASSWORD_CODES = new Set(['WEAK_PASSWORD']);
 
 export function validUsernameShape(name: string): boolean {
