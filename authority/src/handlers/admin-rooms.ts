@@ -33,7 +33,8 @@ export function createRoom(
   for (const c of s.hub.connections) {
     if (!c.user || c.state !== 'authenticated') continue;
     if (c.user.admin) s.hub.subscribe(c, room.id); // admins read every room
-    c.send('roomCreated', { room: room.name, policy: room.policy });
+    // A closed room exists only for its members (none yet) and the admins.
+    if (c.user.admin || room.policy !== 'closed') c.send('roomCreated', { room: room.name, policy: room.policy });
   }
   s.audit(actor, 'create_room', room.name, `policy: ${room.policy}`);
   return ok({ room: room.name, policy: room.policy });

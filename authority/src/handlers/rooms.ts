@@ -16,12 +16,26 @@ export function canRead(s: Services, c: Connection, room: RoomRow): boolean {
   return c.user.admin || c.rooms.has(room.id) || s.store.rooms.isMember(c.user.id, room.id);
 }
 
+/**
+ * The room by name, as this user may know it: a closed room (by invitation only) exists only
+ * for its members and the admins; to anyone else it is UNKNOWN_ROOM, like a room that does
+ * not exist, so that its name, members and activity are not learnt by asking.
+ */
+export function findVisibleRoom(s: Services, c: Connection, name: string): ReturnType<typeof findRoom> {
+  const room = findRoom(s, name);
+  if (isRow(room) && room.policy === 'closed' && !canRead(s, c, room)) {
+    return fail('UNKNOWN_ROOM', { message: `no room is named ${name}` });
+  }
+  return room;
+}
+
 export const listRooms: Handler<'listRooms'> = (s, c) => {
   const me = c.user!;
   const mine = s.store.rooms.roomIdsOf(me.id);
   const pending = s.store.rooms.pendingRoomIdsOf(me.id);
   const counts = s.store.rooms.memberCounts();
-  const rooms: RoomInfo[] = s.store.rooms.all().map((r) => ({
+  const visible = s.store.rooms.all().filter((r) => r.policy !== 'closed' || me.admin || mine.has(r.id));
+  const rooms: RoomInfo[] = visible.map((r) => ({
     name: r.name,
     policy: r.policy,
     access: me.admin || mine.has(r.id) ? 'member' : pending.has(r.id) ? 'pending' : 'none',
@@ -37,7 +51,7 @@ function pendingCountOf(s: Services, userId: number): number {
 
 export const requestAccess: Handler<'requestAccess'> = (s, c, p) => {
   const me = c.user!;
-  const room = findRoom(s, p.room);
+  const room = findVisibleRoom(s, c, p.room);
   if (!isRow(room)) return room;
   if (me.admin || s.store.rooms.isMember(me.id, room.id)) return fail('ALREADY_MEMBER');
   const user = s.store.users.byId(me.id)!;
@@ -45,7 +59,6 @@ export const requestAccess: Handler<'requestAccess'> = (s, c, p) => {
     grantMembership(s, user, room);
     return ok({ access: 'member' as const });
   }
-  if (room.policy === 'closed') return fail('ROOM_CLOSED');
   // Asking again while the request waits changes nothing and notifies nobody.
   if (s.store.rooms.pendingRoomIdsOf(me.id).has(room.id)) return ok({ access: 'pending' as const });
   const now = s.now();
@@ -60,7 +73,7 @@ export const requestAccess: Handler<'requestAccess'> = (s, c, p) => {
 
 export const postMessage: Handler<'postMessage'> = (s, c, p, requestId) => {
   const me = c.user!;
-  const room = findRoom(s, p.room);
+  const room = findVisibleRoom(s, c, p.room);
   if (!isRow(room)) return room;
   if (!canRead(s, c, room)) return fail('NOT_A_MEMBER');
   const text = p.text.normalize('NFC');
@@ -91,7 +104,7 @@ function wireBytes(m: RoomMessage): number {
 }
 
 export const fetchHistory: Handler<'fetchHistory'> = (s, c, p) => {
-  const room = findRoom(s, p.room);
+  const room = findVisibleRoom(s, c, p.room);
   if (!isRow(room)) return room;
   if (!canRead(s, c, room)) return fail('NOT_A_MEMBER');
   const limit = p.limit ?? LIMITS.defaultPageSize;
@@ -160,7 +173,7 @@ export const syncRooms: Handler<'syncRooms'> = (s, c, p) => {
 };
 
 export const listMembers: Handler<'listMembers'> = (s, c, p) => {
-  const room = findRoom(s, p.room);
+  const room = findVisibleRoom(s, c, p.room);
   if (!isRow(room)) return room;
   if (!canRead(s, c, room)) return fail('NOT_A_MEMBER');
   const members = s.store.rooms.membersOf(room.id).map((m) => ({

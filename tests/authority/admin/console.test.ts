@@ -205,12 +205,20 @@ describe('admin console', { timeout: 4 * LOADED_MS }, () => {
     expect(await a.command(`/deny ${hugo.name} Marketing`, /error .*\n/)).toMatch(/NO_SUCH_REQUEST/);
 
     const created = eventOf(ines.c, 'roomCreated');
+    expect(await a.command('/create_room Cafétéria open', /created.*\n/)).toMatch(/room Cafétéria created \(open\)/);
+    expect(await created).toMatchObject({ room: 'Cafétéria', policy: 'open' });
+    // A closed room exists only for its members and the admins: ines hears of it when invited.
     expect(await a.command('/create_room "Salle projets" closed', /created.*\n/)).toMatch(/room Salle projets created \(closed\)/);
-    expect(await created).toMatchObject({ room: 'Salle projets', policy: 'closed' });
     expect(await a.command('/create_room "salle PROJETS" open', /error .*\n/)).toMatch(/ROOM_EXISTS/);
+    const roomNames = async () => {
+      const r = await ines.c.refreshRooms();
+      return r.ok ? r.value.map((room) => room.name) : r.error.code;
+    };
+    expect(await roomNames()).not.toContain('Salle projets');
     const granted = eventOf(ines.c, 'accessGranted');
     await a.command(`/grant ${ines.name} "Salle projets"`, /member of.*\n/);
     expect((await granted).room).toBe('Salle projets');
+    expect(await roomNames()).toContain('Salle projets');
     expect(await a.command(`/grant ${ines.name} "Salle projets"`, /error .*\n/)).toMatch(/ALREADY_MEMBER/);
     const revoked = eventOf(ines.c, 'accessRevoked');
     await a.command(`/revoke ${ines.name} "Salle projets"`, /no longer.*\n/);
@@ -220,7 +228,7 @@ describe('admin console', { timeout: 4 * LOADED_MS }, () => {
     expect(await a.command(`/force_friend ${hugo.name} ${ines.name}`, /friends\n/)).toMatch(/are now friends/);
     expect(await friends).toMatchObject({ state: 'friends', online: true });
 
-    const audit = await a.command('/audit 6', /entries.*\n/);
+    const audit = await a.command('/audit 7', /entries.*\n/);
     for (const action of ['approve', 'deny', 'create_room', 'grant', 'revoke', 'force_friend']) {
       expect(audit).toMatch(new RegExp(`\\s+console\\s+${action}\\s`));
     }
