@@ -3,7 +3,9 @@
  * named one room 64 ways (names match without regard to case) and got 64 copies of its last 100
  * messages, built in full before the send-queue cap could act; history pages had no byte bound.
  */
+import { get, type IncomingMessage } from 'node:https';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EXPORT_PATH } from '../../authority/src/handlers/privacy.js';
 import { LIMITS, type RoomMessage } from '../../shared/protocol/index.js';
 import { newClient, PASSWORD, registered, startAuthority, until, type TestAuthority } from '../helpers/authority.js';
 
@@ -122,5 +124,70 @@ describe('replies that could be huge', () => {
     expect(filled).toBe(POSTED);
     expect(got.map((m) => m.seq)).toEqual(Array.from({ length: POSTED }, (_, i) => firstSeq + i));
     first.close();
+  });
+});
+
+describe('the data export', () => {
+  /** Opens GET /api/export and hands back the response once its first bytes arrived. */
+  function openExport(token: string): Promise<IncomingMessage> {
+    const url = new URL(EXPORT_PATH, t.url.replace(/^wss/, 'https'));
+    return new Promise((resolve, reject) => {
+      get(url, { rejectUnauthorized: false, headers: { Authorization: `Bearer ${token}` } }, resolve).on('error', reject);
+    });
+  }
+  const resident = () => {
+    const m = process.memoryUsage();
+    return m.heapUsed + m.external;
+  };
+
+  it('streams 15 000 messages (30 MB) a page at a time: never held whole, one export at a time, all of it in the file', async () => {
+    const author = await registered(t);
+    const me = t.authority.store.users.byName(author.username!)!;
+    const roomId = t.authority.store.rooms.byName(ROOM)!.id;
+    const text = 'x'.repeat(2000);
+    const COUNT = 15_000;
+    for (let i = 0; i < COUNT; i += 1000) {
+      const batch = Array.from({ length: 1000 }, (_, j) => ({
+        roomId, authorId: me.id, authorName: me.username, clientId: `export-${i + j}`, text, ts: Date.now(),
+      }));
+      t.authority.store.messages.appendBatch(batch);
+    }
+    const before = resident();
+    const res = await openExport(author.session!.token);
+    expect(res.statusCode).toBe(200);
+    // A reader that stops reading: the authority must wait for it, not queue the rest in memory.
+    const first = await new Promise<Buffer>((resolve) =>
+      res.once('data', (d: Buffer) => {
+        res.pause();
+        resolve(d);
+      }),
+    );
+    expect(first.length).toBeGreaterThan(0);
+    expect(resident() - before).toBeLessThan(15 * 1024 * 1024);
+
+    // Meanwhile others are served, and a second export by the same user waits its turn.
+    const other = await registered(t);
+    expect((await other.call('listRooms', {})).ok).toBe(true);
+    const second = await openExport(author.session!.token);
+    expect(second.statusCode).toBe(429);
+    second.resume();
+
+    const chunks: Buffer[] = [first];
+    res.on('data', (d: Buffer) => chunks.push(d));
+    res.resume();
+    await new Promise((resolve) => res.on('end', resolve));
+    const data = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    expect(data.format).toBe('chandler-export-v1');
+    expect(data.server.account.username).toBe(me.username);
+    expect(data.server.roomMessages).toHaveLength(COUNT);
+    const seqs = data.server.roomMessages.map((m: { seq: number }) => m.seq);
+    expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
+    expect(new Set(seqs).size).toBe(COUNT);
+    // Its turn is over: the next export is answered.
+    const again = await openExport(author.session!.token);
+    expect(again.statusCode).toBe(200);
+    again.resume();
+    await new Promise((resolve) => again.on('end', resolve));
+    for (const c of [author, other]) c.close();
   });
 });

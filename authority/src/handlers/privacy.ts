@@ -3,7 +3,8 @@
  * HTTP, or an admin's to a file on request), and the erasure of an account — by its owner
  * or by an admin on request (audited).
  */
-import { writeFileSync } from 'node:fs';
+import { createWriteStream } from 'node:fs';
+import type { Writable } from 'node:stream';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isAbsolute, join } from 'node:path';
 import { CLOSE_CODES, fail, LIMITS, ok, type ErrorCode, type Outcome } from '../../../shared/protocol/index.js';
@@ -16,15 +17,70 @@ import type { UserExport } from '../store/privacy.js';
 export const EXPORT_PATH = '/api/export';
 export const EXPORT_FORMAT = 'chandler-export-v1';
 
+/** Messages read per piece of an export: one piece is read and written in one turn of the loop. */
+const EXPORT_PAGE_MESSAGES = 500;
+
+/** What the export file holds (written piece by piece, never built whole). */
 export interface ExportFile {
   format: typeof EXPORT_FORMAT;
   exportedAt: string;
   server: UserExport;
 }
 
-export function exportUserData(s: Services, userId: number): ExportFile | null {
-  const data = s.store.privacy.exportUser(userId);
-  return data && { format: EXPORT_FORMAT, exportedAt: new Date(s.now()).toISOString(), server: data };
+export interface ExportPieces {
+  /** The JSON text of an ExportFile, in pieces; each page of messages is read when its piece is taken. */
+  pieces: Iterable<string>;
+  /** Filled in as the pieces are taken. */
+  counts: { roomMessages: number; friends: number; rooms: number };
+}
+
+/**
+ * A user's export as JSON text in pieces: the account and its lists first, then the room
+ * messages a page at a time, so that a user with a million messages neither stalls the event
+ * loop nor fills the memory (the reader yields between pieces). Null for no such user.
+ */
+export function exportPieces(s: Services, userId: number): ExportPieces | null {
+  const head = s.store.privacy.exportUser(userId);
+  if (!head) return null;
+  const file: ExportFile = { format: EXPORT_FORMAT, exportedAt: new Date(s.now()).toISOString(), server: { ...head, roomMessages: [] } };
+  const text = JSON.stringify(file, null, 2);
+  const open = '"roomMessages": [';
+  const at = text.lastIndexOf(open) + open.length;
+  const counts = { roomMessages: 0, friends: head.friends.length, rooms: head.rooms.length };
+  function* pieces(): Generator<string> {
+    yield text.slice(0, at);
+    let after = null;
+    do {
+      const page = s.store.privacy.messagesPage(userId, after, EXPORT_PAGE_MESSAGES);
+      let piece = '';
+      for (const m of page.messages) piece += `${counts.roomMessages++ === 0 ? '' : ','}\n    ${JSON.stringify(m)}`;
+      if (piece) yield piece;
+      after = page.next;
+    } while (after);
+    yield `${counts.roomMessages > 0 ? '\n  ' : ''}${text.slice(at)}`;
+  }
+  return { pieces: pieces(), counts };
+}
+
+/** Writes the pieces to `out`, yielding to the event loop between them; false if `out` closed first. */
+export async function writeExport(pieces: Iterable<string>, out: Writable): Promise<boolean> {
+  for (const piece of pieces) {
+    if (out.destroyed) return false;
+    if (out.write(piece)) await new Promise(setImmediate);
+    else await new Promise<void>((resolve) => {
+      const done = () => {
+        out.off('drain', done).off('close', done);
+        resolve();
+      };
+      out.on('drain', done).on('close', done);
+    });
+  }
+  if (out.destroyed) return false;
+  await new Promise<void>((resolve, reject) => {
+    out.once('error', reject);
+    out.end(resolve);
+  });
+  return true;
 }
 
 /** Erases the account (policy in store/privacy.ts); friends are told, live sessions end. */
@@ -50,25 +106,27 @@ export function eraseAccount(
  * export-<user>-<date>.json in the data directory; a relative name is taken from there too.
  * A file that cannot be written is an INTERNAL failure carrying the error as its cause.
  */
-export function exportUserToFile(
+export async function exportUserToFile(
   s: Services,
   actor: Actor,
   username: string,
   fileName: string | undefined,
-): Outcome<{ user: string; file: string; data: ExportFile }, ErrorCode> {
+): Promise<Outcome<{ user: string; file: string; counts: ExportPieces['counts'] }, ErrorCode>> {
   const user = findUser(s, username);
   if (!isRow(user)) return user;
-  const data = exportUserData(s, user.id);
+  const data = exportPieces(s, user.id);
   if (!data) return fail('UNKNOWN_USER', { message: `no user is named ${username}` });
   const name = fileName ?? `export-${user.username}-${new Date(s.now()).toISOString().slice(0, 10)}.json`;
   const file = isAbsolute(name) ? name : join(s.config.dataDir, name);
   try {
-    writeFileSync(file, JSON.stringify(data, null, 2), { mode: 0o600 });
+    const out = createWriteStream(file, { mode: 0o600 });
+    const failed = new Promise<never>((_, reject) => out.once('error', reject));
+    if (!(await Promise.race([writeExport(data.pieces, out), failed]))) throw new Error(`${file} closed while being written`);
   } catch (err) {
     return fail('INTERNAL', { message: (err as Error).message, cause: err });
   }
   s.audit(actor, 'export_user', user.username, file);
-  return ok({ user: user.username, file, data });
+  return ok({ user: user.username, file, counts: data.counts });
 }
 
 /** An admin's erasure of an account on request; audited. */
@@ -111,16 +169,35 @@ export function handleExportRequest(s: Services, req: IncomingMessage, res: Serv
   const session = s.store.users.session(hashToken(token));
   const user = session && session.last_seen >= s.now() - s.config.limits.sessionIdleMs ? s.store.users.byId(session.user_id) : undefined;
   const usable = user && user.banned_at === null && !(user.kicked_until !== null && user.kicked_until > s.now());
-  const data = usable ? exportUserData(s, user.id) : null;
-  if (!data) {
+  const data = usable ? exportPieces(s, user.id) : null;
+  if (!user || !data) {
     res.writeHead(401, { ...headers, 'Content-Type': 'application/json' }).end('{"error":"INVALID_SESSION"}');
     return;
   }
-  res
-    .writeHead(200, {
-      ...headers,
-      'Content-Type': 'application/json; charset=utf-8',
-      'Content-Disposition': `attachment; filename="chandler-${data.server.account.username}.json"`,
+  // One export at a time per user: a second one, asked while the first is written, waits its turn.
+  const running = exportsRunning(s);
+  if (running.has(user.id)) {
+    res.writeHead(429, { ...headers, 'Content-Type': 'application/json', 'Retry-After': '5' }).end('{"error":"BUSY"}');
+    return;
+  }
+  running.add(user.id);
+  res.writeHead(200, {
+    ...headers,
+    'Content-Type': 'application/json; charset=utf-8',
+    'Content-Disposition': `attachment; filename="chandler-${user.username}.json"`,
+  });
+  writeExport(data.pieces, res)
+    .catch((err: Error) => {
+      s.log.error('export_failed', { user: user.username, error: err.message });
+      res.destroy();
     })
-    .end(JSON.stringify(data, null, 2));
+    .finally(() => running.delete(user.id));
+}
+
+const runningExports = new WeakMap<Services, Set<number>>();
+
+function exportsRunning(s: Services): Set<number> {
+  let set = runningExports.get(s);
+  if (!set) runningExports.set(s, (set = new Set()));
+  return set;
 }

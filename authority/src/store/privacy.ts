@@ -11,7 +11,20 @@ export interface UserExport {
   publicIdentity: { keyId: string; boxPublicKey: string; signPublicKey: string; updatedAt: number } | null;
   /** Ciphertext waiting for this user: the authority cannot read it, so only the count is theirs to see here. */
   waitingDirectMessages: number;
-  roomMessages: { room: string; seq: number; text: string; ts: number }[];
+  roomMessages: ExportedMessage[];
+}
+
+export interface ExportedMessage {
+  room: string;
+  seq: number;
+  text: string;
+  ts: number;
+}
+
+/** Where a page of a user's messages stopped: the next page starts after it. */
+export interface MessageCursor {
+  roomId: number;
+  seq: number;
 }
 
 /**
@@ -52,9 +65,9 @@ export class PrivacyRepo {
         'SELECT key_id, box_pk, sign_pk, updated_at FROM identity_keys WHERE user_id = ?',
       ),
       waiting: db.prepare<[number], { n: number }>('SELECT COUNT(*) AS n FROM stored_dms WHERE to_id = ?'),
-      messages: db.prepare<[number], { room: string; seq: number; text: string; ts: number }>(
-        `SELECT r.name AS room, m.seq, m.text, m.ts FROM messages m JOIN rooms r ON r.id = m.room_id
-         WHERE m.author_id = ? ORDER BY m.ts, m.seq`,
+      messagesPage: db.prepare<[number, number, number, number], ExportedMessage & { room_id: number }>(
+        `SELECT r.name AS room, m.room_id, m.seq, m.text, m.ts FROM messages m JOIN rooms r ON r.id = m.room_id
+         WHERE m.author_id = ? AND (m.room_id, m.seq) > (?, ?) ORDER BY m.room_id, m.seq LIMIT ?`,
       ),
       deleteMessages: db.prepare<[number]>('DELETE FROM messages WHERE author_id = ?'),
       deleteUser: db.prepare<[number]>('DELETE FROM users WHERE id = ?'),
@@ -62,7 +75,8 @@ export class PrivacyRepo {
     };
   }
 
-  exportUser(userId: number): UserExport | null {
+  /** Everything but the room messages, which messagesPage reads a page at a time. */
+  exportUser(userId: number): Omit<UserExport, 'roomMessages'> | null {
     const u = this.q.user.get(userId);
     if (!u) return null;
     const keys = this.q.keys.get(userId);
@@ -84,7 +98,16 @@ export class PrivacyRepo {
         ? { keyId: keys.key_id, boxPublicKey: keys.box_pk, signPublicKey: keys.sign_pk, updatedAt: keys.updated_at }
         : null,
       waitingDirectMessages: this.q.waiting.get(userId)?.n ?? 0,
-      roomMessages: this.q.messages.all(userId),
+    };
+  }
+
+  /** Up to `limit` of the user's room messages after `after`, by room then sequence. */
+  messagesPage(userId: number, after: MessageCursor | null, limit: number): { messages: ExportedMessage[]; next: MessageCursor | null } {
+    const rows = this.q.messagesPage.all(userId, after?.roomId ?? -1, after?.seq ?? -1, limit);
+    const last = rows.at(-1);
+    return {
+      messages: rows.map(({ room, seq, text, ts }) => ({ room, seq, text, ts })),
+      next: rows.length === limit && last ? { roomId: last.room_id, seq: last.seq } : null,
     };
   }
 

@@ -53,14 +53,14 @@ const exportUserCmd: Command = {
     { name: 'file', kind: 'word', optional: true },
   ],
   summary: "write everything the server holds about a user to a JSON file (GDPR access request)",
-  run(ctx, { args }) {
+  async run(ctx, { args }) {
     if (args.length < 1 || args.length > 2) return usage(exportUserCmd);
-    const r = exportUserToFile(ctx.services, ctx.actor, args[0]!, args[1]);
+    const r = await exportUserToFile(ctx.services, ctx.actor, args[0]!, args[1]);
     if (!r.ok) return r.error.code === 'INTERNAL' ? failed(`error EXPORT_FAILED: ${r.error.message}`) : refused(r.error);
-    const { user, file, data } = r.value;
+    const { user, file, counts } = r.value;
     return done(
-      `exported ${user} to ${file}: ${data.server.roomMessages.length} room messages, ` +
-        `${data.server.friends.length} friends, ${data.server.rooms.length} rooms ` +
+      `exported ${user} to ${file}: ${counts.roomMessages} room messages, ` +
+        `${counts.friends} friends, ${counts.rooms} rooms ` +
         '(direct messages live only on the user’s devices: the user exports those from the app)',
     );
   },
