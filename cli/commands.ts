@@ -203,12 +203,12 @@ export const COMMANDS: Record<string, Command> = {
     session: 'login',
     args: 0,
     async run({ client, out }) {
-      const r = await client.call('listFriends', {});
+      const r = await client.refreshFriends();
       if (!r.ok) return r;
       const label = { friends: 'friend', incoming: 'asks you', outgoing: 'asked' } as const;
       const rows = [['USER', 'STATE', 'ONLINE']];
-      for (const f of r.value.friends) rows.push([f.username, label[f.state], f.state === 'friends' ? (f.online ? 'yes' : 'no') : '']);
-      out.result(r.value.friends.length ? table(rows) : '(no friends yet: befriend <user>)', r.value);
+      for (const f of r.value) rows.push([f.username, label[f.state], f.state === 'friends' ? (f.online ? 'yes' : 'no') : '']);
+      out.result(r.value.length ? table(rows) : '(no friends yet: befriend <user>)', { friends: r.value });
       return DONE;
     },
   },
@@ -221,13 +221,13 @@ export const COMMANDS: Record<string, Command> = {
     session: 'login',
     args: 0,
     async run({ client, out }) {
-      const r = await client.call('listAccessRequests', {});
+      const r = await client.accessRequests();
       if (!r.ok) return r;
       const rows = [['USER', 'ROOM', 'SINCE', 'PENDING']];
-      for (const q of r.value.requests) {
+      for (const q of r.value) {
         rows.push([q.username, q.room, formatTime(q.ts), q.pendingFromUser > 2 ? `${q.pendingFromUser} (many!)` : String(q.pendingFromUser)]);
       }
-      out.result(r.value.requests.length ? table(rows) : '(no pending requests)', r.value);
+      out.result(r.value.length ? table(rows) : '(no pending requests)', { requests: r.value });
       return DONE;
     },
   },

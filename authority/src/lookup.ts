@@ -2,7 +2,7 @@
  * A user or room named in a request or a console command, or the typed failure that says
  * there is none (UNKNOWN_USER, UNKNOWN_ROOM): the one lookup every handler and command uses.
  */
-import { fail, type ErrorCode, type Failure } from '../../shared/protocol/index.js';
+import { fail, LIMITS, type ErrorCode, type Failure } from '../../shared/protocol/index.js';
 import { isRow, type Services } from './context.js';
 import type { RoomRow, UserRow } from './store/index.js';
 
@@ -28,4 +28,14 @@ export function findUserAndRoom(s: Services, username: string, roomName: string)
   const room = findRoom(s, roomName);
   if (!isRow(room)) return room;
   return { user, room };
+}
+
+/**
+ * One page of a list read with one row more than LIMITS.listPageSize: the page, and the cursor
+ * of the next one (null when that extra row is not there).
+ */
+export function onePage<T>(rows: T[], cursorOf: (last: T) => string): { items: T[]; next: string | null } {
+  if (rows.length <= LIMITS.listPageSize) return { items: rows, next: null };
+  const items = rows.slice(0, LIMITS.listPageSize);
+  return { items, next: cursorOf(items.at(-1)!) };
 }

@@ -372,6 +372,16 @@ export class ChandlerClient extends Emitter<ClientEvents> {
     return this.roomSync.loadOlder(roomName, limit);
   }
 
+  /** Every member of a room, page after page. */
+  members(room: string): Promise<Outcome<Result<'listMembers'>['members']>> {
+    return allPages((after) => this.call('listMembers', { room, after }), (v) => v.members);
+  }
+
+  /** Every pending access request (admins), page after page. */
+  accessRequests(): Promise<Outcome<Result<'listAccessRequests'>['requests']>> {
+    return allPages((after) => this.call('listAccessRequests', { after }), (v) => v.requests);
+  }
+
   history(room: string, before?: number, limit?: number): Promise<Outcome<Result<'fetchHistory'>>> {
     return this.call('fetchHistory', { room, before, limit });
   }
@@ -424,9 +434,9 @@ export class ChandlerClient extends Emitter<ClientEvents> {
   // ---------- friends ----------
 
   async refreshFriends(): Promise<Outcome<FriendInfo[]>> {
-    const r = await this.call('listFriends', {});
+    const r = await allPages((after) => this.call('listFriends', { after }), (v) => v.friends);
     if (!r.ok) return r;
-    this.friends = r.value.friends;
+    this.friends = r.value;
     this.emit('friends', this.friends);
     return { ok: true, value: this.friends };
   }
@@ -474,6 +484,25 @@ export class ChandlerClient extends Emitter<ClientEvents> {
         break;
     }
     this.emit('event', e);
+  }
+}
+
+/**
+ * A list the authority sends a page at a time (LIMITS.listPageSize), whole: each page's `next`
+ * is the cursor of the following one, null after the last.
+ */
+async function allPages<V extends { next: string | null }, T>(
+  page: (after: string | undefined) => Promise<Outcome<V>>,
+  items: (v: V) => T[],
+): Promise<Outcome<T[]>> {
+  const all: T[] = [];
+  let after: string | undefined;
+  for (;;) {
+    const r = await page(after);
+    if (!r.ok) return r;
+    all.push(...items(r.value));
+    if (r.value.next === null) return { ok: true, value: all };
+    after = r.value.next;
   }
 }
 

@@ -24,6 +24,13 @@ export const LIMITS = {
    * Well under the authority's 4 MiB send-queue cap; at least one message always goes.
    */
   maxReplyBytes: 1024 * 1024,
+  /**
+   * Entries in one page of a list that grows with the number of accounts (a room's members,
+   * one's friends and friend requests, the pending access requests): the reply's `next` is the
+   * cursor of the following page, null after the last. ~60 bytes an entry: ~30 KB a page.
+   */
+  listPageSize: 500,
+  maxListCursorChars: 64,
   /** Signaling payload (SDP / ICE) size (bytes of JSON). */
   maxSignalBytes: 16 * 1024,
   /** Encrypted DM envelope size (chars of its JSON form). */

@@ -147,6 +147,10 @@ export const StoredDm = z.object({
 
 const Ok = z.object({ ok: z.literal(true) });
 
+/** Where the next page of a list starts: the `next` of the previous page (opaque to clients). */
+const ListCursor = z.string().min(1).max(LIMITS.maxListCursorChars).optional();
+const NextCursor = z.string().nullable();
+
 function req<P extends z.ZodRawShape, R extends z.ZodTypeAny>(params: P, result: R) {
   return { params: z.object(params).strict(), result };
 }
@@ -185,18 +189,19 @@ export const REQUESTS = {
       rooms: z.array(z.object({ room: z.string(), messages: z.array(RoomMessage), hasMore: z.boolean() })),
     }),
   ),
+  /** Lists that grow with the number of accounts come a page at a time (LIMITS.listPageSize). */
   listMembers: req(
-    { room: RoomName },
-    z.object({ members: z.array(z.object({ username: z.string(), online: z.boolean(), admin: z.boolean() })) }),
+    { room: RoomName, after: ListCursor },
+    z.object({ members: z.array(z.object({ username: z.string(), online: z.boolean(), admin: z.boolean() })), next: NextCursor }),
   ),
 
-  listFriends: req({}, z.object({ friends: z.array(FriendInfo) })),
+  listFriends: req({ after: ListCursor }, z.object({ friends: z.array(FriendInfo), next: NextCursor })),
   requestFriend: req({ username: UsernameInput }, z.object({ state: FriendState })),
   acceptFriend: req({ username: UsernameInput }, Ok),
   refuseFriend: req({ username: UsernameInput }, Ok),
   removeFriend: req({ username: UsernameInput }, Ok),
 
-  listAccessRequests: req({}, z.object({ requests: z.array(AccessRequestInfo) })),
+  listAccessRequests: req({ after: ListCursor }, z.object({ requests: z.array(AccessRequestInfo), next: NextCursor })),
   approveAccess: req({ username: UsernameInput, room: RoomName }, Ok),
   denyAccess: req({ username: UsernameInput, room: RoomName }, Ok),
   forceFriend: req({ a: UsernameInput, b: UsernameInput }, Ok),

@@ -3,11 +3,12 @@
  * named one room 64 ways (names match without regard to case) and got 64 copies of its last 100
  * messages, built in full before the send-queue cap could act; history pages had no byte bound.
  */
-import { get, type IncomingMessage } from 'node:https';
+import type { IncomingMessage } from 'node:http';
+import { get } from 'node:https';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXPORT_PATH } from '../../authority/src/handlers/privacy.js';
 import { LIMITS, type RoomMessage } from '../../shared/protocol/index.js';
-import { newClient, PASSWORD, registered, startAuthority, until, type TestAuthority } from '../helpers/authority.js';
+import { adminClient, newClient, PASSWORD, registered, startAuthority, until, type TestAuthority } from '../helpers/authority.js';
 
 let t: TestAuthority;
 const ROOM = 'Général';
@@ -189,5 +190,53 @@ describe('the data export', () => {
     again.resume();
     await new Promise((resolve) => again.on('end', resolve));
     for (const c of [author, other]) c.close();
+  });
+});
+
+describe('lists that grow with the number of accounts', () => {
+  it('come a page at a time (members, friends and requests, access requests), and the client core reads every page', async () => {
+    const store = t.authority.store;
+    const now = Date.now();
+    const general = store.rooms.byName(ROOM)!;
+    const approval = store.rooms.byName('Comptabilité')!;
+    const me = await registered(t);
+    const boss = await adminClient(t);
+    const meRow = store.users.byName(me.username!)!;
+    // 1 200 accounts straight into the store (no password hashing): members of Général, each
+    // asking to be me's friend, the first 700 also asking for Comptabilité.
+    const EXTRA = 1200;
+    store.transaction(() => {
+      for (let i = 0; i < EXTRA; i++) {
+        const u = store.users.create(`crowd${process.pid % 1000}_${String(i).padStart(4, '0')}`, 'x', false, now);
+        store.rooms.addMember(u.id, general.id, now);
+        store.friends.addRequest(u.id, meRow.id, now + i);
+        if (i < 700) store.rooms.addRequest(u.id, approval.id, now + i);
+      }
+    });
+
+    const first = await me.call('listMembers', { room: ROOM });
+    expect(first.ok).toBe(true);
+    if (!first.ok) return;
+    expect(first.value.members).toHaveLength(LIMITS.listPageSize);
+    expect(first.value.next).toBe(first.value.members.at(-1)!.username);
+    expect(replyBytes(first.value)).toBeLessThan(64 * 1024);
+    const members = await me.members(ROOM);
+    const names = members.ok ? members.value.map((m) => m.username) : [];
+    expect(names.length).toBe(store.rooms.memberCounts().get(general.id));
+    expect(new Set(names.map((n) => n.toLowerCase())).size).toBe(names.length);
+
+    const friends = await me.refreshFriends();
+    expect(friends.ok && friends.value.filter((f) => f.state === 'incoming')).toHaveLength(EXTRA);
+    const friendPage = await me.call('listFriends', {});
+    expect(friendPage.ok && friendPage.value.friends.length).toBe(LIMITS.listPageSize);
+
+    const requests = await boss.accessRequests();
+    expect(requests.ok && requests.value).toHaveLength(700);
+    expect(requests.ok && requests.value.every((r) => r.pendingFromUser === 1)).toBe(true);
+    const requestPage = await boss.call('listAccessRequests', {});
+    expect(requestPage.ok && requestPage.value.requests.length).toBe(LIMITS.listPageSize);
+    const bad = await boss.call('listAccessRequests', { after: 'not-a-cursor' });
+    expect(!bad.ok && bad.error.code).toBe('BAD_REQUEST');
+    for (const c of [me, boss]) c.close();
   });
 });

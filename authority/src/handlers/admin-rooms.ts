@@ -3,9 +3,10 @@
  * pending access request. Each operation is shared by the console, the control socket and the
  * admin requests of clients (the handlers at the end), and each is audited.
  */
-import { fail, ok, RoomName, RoomPolicy, type ErrorCode, type Outcome } from '../../../shared/protocol/index.js';
+import { fail, LIMITS, ok, RoomName, RoomPolicy, type ErrorCode, type Outcome } from '../../../shared/protocol/index.js';
 import { acknowledged, actorOf, isRow, type Actor, type Handler, type Services } from '../context.js';
-import { findUserAndRoom } from '../lookup.js';
+import { findUserAndRoom, onePage } from '../lookup.js';
+import type { RequestCursor } from '../store/rooms.js';
 import { grantMembership, revokeMembership } from '../membership.js';
 
 export const POLICIES = RoomPolicy.options;
@@ -98,7 +99,19 @@ export function decideAccess(
 
 // ---------- the admin requests of clients ----------
 
-export const listAccessRequests: Handler<'listAccessRequests'> = (s) => ok({ requests: listAccessRequestsFor(s) });
+/** The pending requests a page at a time, oldest first; the cursor is "ts.userId.roomId". */
+export const listAccessRequests: Handler<'listAccessRequests'> = (s, _c, p) => {
+  let after: RequestCursor | null = null;
+  if (p.after !== undefined) {
+    const at = /^(\d{1,15})\.(\d{1,15})\.(\d{1,15})$/.exec(p.after);
+    if (!at) return fail('BAD_REQUEST', { message: 'after takes the next of a previous page' });
+    after = { ts: Number(at[1]), userId: Number(at[2]), roomId: Number(at[3]) };
+  }
+  const rows = s.store.rooms.requestsPage(after, LIMITS.listPageSize + 1);
+  const { items, next } = onePage(rows, (r) => `${r.created_at}.${r.user_id}.${r.room_id}`);
+  const requests = items.map((r) => ({ username: r.username, room: r.room, ts: r.created_at, pendingFromUser: r.pending }));
+  return ok({ requests, next });
+};
 
 export const approveAccess: Handler<'approveAccess'> = (s, c, p) => acknowledged(decideAccess(s, actorOf(c), p.username, p.room, true));
 

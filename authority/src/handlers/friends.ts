@@ -2,10 +2,10 @@
  * Friend requests and friendships, and the admin's forced friendship (presence between
  * friends is presence.ts).
  */
-import { fail, ok, type ErrorCode, type FriendInfo, type Outcome } from '../../../shared/protocol/index.js';
+import { fail, LIMITS, ok, type ErrorCode, type FriendInfo, type Outcome } from '../../../shared/protocol/index.js';
 import type { Connection } from '../connection.js';
 import { acknowledged, actorOf, isRow, type Actor, type Handler, type Services } from '../context.js';
-import { findUser } from '../lookup.js';
+import { findUser, onePage } from '../lookup.js';
 import type { UserRow } from '../store/index.js';
 
 function tell(s: Services, to: UserRow, about: UserRow, state: FriendInfo['state'] | 'none'): void {
@@ -29,13 +29,15 @@ function makeFriends(s: Services, a: UserRow, b: UserRow): void {
   tell(s, b, a, 'friends');
 }
 
-export const listFriends: Handler<'listFriends'> = (s, c) => {
-  const friends = s.store.friends.linksOf(c.user!.id).map((l) => ({
+/** Friends and friend requests both ways, a page at a time by name. */
+export const listFriends: Handler<'listFriends'> = (s, c, p) => {
+  const { items, next } = onePage(s.store.friends.linksPage(c.user!.id, p.after ?? '', LIMITS.listPageSize + 1), (l) => l.username);
+  const friends = items.map((l) => ({
     username: l.username,
     state: l.state,
     online: l.state === 'friends' && s.hub.isOnline(l.user_id),
   }));
-  return ok({ friends });
+  return ok({ friends, next });
 };
 
 export const requestFriend: Handler<'requestFriend'> = (s, c, p) => {

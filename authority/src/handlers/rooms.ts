@@ -5,7 +5,7 @@
 import { fail, isCleanText, LIMITS, ok, type RoomInfo, type RoomMessage } from '../../../shared/protocol/index.js';
 import type { Connection } from '../connection.js';
 import { DEFERRED, isRow, type Handler, type Services } from '../context.js';
-import { findRoom } from '../lookup.js';
+import { findRoom, onePage } from '../lookup.js';
 import { grantMembership } from '../membership.js';
 import type { RoomRow } from '../store/index.js';
 import { roomMessage } from '../wire.js';
@@ -172,14 +172,12 @@ export const syncRooms: Handler<'syncRooms'> = (s, c, p) => {
   return ok({ rooms });
 };
 
+/** A room's members a page at a time, by name; `next` is the last name of a full page. */
 export const listMembers: Handler<'listMembers'> = (s, c, p) => {
   const room = findVisibleRoom(s, c, p.room);
   if (!isRow(room)) return room;
   if (!canRead(s, c, room)) return fail('NOT_A_MEMBER');
-  const members = s.store.rooms.membersOf(room.id).map((m) => ({
-    username: m.username,
-    online: s.hub.isOnline(m.user_id),
-    admin: m.is_admin === 1,
-  }));
-  return ok({ members });
+  const { items, next } = onePage(s.store.rooms.membersPage(room.id, p.after ?? '', LIMITS.listPageSize + 1), (m) => m.username);
+  const members = items.map((m) => ({ username: m.username, online: s.hub.isOnline(m.user_id), admin: m.is_admin === 1 }));
+  return ok({ members, next });
 };

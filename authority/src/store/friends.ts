@@ -39,6 +39,17 @@ export class FriendRepo {
          SELECT u.id, u.username, 'outgoing' FROM friend_requests r JOIN users u ON u.id = r.to_id WHERE r.from_id = @uid
          ORDER BY 2`,
       ),
+      linksPage: db.prepare<[{ uid: number; after: string; limit: number }], FriendLink>(
+        `SELECT * FROM (
+           SELECT u.id AS user_id, u.username, 'friends' AS state FROM friendships f
+             JOIN users u ON u.id = CASE WHEN f.lo_id = @uid THEN f.hi_id ELSE f.lo_id END
+             WHERE f.lo_id = @uid OR f.hi_id = @uid
+           UNION ALL
+           SELECT u.id, u.username, 'incoming' FROM friend_requests r JOIN users u ON u.id = r.from_id WHERE r.to_id = @uid
+           UNION ALL
+           SELECT u.id, u.username, 'outgoing' FROM friend_requests r JOIN users u ON u.id = r.to_id WHERE r.from_id = @uid
+         ) WHERE username > @after COLLATE NOCASE ORDER BY username COLLATE NOCASE LIMIT @limit`,
+      ),
       friendIds: db.prepare<[{ uid: number }], { id: number }>(
         'SELECT CASE WHEN lo_id = @uid THEN hi_id ELSE lo_id END AS id FROM friendships WHERE lo_id = @uid OR hi_id = @uid',
       ),
@@ -81,6 +92,11 @@ export class FriendRepo {
 
   linksOf(userId: number): FriendLink[] {
     return this.q.links.all({ uid: userId });
+  }
+
+  /** Up to `limit` of linksOf, those whose name sorts after `after` (names compare without case). */
+  linksPage(userId: number, after: string, limit: number): FriendLink[] {
+    return this.q.linksPage.all({ uid: userId, after, limit });
   }
 
   friendIdsOf(userId: number): number[] {

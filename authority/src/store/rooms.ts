@@ -17,6 +17,13 @@ export interface AccessRequestRow {
   created_at: number;
 }
 
+/** Where a page of access requests stopped. */
+export interface RequestCursor {
+  ts: number;
+  userId: number;
+  roomId: number;
+}
+
 /** The room every new account joins. */
 export const DEFAULT_ROOM = 'Général';
 
@@ -63,6 +70,17 @@ export class RoomRepo {
       ),
       removeRequest: db.prepare<[number, number]>('DELETE FROM access_requests WHERE user_id = ? AND room_id = ?'),
       requestsOf: db.prepare<[number], { room_id: number }>('SELECT room_id FROM access_requests WHERE user_id = ?'),
+      membersPage: db.prepare<[number, string, number], { user_id: number; username: string; is_admin: number }>(
+        `SELECT u.id AS user_id, u.username, u.is_admin FROM memberships m JOIN users u ON u.id = m.user_id
+         WHERE m.room_id = ? AND u.username > ? ORDER BY u.username LIMIT ?`,
+      ),
+      requestsPage: db.prepare<[number, number, number, number], AccessRequestRow & { pending: number }>(
+        `SELECT r.user_id, u.username, r.room_id, o.name AS room, r.created_at,
+                (SELECT COUNT(*) FROM access_requests x WHERE x.user_id = r.user_id) AS pending
+         FROM access_requests r JOIN users u ON u.id = r.user_id JOIN rooms o ON o.id = r.room_id
+         WHERE (r.created_at, r.user_id, r.room_id) > (?, ?, ?)
+         ORDER BY r.created_at, r.user_id, r.room_id LIMIT ?`,
+      ),
       allRequests: db.prepare<[], AccessRequestRow>(
         `SELECT r.user_id, u.username, r.room_id, o.name AS room, r.created_at
          FROM access_requests r JOIN users u ON u.id = r.user_id JOIN rooms o ON o.id = r.room_id
@@ -119,6 +137,16 @@ export class RoomRepo {
 
   membersOf(roomId: number): { user_id: number; username: string; is_admin: number }[] {
     return this.q.membersOf.all(roomId);
+  }
+
+  /** Up to `limit` members whose name sorts after `after` (names compare without case). */
+  membersPage(roomId: number, after: string, limit: number): { user_id: number; username: string; is_admin: number }[] {
+    return this.q.membersPage.all(roomId, after, limit);
+  }
+
+  /** Up to `limit` pending requests after the one at `after`, oldest first, each with its user's pending count. */
+  requestsPage(after: RequestCursor | null, limit: number): (AccessRequestRow & { pending: number })[] {
+    return this.q.requestsPage.all(after?.ts ?? -1, after?.userId ?? -1, after?.roomId ?? -1, limit);
   }
 
   memberCounts(): Map<number, number> {

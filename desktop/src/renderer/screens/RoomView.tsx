@@ -27,8 +27,8 @@ export function RoomView({ session, room }: { session: Session; room: string }) 
   useEffect(() => {
     if (!showMembers) return;
     let live = true;
-    void client.call('listMembers', { room }).then((r) => {
-      if (live && r.ok) setMembers(r.value.members);
+    void client.members(room).then((r) => {
+      if (live && r.ok) setMembers(r.value);
     });
     return () => {
       live = false;

@@ -128,9 +128,9 @@ export class Session {
       this.bump();
       return;
     }
-    const r = await this.client.call('listAccessRequests', {});
+    const r = await this.client.accessRequests();
     if (r.ok) {
-      this.accessRequests = r.value.requests;
+      this.accessRequests = r.value;
       this.bump();
     }
   }
