@@ -16,7 +16,6 @@ export function safeLine(text: string): string {
  * separators) are written as \u escapes, so the value a program parses is the same.
  */
 export function safeJson(data: unknown): string {
-  // eslint-disable-next-line no-control-regex
   return JSON.stringify(data).replace(/[\u007f-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
