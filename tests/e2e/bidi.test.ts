@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import type { ChandlerClient } from '../../shared/client/index.js';
 import { adminClient, PASSWORD, registered, startAuthority, uniqueName, type TestAuthority } from '../helpers/authority.js';
-import { animationsSettled, buildWebClient, launchChromium, openApp, originOf, register, shellReady, type AppPage } from './support/web.js';
+import { animationsSettled, buildWebClient, launchChromium, openApp, originOf, register, shellReady, UI_TIMEOUT_MS, type AppPage } from './support/web.js';
 
 const SPOOF = 'see https://files.example/\u202egnp.exe now';
 const HEBREW = 'שלום לכולם, הקובץ מוכן';
@@ -22,6 +22,8 @@ let browser: Browser;
 let app: AppPage;
 const nodeClients: ChandlerClient[] = [];
 const roomName = `ops\u2067x\u2069${uniqueName('')}`;
+const reader = uniqueName('reader');
+let mallory: ChandlerClient;
 
 beforeAll(async () => {
   web = await buildWebClient();
@@ -46,7 +48,7 @@ describe('bidi controls in Chromium', () => {
     const admin = await adminClient(t);
     nodeClients.push(admin);
     expect((await admin.call('adminCreateRoom', { name: roomName, policy: 'open' })).ok).toBe(true);
-    const mallory = await registered(t, uniqueName('mallory'));
+    mallory = await registered(t, uniqueName('mallory'));
     const dana = await registered(t, uniqueName('dana'));
     nodeClients.push(mallory, dana);
     for (const [c, text] of [[mallory, SPOOF], [dana, HEBREW], [mallory, ARABIC], [dana, CLEAN]] as const) {
@@ -55,7 +57,7 @@ describe('bidi controls in Chromium', () => {
 
     app = await openApp(browser, originOf(t.url));
     const { page } = app;
-    await register(page, uniqueName('reader'), PASSWORD);
+    await register(page, reader, PASSWORD);
     await shellReady(page);
     const spoof = message(page, 'gnp.exe');
     await spoof.waitFor();
@@ -108,4 +110,25 @@ describe('bidi controls in Chromium', () => {
     await page.screenshot({ path: SHOT, animations: 'disabled', caret: 'hide' });
     expect(app.problems).toEqual([]);
   }, 120_000);
+
+  it('a mention carrying an override raises a notification that shows the marker', async () => {
+    const { page, context } = app;
+    await context.grantPermissions(['notifications'], { origin: originOf(t.url) });
+    await page.evaluate(() => {
+      const Real = window.Notification;
+      const seen: string[] = [];
+      (window as unknown as { seenNotifications: string[] }).seenNotifications = seen;
+      window.Notification = class extends Real {
+        constructor(title: string, options?: NotificationOptions) {
+          super(title, options);
+          seen.push(`${title} | ${options?.body ?? ''}`);
+        }
+      } as typeof Notification;
+    });
+    await page.getByRole('button', { name: /Gérer les amis/ }).click();
+    expect((await mallory.settled(mallory.post('Général', `@${reader} look \u202egnp.exe`))).status).toBe('sent');
+    await expect
+      .poll(() => page.evaluate(() => (window as unknown as { seenNotifications: string[] }).seenNotifications), { timeout: UI_TIMEOUT_MS })
+      .toEqual([`${mallory.username} vous mentionne dans #Général | @${reader} look [U+202E]gnp.exe`]);
+  }, 60_000);
 });
