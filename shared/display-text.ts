@@ -3,14 +3,14 @@
  * controls are shown, not obeyed. Runtime-neutral and pure.
  *
  * U+202A–U+202E (embeddings, overrides, their PDF) and U+2066–U+2069 (isolates) reorder what follows
- * them: an RLO in `https://files.example/‮gnp.exe` makes it read `…/exe.png`. Each is replaced by a
+ * them: `https://files.example/` + RLO (U+202E) + `gnp.exe` reads `…/exe.png`. Each is replaced by a
  * visible marker naming its code point, `[U+202E]`, the way GitHub and VS Code show hidden bidi
- * characters: the reader sees that something was there and the letters stay in the order typed.
- * Stripping them would hide that someone tried; isolating the message alone (Signal balances them and
- * wraps each string in an isolate) keeps the reordering inside the message, but the message itself
- * still lies. Arabic and Hebrew need none of these characters: the bidi algorithm orders them from
- * their letters, and mixed-direction nesting is what the clients' isolation (`dir="auto"`, `<bdi>`)
- * provides.
+ * characters: the reader sees that something was there, and the letters stay in the order typed.
+ * Stripping them would hide that someone tried; isolating each string alone (Signal balances them
+ * and wraps each string in an isolate) keeps the reordering inside the message, but the message
+ * itself still lies. Arabic and Hebrew need none of these characters: the bidi algorithm orders them
+ * from their letters, and the nesting of opposite directions is what the clients' isolation
+ * (`dir="auto"`, `<bdi>`) provides.
  *
  * Left as they are in running text:
  * - U+200E/U+200F (LRM/RLM) and U+061C (ALM): zero-width marks with a direction that RTL typists use
