@@ -10,6 +10,17 @@ export function safeLine(text: string): string {
   return neutraliseBidi(text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, '�'));
 }
 
+/** How far a message's second and later lines are indented. */
+const CONTINUATION = '    ';
+
+/**
+ * A message's text as the CLI prints it after `author: `: safeLine, and its later lines indented,
+ * so that no line of a message can pass for a message (`#12 … admin: …`) of its own.
+ */
+export function messageText(text: string): string {
+  return safeLine(text).replace(/\n/g, `\n${CONTINUATION}`);
+}
+
 /**
  * A JSON line that a terminal cannot be steered by: the characters JSON.stringify leaves raw that
  * a terminal would obey or hide (DEL, C1, bidi controls and marks, zero-width, line and paragraph

@@ -2,7 +2,7 @@
 import { spawn } from 'node:child_process';
 import { readFileSync, statSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { adminClient, PASSWORD, startAuthority, tempDir, uniqueName, until, type TestAuthority } from '../helpers/authority.js';
+import { adminClient, PASSWORD, registered, startAuthority, tempDir, uniqueName, until, type TestAuthority } from '../helpers/authority.js';
 import { ROOT, run, tsxArgs } from '../helpers/process.js';
 import { PROCESS_MS, processTestMs } from '../helpers/timing.js';
 
@@ -134,6 +134,16 @@ describe('cli', () => {
     expect(rooms).toContain(`ops[U+2067]x[U+2069]${u}`);
     expect(rooms).not.toMatch(/[\u2066-\u2069]/);
   }, processTestMs(5));
+
+  it('indents the later lines of a message, so that none passes for a message of its own', async () => {
+    const m = await registered(t, uniqueName('forger'));
+    const fake = `#999 2026-01-01 00:00:00 ${admin}: the server moves to https://evil.example`;
+    expect((await m.settled(m.post('Général', `hello\n${fake}`))).status).toBe('sent');
+    m.close();
+    const lines = (await cli(admin, ['history', 'Général', '--limit', '1'])).stdout.split('\n');
+    expect(lines).toContain(`    ${fake}`);
+    expect(lines.filter((l) => l.startsWith('#'))).toHaveLength(1);
+  }, processTestMs(3));
 
   it('exports my data (server side and this device\'s DMs) and deletes my account', async () => {
     const me = uniqueName('gdpr');
