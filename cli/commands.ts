@@ -3,7 +3,7 @@ import type { ChandlerClient } from '../shared/client/index.js';
 import type { Failure, Outcome, RoomMessage, ServerEvent } from '../shared/protocol/index.js';
 import { writeFileSync } from 'node:fs';
 import { pinnedGet } from './pinned-https.js';
-import { formatTime, safeLine } from './text.js';
+import { formatTime, messageText, safeLine } from './text.js';
 import { table, type Output } from './output.js';
 
 export interface CommandContext {
@@ -52,7 +52,7 @@ function failed<T>(r: Outcome<T>): CommandResult | null {
 }
 
 export function formatMessage(m: RoomMessage): string {
-  return `#${m.seq} ${formatTime(m.ts)} ${safeLine(m.author)}: ${safeLine(m.text)}`;
+  return `#${m.seq} ${formatTime(m.ts)} ${safeLine(m.author)}: ${messageText(m.text)}`;
 }
 
 function simple(type: 'requestFriend' | 'acceptFriend' | 'refuseFriend' | 'removeFriend', verb: string): Command {

@@ -16,7 +16,7 @@
 import type { DmEngine, DmRecord } from '../shared/client/dm/index.js';
 import type { Failure } from '../shared/protocol/index.js';
 import type { CliPlugin, Command, CommandContext, CommandResult } from './commands.js';
-import { formatTime, safeLine } from './text.js';
+import { formatTime, messageText, safeLine } from './text.js';
 
 /**
  * Commands whose login unlocks (or first creates) the device's DM keys and publishes them.
@@ -50,7 +50,7 @@ function failed(error: Failure): CommandResult {
 
 export function formatDm(r: DmRecord): string {
   const how = r.direction === 'in' ? r.path : `${r.path ?? r.status}${r.status === 'delivered' ? ', delivered' : r.status === 'failed' ? ', failed' : ''}`;
-  return `${formatTime(r.ts)} ${safeLine(r.author)}: ${safeLine(r.text)}  (${how})`;
+  return `${formatTime(r.ts)} ${safeLine(r.author)}: ${messageText(r.text)}  (${how})`;
 }
 
 function groups(safety: string): string {

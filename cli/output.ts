@@ -1,17 +1,20 @@
-/** How the CLI speaks: plain lines or JSON on stdout, `error CODE: message` on stderr. */
-import { safeLine } from './text.js';
+/**
+ * How the CLI speaks: plain lines or JSON on stdout, `error CODE: message` on stderr. Everything
+ * written goes through safeLine or safeJson: names and texts from the network are in it.
+ */
+import { safeJson, safeLine } from './text.js';
 
 export class Output {
   constructor(readonly json: boolean) {}
 
   /** A command's result: `text` for people, `data` for --json. */
   result(text: string, data: unknown): void {
-    process.stdout.write(this.json ? `${JSON.stringify(data)}\n` : `${text}\n`);
+    process.stdout.write(this.json ? `${safeJson(data)}\n` : `${safeLine(text)}\n`);
   }
 
   /** One live event (listen): always a JSON line. */
   event(data: unknown): void {
-    process.stdout.write(`${JSON.stringify(data)}\n`);
+    process.stdout.write(`${safeJson(data)}\n`);
   }
 
   error(code: string, message: string): void {
@@ -19,7 +22,7 @@ export class Output {
   }
 
   note(text: string): void {
-    process.stderr.write(`${text}\n`);
+    process.stderr.write(`${safeLine(text)}\n`);
   }
 }
 

@@ -1,9 +1,12 @@
 /**
  * The authority's log: one line per event, fields as key=value. Values from the network are
  * passed through `safe()` so that nothing raw (control characters, huge strings) reaches the log,
- * and message or DM content is never a field at all.
+ * and message or DM content is never a field at all. Bidi controls (a room name, a ban reason)
+ * become markers, as every client shows them (shared/display-text.ts).
  * The console swaps the sink so that log lines do not tear through what the admin is typing.
  */
+import { neutraliseBidi } from '../../shared/display-text.js';
+
 export type LogLevel = 'info' | 'warn' | 'error';
 export type LogSink = (line: string, level: LogLevel) => void;
 
@@ -12,7 +15,7 @@ const MAX_FIELD_CHARS = 80;
 export function safe(value: unknown): string {
   const s = typeof value === 'string' ? value : JSON.stringify(value) ?? String(value);
   // eslint-disable-next-line no-control-regex
-  const clean = s.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, '?');
+  const clean = neutraliseBidi(s.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, '?'));
   return clean.length > MAX_FIELD_CHARS ? `${clean.slice(0, MAX_FIELD_CHARS)}…` : clean;
 }
 

@@ -2,7 +2,7 @@
 import { spawn } from 'node:child_process';
 import { readFileSync, statSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { adminClient, PASSWORD, startAuthority, tempDir, uniqueName, until, type TestAuthority } from '../helpers/authority.js';
+import { adminClient, PASSWORD, registered, startAuthority, tempDir, uniqueName, until, type TestAuthority } from '../helpers/authority.js';
 import { ROOT, run, tsxArgs } from '../helpers/process.js';
 import { PROCESS_MS, processTestMs } from '../helpers/timing.js';
 
@@ -113,6 +113,37 @@ describe('cli', () => {
     const line = out.split('\n').find((l) => l.includes('can you hear me'))!;
     expect(JSON.parse(line)).toMatchObject({ ev: 'messagePosted', room: 'Général', author: talker, text: 'can you hear me' });
   }, processTestMs(4));
+
+  it('prints bidi controls as markers and no terminal control from a message or a room name; --json keeps the exact text', async () => {
+    const u = uniqueName('spoof');
+    await cli(u, ['register']);
+    const text = 'see https://files.example/\u202egnp.exe now \u009b31m red \u2067שלום\u2069';
+    expect((await cli(u, ['send', 'Général', text])).code).toBe(0);
+    const plain = (await cli(u, ['history', 'Général', '--limit', '1'])).stdout;
+    expect(plain).toContain(`${u}: see https://files.example/[U+202E]gnp.exe now �31m red [U+2067]שלום[U+2069]`);
+    expect(plain).not.toMatch(/[\u0080-\u009f\u202a-\u202e\u2066-\u2069]/);
+    const raw = (await cli(u, ['--json', 'history', 'Général', '--limit', '1'])).stdout;
+    expect(raw).not.toMatch(/[\u0080-\u009f\u202a-\u202e\u2066-\u2069]/);
+    expect(JSON.parse(raw).messages[0].text).toBe(text);
+
+    const a = await adminClient(t);
+    const room = `ops\u2067x\u2069${u}`;
+    expect((await a.call('adminCreateRoom', { name: room, policy: 'open' })).ok).toBe(true);
+    a.close();
+    const rooms = (await cli(u, ['rooms'])).stdout;
+    expect(rooms).toContain(`ops[U+2067]x[U+2069]${u}`);
+    expect(rooms).not.toMatch(/[\u2066-\u2069]/);
+  }, processTestMs(5));
+
+  it('indents the later lines of a message, so that none passes for a message of its own', async () => {
+    const m = await registered(t, uniqueName('forger'));
+    const fake = `#999 2026-01-01 00:00:00 ${admin}: the server moves to https://evil.example`;
+    expect((await m.settled(m.post('Général', `hello\n${fake}`))).status).toBe('sent');
+    m.close();
+    const lines = (await cli(admin, ['history', 'Général', '--limit', '1'])).stdout.split('\n');
+    expect(lines).toContain(`    ${fake}`);
+    expect(lines.filter((l) => l.startsWith('#'))).toHaveLength(1);
+  }, processTestMs(3));
 
   it('exports my data (server side and this device\'s DMs) and deletes my account', async () => {
     const me = uniqueName('gdpr');

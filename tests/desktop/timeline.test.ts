@@ -49,6 +49,20 @@ describe('message text', () => {
     expect(splitText('<img src=x onerror=alert(1)> javascript:alert(1)', 'x')).toEqual([{ kind: 'text', text: '<img src=x onerror=alert(1)> javascript:alert(1)' }]);
   });
 
+  it('shows bidi controls as markers, and an address hiding an invisible character as text, not a link', () => {
+    expect(splitText('see https://files.example/\u202egnp.exe now', 'x')).toEqual([
+      { kind: 'text', text: 'see https://files.example/[U+202E]gnp.exe now' },
+    ]);
+    expect(splitText('https://pay\u200bpal.example/login and \u2067שלום\u2069 https://intranet.lan/', 'x')).toEqual([
+      { kind: 'text', text: 'https://pay\u200bpal.example/login and [U+2067]שלום[U+2069] ' },
+      { kind: 'link', href: 'https://intranet.lan/', text: 'https://intranet.lan/' },
+    ]);
+    expect(splitText('שלום עולם, ראו https://intranet.lan/doc', 'x')).toEqual([
+      { kind: 'text', text: 'שלום עולם, ראו ' },
+      { kind: 'link', href: 'https://intranet.lan/doc', text: 'https://intranet.lan/doc' },
+    ]);
+  });
+
   it('tells a mention of me from a longer name', () => {
     expect(mentions('@Marie.Dupont tu viens ?', 'marie.dupont')).toBe(true);
     expect(mentions('@marie.dupont2 tu viens ?', 'marie.dupont')).toBe(false);

@@ -3,6 +3,7 @@
  * the page is the server, the session token lives in localStorage and notifications use the
  * Web Notification API; in Electron the preload bridge provides all three.
  */
+import { neutraliseBidi } from '../../../shared/display-text.js';
 import type { SocketLike } from '../../../shared/client/index.js';
 import type { DesktopApi, ExportDataResult, NotifyRequest } from '../ipc/contract.js';
 
@@ -114,8 +115,12 @@ export async function askNotificationAccess(): Promise<NotificationAccess> {
   return Notification.requestPermission();
 }
 
-/** Shows a desktop notification; `onClick` runs when the user clicks it (browser version). */
-export function showNotification(request: NotifyRequest, onClick: () => void): void {
+/**
+ * Shows a desktop notification; `onClick` runs when the user clicks it (browser version). Its
+ * title and body carry other people's text: bidi controls become markers there too.
+ */
+export function showNotification(raw: NotifyRequest, onClick: () => void): void {
+  const request = { ...raw, title: neutraliseBidi(raw.title), body: neutraliseBidi(raw.body) };
   if (desktop) {
     desktop.notify(request);
     return;

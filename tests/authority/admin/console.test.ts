@@ -234,6 +234,20 @@ describe('admin console', { timeout: 4 * LOADED_MS }, () => {
     }
   });
 
+  it('prints the bidi controls of a room name or a ban reason as markers, in replies and in log lines', async () => {
+    const suffix = uniqueName('');
+    const created = await a.command(`/create_room "ops\u2067x\u2069${suffix}" open`, /created.*\n/);
+    expect(created).toContain(`room ops[U+2067]x[U+2069]${suffix} created (open)`);
+    expect(created).toContain(`target=ops[U+2067]x[U+2069]${suffix}`);
+    const rooms = await a.command('/rooms', new RegExp(`${suffix}.*\n`));
+    expect(rooms).toMatch(new RegExp(`^ops\\[U\\+2067\\]x\\[U\\+2069\\]${suffix}\\s+open`, 'm'));
+    const { name } = await user('rlo');
+    await a.command(`/ban ${name} spam \u2067kcilc\u2069 --no-ip`, /banned.*\n/);
+    const audit = await a.command('/audit 1', /entries.*\n/);
+    expect(audit).toContain('spam [U+2067]kcilc[U+2069]');
+    for (const out of [created, rooms, audit]) expect(out).not.toMatch(/[\u202a-\u202e\u2066-\u2069]/);
+  });
+
   it('/threads shows the event loop, the hashing workers, readers per room and timers', async () => {
     await user('ida');
     const out = await a.command('/threads', /libuv handles[^]*\n\n?$/);

@@ -1,12 +1,16 @@
 /** Text for the admin's terminal: aligned tables, times, sizes, and cells that cannot inject escapes. */
+import { neutraliseBidi } from '../../../../shared/display-text.js';
 
 const MAX_CELL_CHARS = 60;
 
-/** One table cell: control characters (terminal escapes from a client's version string…) become '?'. */
+/**
+ * One table cell: control and invisible characters (terminal escapes from a client's version
+ * string…) become '?', bidi controls their marker (shared/display-text.ts, as every client shows them).
+ */
 export function cell(value: unknown, max = MAX_CELL_CHARS): string {
   const s = value === null || value === undefined ? '' : String(value);
   // eslint-disable-next-line no-control-regex
-  const clean = s.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u200b-\u200f\u202a-\u202e\u2066-\u2069]/g, '?');
+  const clean = neutraliseBidi(s.replace(/[\u0000-\u001f\u007f-\u009f\u061c\u200b-\u200f\u2028\u2029\u2060-\u2064\ufeff]/g, '?'));
   const chars = [...clean];
   return chars.length > max ? `${chars.slice(0, max - 1).join('')}…` : clean;
 }

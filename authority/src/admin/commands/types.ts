@@ -4,6 +4,7 @@
  * implementation per command, run by both front-ends: the console on the authority's
  * terminal and the control socket (chandler-admin).
  */
+import { neutraliseBidi } from '../../../../shared/display-text.js';
 import type { ErrorCode, Failure } from '../../../../shared/protocol/index.js';
 import type { Actor, AdminServices } from '../../context.js';
 
@@ -57,12 +58,13 @@ export interface Command {
   run(ctx: AdminContext, input: Parsed): Reply | Promise<Reply>;
 }
 
+/** A reply names rooms and quotes reasons: their bidi controls are shown as markers, never obeyed. */
 export function done(text: string): Reply {
-  return { ok: true, text };
+  return { ok: true, text: neutraliseBidi(text) };
 }
 
 export function failed(text: string): Reply {
-  return { ok: false, text };
+  return { ok: false, text: neutraliseBidi(text) };
 }
 
 /** A typed failure from an operation, as the console prints it. */

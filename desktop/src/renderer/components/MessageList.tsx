@@ -133,14 +133,14 @@ export function MessageList({
               <div className="msg-main">
                 {row.first && (
                   <header className="msg-head">
-                    <span className="msg-author">{row.item.author}</span>
+                    <bdi className="msg-author">{row.item.author}</bdi>
                     <time className="msg-time" dateTime={new Date(row.item.ts).toISOString()}>
                       {time(row.item.ts)}
                     </time>
                   </header>
                 )}
                 <div className="msg-body">
-                  <p className="msg-text">
+                  <p className="msg-text" dir="auto">
                     <MessageText text={row.item.text} me={me} />
                   </p>
                   {renderStatus(row.item)}

@@ -1,5 +1,6 @@
 /** Translation: French by default, English in the settings; `{name}` placeholders. */
 import { createContext, useContext, useMemo, type ReactNode } from 'react';
+import { neutraliseBidi } from '../../../../shared/display-text.js';
 import { en } from './en.js';
 import { errorText, type UserError } from './errors.js';
 import { fr, type MessageKey } from './fr.js';
@@ -17,7 +18,10 @@ export function pluralIndex(lang: Lang, n: number): 0 | 1 {
   return (lang === 'fr' ? Math.abs(n) < 2 : n === 1) ? 0 : 1;
 }
 
-/** `{name}` placeholders; "singular|plural" templates choose by `vars.n`. */
+/**
+ * `{name}` placeholders; "singular|plural" templates choose by `vars.n`. A value put in a sentence
+ * (a room name, a message) is shown, never obeyed: its bidi controls become markers.
+ */
 export function translate(lang: Lang, key: MessageKey, vars?: Vars): string {
   let template = DICTIONARIES[lang][key];
   if (template.includes('|')) {
@@ -25,7 +29,7 @@ export function translate(lang: Lang, key: MessageKey, vars?: Vars): string {
     template = forms[typeof vars?.n === 'number' ? pluralIndex(lang, vars.n) : 1] ?? template;
   }
   if (!vars) return template;
-  return template.replace(/\{(\w+)\}/g, (whole, name: string) => (name in vars ? String(vars[name]) : whole));
+  return template.replace(/\{(\w+)\}/g, (whole, name: string) => (name in vars ? neutraliseBidi(String(vars[name])) : whole));
 }
 
 export interface I18n {
@@ -43,7 +47,8 @@ export function makeI18n(lang: Lang): I18n {
     lang,
     locale,
     t: (key, vars) => translate(lang, key, vars),
-    err: (error) => errorText(lang, error),
+    // A server's words (a ban reason) may reach the user through error.message.
+    err: (error) => neutraliseBidi(errorText(lang, error)),
     time: (ms) => timeFormat.format(ms),
   };
 }

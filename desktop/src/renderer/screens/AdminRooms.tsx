@@ -1,5 +1,6 @@
 /** Create a room; give or take a user's access to one (audited, like the console's /grant). */
 import { useId, useState, type FormEvent } from 'react';
+import { neutraliseBidi } from '../../../../shared/display-text.js';
 import type { Failure } from '../../../../shared/protocol/index.js';
 import { LIMITS } from '../../../../shared/protocol/index.js';
 import { toast } from '../components/Toasts.js';
@@ -97,7 +98,7 @@ export function RoomsPanel({ session }: { session: Session }) {
             <select id={ids.room} value={room} onChange={(e) => setRoom(e.target.value)}>
               {rooms.map((r) => (
                 <option key={r} value={r}>
-                  {r}
+                  {neutraliseBidi(r)}
                 </option>
               ))}
             </select>

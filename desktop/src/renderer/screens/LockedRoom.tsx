@@ -1,6 +1,7 @@
 /** A room I cannot enter: why, and one button to ask (or join, when it is open). */
 import { useState } from 'react';
 import { ClockIcon, LockIcon } from '../components/Icons.js';
+import { UserText } from '../components/UserText.js';
 import { useI18n } from '../i18n/index.js';
 import type { Session } from '../state/session.js';
 import { askForRoom } from './ask-for-room.js';
@@ -17,7 +18,9 @@ export function LockedRoom({ session, room }: { session: Session; room: string }
     <section className="view locked-view" aria-label={`#${room}`}>
       <header className="view-head">
         <LockIcon className="view-head-icon" />
-        <h1 className="view-title">{room}</h1>
+        <h1 className="view-title">
+          <UserText text={room} />
+        </h1>
       </header>
       <div className="locked-card" data-testid="locked-card">
         <span className={`locked-icon ${pending ? 'locked-icon--pending' : ''}`} aria-hidden="true">

@@ -2,6 +2,7 @@
 import { useMemo, useState } from 'react';
 import { Dialog } from '../components/Dialog.js';
 import { HashIcon, LockIcon, MessageIcon } from '../components/Icons.js';
+import { UserText } from '../components/UserText.js';
 import { useI18n } from '../i18n/index.js';
 import type { Session } from '../state/session.js';
 import type { View } from '../state/view.js';
@@ -77,7 +78,7 @@ export function QuickSwitcher({ session, onClose, onPick }: { session: Session; 
             onClick={() => pick(e)}
           >
             {e.icon === 'room' ? <HashIcon size={16} /> : e.icon === 'locked' ? <LockIcon size={16} /> : <MessageIcon size={16} />}
-            <span>{e.label}</span>
+            <UserText text={e.label} />
           </li>
         ))}
       </ul>

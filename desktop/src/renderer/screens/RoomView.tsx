@@ -4,6 +4,7 @@ import { Avatar } from '../components/Avatar.js';
 import { Composer } from '../components/Composer.js';
 import { AlertIcon, CheckIcon, ClockIcon, HashIcon, UsersIcon } from '../components/Icons.js';
 import { MessageList } from '../components/MessageList.js';
+import { UserText } from '../components/UserText.js';
 import { useI18n } from '../i18n/index.js';
 import type { Session } from '../state/session.js';
 import type { TimelineItem } from '../state/timeline.js';
@@ -68,7 +69,9 @@ export function RoomView({ session, room }: { session: Session; room: string }) 
     <section className="view room-view" aria-label={`#${room}`}>
       <header className="view-head">
         <HashIcon className="view-head-icon" />
-        <h1 className="view-title">{room}</h1>
+        <h1 className="view-title">
+          <UserText text={room} />
+        </h1>
         <span className="view-sub">{t('room.members', { n: state.info.members })}</span>
         <div className="view-actions">
           <button

@@ -3,6 +3,7 @@ import { useState, type ReactNode } from 'react';
 import type { RoomState } from '../../../../shared/client/index.js';
 import { Avatar } from '../components/Avatar.js';
 import { ClockIcon, HashIcon, LockIcon, Logo, SettingsIcon, ShieldIcon, UserPlusIcon } from '../components/Icons.js';
+import { UserText } from '../components/UserText.js';
 import { useI18n } from '../i18n/index.js';
 import type { Session } from '../state/session.js';
 import { askForRoom } from './ask-for-room.js';
@@ -174,7 +175,9 @@ function RoomItem({ room, active, onSelect }: { room: RoomState; active: boolean
         data-testid={`room-${name}`}
       >
         <HashIcon size={16} />
-        <span className="nav-label">{name}</span>
+        <span className="nav-label">
+          <UserText text={name} />
+        </span>
         {room.unread > 0 && (
           <span className="badge" aria-label={t('sidebar.unread', { n: room.unread })} data-testid={`unread-${name}`}>
             {room.unread > 99 ? '99+' : room.unread}
@@ -210,7 +213,9 @@ function LockedItem({
         onClick={() => onSelect({ kind: 'room', name })}
       >
         {pending ? <ClockIcon size={16} /> : open ? <HashIcon size={16} /> : <LockIcon size={16} />}
-        <span className="nav-label">{name}</span>
+        <span className="nav-label">
+          <UserText text={name} />
+        </span>
       </button>
       {pending ? (
         <span className="pill pill--pending">{t('sidebar.pending')}</span>

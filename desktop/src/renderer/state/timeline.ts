@@ -1,4 +1,5 @@
 /** The timeline item (a room message or a DM as the message list shows it) and pure helpers for the list: grouping, day separators, links and mentions. */
+import { isDeceptiveLink, neutraliseBidi } from '../../../../shared/display-text.js';
 import type { Failure } from '../../../../shared/protocol/index.js';
 
 export type TimelineStatus = 'received' | 'sent' | 'sending' | 'failed';
@@ -47,22 +48,33 @@ export type TextPart = { kind: 'text'; text: string } | { kind: 'link'; href: st
 /** Links, and @mentions (a mention does not end with a dot: "merci @marie."). */
 const TOKEN = /(https?:\/\/[^\s<>"']+[^\s<>"'.,;:!?)\]]|@[A-Za-z0-9._-]{2,31}[A-Za-z0-9_-])/g;
 
-/** Splits message text into plain text, http(s) links and @mentions (never HTML). */
+/**
+ * Splits message text into plain text, http(s) links and @mentions (never HTML), ready to show:
+ * bidi controls are markers (shared/display-text.ts), and an address hiding an invisible character
+ * is text, not a link, so that nothing clickable goes somewhere other than it reads.
+ */
 export function splitText(text: string, me: string): TextPart[] {
   const parts: TextPart[] = [];
+  const plain = (s: string) => {
+    const last = parts[parts.length - 1];
+    if (last?.kind === 'text') last.text += neutraliseBidi(s);
+    else parts.push({ kind: 'text', text: neutraliseBidi(s) });
+  };
   let at = 0;
   for (const m of text.matchAll(TOKEN)) {
     const index = m.index ?? 0;
-    if (index > at) parts.push({ kind: 'text', text: text.slice(at, index) });
+    if (index > at) plain(text.slice(at, index));
     const token = m[0];
     if (token.startsWith('@')) {
       parts.push({ kind: 'mention', text: token, me: token.slice(1).toLowerCase() === me.toLowerCase() });
+    } else if (isDeceptiveLink(token)) {
+      plain(token);
     } else {
       parts.push({ kind: 'link', href: token, text: token });
     }
     at = index + token.length;
   }
-  if (at < text.length) parts.push({ kind: 'text', text: text.slice(at) });
+  if (at < text.length) plain(text.slice(at));
   return parts;
 }
 
