@@ -7,6 +7,9 @@ export const DEFAULT_PORT = 7443;
 export const DEFAULT_HOST = '0.0.0.0';
 export const DEFAULT_DATA_DIR = './data';
 export const DEFAULT_BACKUP_TIME = '03:00';
+export const DEFAULT_PASSWORD_MIN_SCORE = 3;
+/** zxcvbn scores run from 0 (guessed at once) to 4 (very unguessable). */
+const MAX_PASSWORD_SCORE = 4;
 
 export interface IceServerConfig {
   urls: string | string[];
@@ -27,6 +30,11 @@ export interface AuthorityConfig {
   /** Handed to clients for WebRTC; empty on a LAN. */
   iceServers: IceServerConfig[];
   passwordMinLength: number;
+  /**
+   * The zxcvbn score (0–4) a new password needs: 3 refuses common passwords and words, keyboard rows,
+   * dates and l33t of them; 0 turns the estimator off (length, symbol and pattern rules stay).
+   */
+  passwordMinScore: number;
   scrypt: { N: number; r: number; p: number };
   hashWorkers: number;
   limits: {
@@ -106,6 +114,7 @@ export function defaultConfig(overrides: Partial<AuthorityConfig> = {}): Authori
     tls: true,
     iceServers: [],
     passwordMinLength: 12,
+    passwordMinScore: DEFAULT_PASSWORD_MIN_SCORE,
     scrypt: { N: 1 << 15, r: 8, p: 1 },
     hashWorkers: 2,
     limits: {
@@ -171,6 +180,7 @@ export type CommandLine =
 export const USAGE = `usage: npm start -- [--host ADDR] [--port N] [--data DIR] [--tls on|off]
                   [--cert FILE --key FILE] [--turn URL --turn-user U --turn-pass P]
                   [--backup-time HH:MM|off] [--ban-exempt CIDR,...] [--console | --no-console]
+                  [--password-min-score 0-4|off]
                   [--create-admin NAME] [--restore BACKUP_FILE]`;
 
 export function parseCommandLine(argv: string[], stdinIsTTY: boolean): CommandLine {
@@ -195,6 +205,7 @@ export function parseCommandLine(argv: string[], stdinIsTTY: boolean): CommandLi
         'backup-time': { type: 'string' },
         'ban-exempt': { type: 'string' },
         restore: { type: 'string' },
+        'password-min-score': { type: 'string' },
         quiet: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -223,6 +234,11 @@ export function parseCommandLine(argv: string[], stdinIsTTY: boolean): CommandLi
   if (backupTime !== 'off' && !/^([01]?\d|2[0-3]):[0-5]\d$/.test(backupTime)) {
     return { kind: 'error', message: '--backup-time takes HH:MM (24 h, local time) or off' };
   }
+  const minScoreText = values['password-min-score'] ?? String(DEFAULT_PASSWORD_MIN_SCORE);
+  const passwordMinScore = minScoreText === 'off' ? 0 : Number(minScoreText);
+  if (!/^\d$|^off$/.test(minScoreText) || passwordMinScore > MAX_PASSWORD_SCORE) {
+    return { kind: 'error', message: `--password-min-score takes 0 to ${MAX_PASSWORD_SCORE}, or off (0: no estimator)` };
+  }
   const banExempt = (values['ban-exempt'] ?? '').split(',').map((c) => c.trim()).filter(Boolean);
   const badRange = banExempt.find((c) => parseCidr(c) === null);
   if (badRange !== undefined) return { kind: 'error', message: `--ban-exempt takes CIDR ranges (10.0.0.0/8,fd00::/8), not ${badRange}` };
@@ -242,6 +258,7 @@ export function parseCommandLine(argv: string[], stdinIsTTY: boolean): CommandLi
     quiet: values.quiet ?? false,
     backupTime: backupTime === 'off' ? null : backupTime,
     banExempt,
+    passwordMinScore,
   });
   if (values.restore !== undefined) return { kind: 'restore', config, file: values.restore };
   if (values['create-admin'] !== undefined) {
