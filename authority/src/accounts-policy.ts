@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
-import type { ZxcvbnFactory } from '@zxcvbn-ts/core';
+import type { ZxcvbnFactory, ZxcvbnResult } from '@zxcvbn-ts/core';
 import type { AuthorityConfig } from './config.js';
 import { CONTROL_CHARS, LIMITS, USERNAME_PATTERN, type PasswordWeakness } from '../../shared/protocol/index.js';
 
@@ -64,15 +64,20 @@ export function passwordPolicyError(password: string, rules: PasswordRules, user
   const result = estimator().check(chars.slice(0, ESTIMATED_CHARS).join(''), username ? [username] : []);
   if (result.score >= rules.passwordMinScore) return null;
   const advice = [result.feedback.warning, ...result.feedback.suggestions].filter(Boolean).join(' ');
-  const patterns = new Set(result.sequence.map((m) => m.pattern));
-  const names = new Set(result.sequence.map((m) => ('dictionaryName' in m ? String(m.dictionaryName) : '')));
-  const reason: PasswordWeakness = names.has('userInputs')
-    ? 'username'
-    : names.has('passwords-common') || !['spatial', 'repeat', 'sequence', 'date', 'regex'].some((p) => patterns.has(p))
-      ? 'common'
-      : 'pattern';
+  const reason = estimatedWeakness(result.sequence);
   const what = reason === 'username' ? 'too close to the username' : reason === 'common' ? 'too common' : 'too easy to guess';
   return { reason, message: `${what}${advice ? ` (${advice})` : ''}` };
+}
+
+/** The estimator's matches that are patterns, not words: a weak password made of them is a 'pattern'. */
+const PATTERN_MATCHES: ReadonlySet<string> = new Set(['spatial', 'repeat', 'sequence', 'date', 'regex']);
+
+/** Why the estimator scored a password low, from what it matched in it. */
+function estimatedWeakness(matches: ZxcvbnResult['sequence']): PasswordWeakness {
+  const dictionaries = matches.map((m) => ('dictionaryName' in m ? m.dictionaryName : null));
+  if (dictionaries.includes('userInputs')) return 'username';
+  if (dictionaries.includes('passwords-common')) return 'common';
+  return matches.some((m) => PATTERN_MATCHES.has(m.pattern)) ? 'pattern' : 'common';
 }
 
 /** A password made mostly of whitespace, of a few distinct characters, or mostly of runs ("aaa", "abc", "321"). */
