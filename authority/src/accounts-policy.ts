@@ -37,7 +37,7 @@ export interface PasswordProblem {
  * Only the first characters are estimated: the estimator's cost grows quickly with length (its l33t
  * matcher above all), it runs on the event loop, and a password this long that starts well is not common.
  */
-export const ESTIMATED_CHARS = 40;
+export const ESTIMATED_CHARS = 32;
 /** The l33t substitutions the estimator tries per password ("p@ssw0rd"); its default (100) costs seconds. */
 const L33T_MAX_SUBSTITUTIONS = 2;
 /** Fewer distinct characters than this is a pattern ("aaaaaaaaaaaa!", "abababababab!"). */
