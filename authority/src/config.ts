@@ -8,6 +8,9 @@ export const DEFAULT_PORT = 7443;
 export const DEFAULT_HOST = '0.0.0.0';
 export const DEFAULT_DATA_DIR = './data';
 export const DEFAULT_BACKUP_TIME = '03:00';
+export const DEFAULT_PASSWORD_MIN_SCORE = 3;
+/** zxcvbn scores run from 0 (guessed at once) to 4 (very unguessable). */
+const MAX_PASSWORD_SCORE = 4;
 
 export interface IceServerConfig {
   urls: string | string[];
@@ -28,6 +31,11 @@ export interface AuthorityConfig {
   /** Handed to clients for WebRTC; empty on a LAN. */
   iceServers: IceServerConfig[];
   passwordMinLength: number;
+  /**
+   * The zxcvbn score (0–4) a new password needs: 3 refuses common passwords and words, keyboard rows,
+   * dates and l33t of them; 0 turns the estimator off (length, symbol and pattern rules stay).
+   */
+  passwordMinScore: number;
   scrypt: { N: number; r: number; p: number };
   hashWorkers: number;
   limits: {
@@ -112,6 +120,7 @@ export function defaultConfig(overrides: Partial<AuthorityConfig> = {}): Authori
     tls: true,
     iceServers: [],
     passwordMinLength: 12,
+    passwordMinScore: DEFAULT_PASSWORD_MIN_SCORE,
     scrypt: { N: 1 << 15, r: 8, p: 1 },
     hashWorkers: 2,
     limits: {
@@ -160,7 +169,7 @@ export type CommandLine =
 export const USAGE = `usage: npm start -- [--host ADDR] [--port N] [--data DIR] [--tls on|off]
                   [--cert FILE --key FILE] [--turn URL --turn-user U --turn-pass P]
                   [--backup-time HH:MM|off] [--ban-exempt CIDR,...] [--allow-origin URL,...]
-                  [--console | --no-console]
+                  [--password-min-score 0-4|off] [--console | --no-console]
                   [--create-admin NAME] [--restore BACKUP_FILE]`;
 
 export function parseCommandLine(argv: string[], stdinIsTTY: boolean): CommandLine {
@@ -186,6 +195,7 @@ export function parseCommandLine(argv: string[], stdinIsTTY: boolean): CommandLi
         'ban-exempt': { type: 'string' },
         'allow-origin': { type: 'string' },
         restore: { type: 'string' },
+        'password-min-score': { type: 'string' },
         quiet: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -214,6 +224,11 @@ export function parseCommandLine(argv: string[], stdinIsTTY: boolean): CommandLi
   if (backupTime !== 'off' && !/^([01]?\d|2[0-3]):[0-5]\d$/.test(backupTime)) {
     return { kind: 'error', message: '--backup-time takes HH:MM (24 h, local time) or off' };
   }
+  const minScoreText = values['password-min-score'] ?? String(DEFAULT_PASSWORD_MIN_SCORE);
+  const passwordMinScore = minScoreText === 'off' ? 0 : Number(minScoreText);
+  if (!/^\d$|^off$/.test(minScoreText) || passwordMinScore > MAX_PASSWORD_SCORE) {
+    return { kind: 'error', message: `--password-min-score takes 0 to ${MAX_PASSWORD_SCORE}, or off (0: no estimator)` };
+  }
   const banExempt = (values['ban-exempt'] ?? '').split(',').map((c) => c.trim()).filter(Boolean);
   const badRange = banExempt.find((c) => parseCidr(c) === null);
   if (badRange !== undefined) return { kind: 'error', message: `--ban-exempt takes CIDR ranges (10.0.0.0/8,fd00::/8), not ${badRange}` };
@@ -240,6 +255,7 @@ export function parseCommandLine(argv: string[], stdinIsTTY: boolean): CommandLi
     backupTime: backupTime === 'off' ? null : backupTime,
     banExempt,
     allowOrigins: allowOrigins as string[],
+    passwordMinScore,
   });
   if (values.restore !== undefined) return { kind: 'restore', config, file: values.restore };
   if (values['create-admin'] !== undefined) {

@@ -130,10 +130,11 @@ export class Connection {
     this.sendFrame(frameJson({ re, ok: true, result }));
   }
 
-  /** A typed failure: only its code, message and `until` go on the wire (never its cause). */
+  /** A typed failure: only its code, message, `until` and `reason` go on the wire (never its cause). */
   replyError(re: number | null, error: Failure<ErrorCode>): void {
     const body: ErrorBody = { code: error.code, message: error.message };
     if (error.until !== undefined) body.until = error.until;
+    if (error.reason !== undefined) body.reason = error.reason;
     this.sendFrame(frameJson({ re, ok: false, error: body }));
   }
 

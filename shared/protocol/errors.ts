@@ -61,7 +61,8 @@ export const ERROR_TEXT: Record<ErrorCode, string> = {
   INVALID_USERNAME: 'usernames are 3 to 32 characters: letters, digits, dot, underscore or hyphen',
   USERNAME_TAKEN: 'that username is taken',
   USERNAME_LOOKALIKE: 'that username looks too much like an existing one (l, I and 1; O and 0; rn and m)',
-  WEAK_PASSWORD: 'passwords need at least 12 characters including one that is not a letter or digit',
+  WEAK_PASSWORD:
+    'passwords need at least 12 characters including one that is not a letter or digit, and must not be a common password, a trivial pattern or contain the username',
   TOO_MANY_ATTEMPTS: 'too many attempts, try again later',
   BANNED: 'this account or address is banned',
   KICKED: 'this account is suspended for a while',
@@ -108,6 +109,14 @@ export const LOCAL_ERROR_CODES = [
 
 export type LocalErrorCode = (typeof LOCAL_ERROR_CODES)[number];
 
+/**
+ * Why a password was refused (WEAK_PASSWORD's `reason`), so that clients can say it in their language:
+ * too short, no character that is not a letter or digit, a control character, a common password or
+ * word, a trivial pattern (one character, whitespace, a sequence, a keyboard row), or the username in it.
+ */
+export const PASSWORD_WEAKNESSES = ['short', 'symbol', 'control', 'common', 'pattern', 'username'] as const;
+export type PasswordWeakness = (typeof PASSWORD_WEAKNESSES)[number];
+
 /** Every code a failure may carry: the wire's and the client core's. */
 export type AnyErrorCode = ErrorCode | LocalErrorCode;
 
@@ -134,6 +143,8 @@ export interface Failure<C extends AnyErrorCode = AnyErrorCode> {
   message: string;
   /** For KICKED, TOO_MANY_ATTEMPTS, RATE_LIMITED, BUSY: when it may be tried again (ms since epoch). */
   until?: number;
+  /** For WEAK_PASSWORD: which rule the password broke. */
+  reason?: PasswordWeakness;
   /** What went wrong underneath, kept when a lower failure is wrapped (never sent on the wire). */
   cause?: unknown;
 }
@@ -147,19 +158,23 @@ export function ok<T>(value: T): { ok: true; value: T } {
   return { ok: true, value };
 }
 
+/** What a failure may carry beside its code (the message defaults to the code's text). */
+export type FailureExtra = Partial<Omit<Failure, 'code'>>;
+
 export function failure<C extends AnyErrorCode>(
   code: C,
-  extra: { until?: number; message?: string; cause?: unknown } = {},
+  extra: FailureExtra = {},
 ): Failure<C> {
   const f: Failure<C> = { code, message: extra.message ?? errorText(code) };
   if (extra.until !== undefined) f.until = extra.until;
+  if (extra.reason !== undefined) f.reason = extra.reason;
   if (extra.cause !== undefined) f.cause = extra.cause;
   return f;
 }
 
 export function fail<C extends AnyErrorCode>(
   code: C,
-  extra: { until?: number; message?: string; cause?: unknown } = {},
+  extra: FailureExtra = {},
 ): { ok: false; error: Failure<C> } {
   return { ok: false, error: failure(code, extra) };
 }

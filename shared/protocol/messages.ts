@@ -8,7 +8,7 @@
  *                       { ev: name, ...data }                    (a live event)
  */
 import { z } from 'zod';
-import { ERROR_CODES } from './errors.js';
+import { ERROR_CODES, PASSWORD_WEAKNESSES } from './errors.js';
 import { CONTROL_CHARS, LIMITS, TEXT_FORBIDDEN_CHARS, USERNAME_PATTERN } from './limits.js';
 
 // ---------- field shapes ----------
@@ -268,6 +268,8 @@ export const ErrorBody = z.object({
   message: z.string(),
   /** For KICKED, TOO_MANY_ATTEMPTS, RATE_LIMITED: when it may be tried again (ms since epoch). */
   until: z.number().optional(),
+  /** For WEAK_PASSWORD: which rule the password broke. */
+  reason: z.enum(PASSWORD_WEAKNESSES).optional(),
 });
 export type ErrorBody = z.infer<typeof ErrorBody>;
 

@@ -1,8 +1,8 @@
 /** Every error a person can meet is worded in French and English, and both languages say the same things. */
 import { describe, expect, it } from 'vitest';
-import { ERROR_CODES, LOCAL_ERROR_CODES } from '../../shared/protocol/index.js';
+import { ERROR_CODES, LOCAL_ERROR_CODES, PASSWORD_WEAKNESSES } from '../../shared/protocol/index.js';
 import { DICTIONARIES, pluralIndex, translate } from '../../desktop/src/renderer/i18n/index.js';
-import { ERROR_WORDS, errorText, untilPhrase } from '../../desktop/src/renderer/i18n/errors.js';
+import { ERROR_WORDS, errorText, PASSWORD_WEAKNESS_WORDS, untilPhrase } from '../../desktop/src/renderer/i18n/errors.js';
 import { fr } from '../../desktop/src/renderer/i18n/fr.js';
 
 
@@ -25,6 +25,20 @@ describe('error codes in words', () => {
     const later = new Date(2031, 2, 3, 9, 5).getTime();
     expect(untilPhrase('fr', later)).toBe("jusqu'au 3 mars 2031 à 09:05");
     expect(untilPhrase('en', later)).toBe('until 3 March 2031 at 09:05');
+  });
+
+  it("says why a password was refused, in both languages, for each of the authority's reasons", () => {
+    for (const lang of ['fr', 'en'] as const) {
+      const missing = PASSWORD_WEAKNESSES.filter((r) => !PASSWORD_WEAKNESS_WORDS[lang][r]);
+      expect(missing, `${lang} lacks words for`).toEqual([]);
+    }
+    expect(errorText('fr', { code: 'WEAK_PASSWORD', message: '', reason: 'common' })).toBe(
+      'Mot de passe trop faible : ce mot de passe est trop courant. Ajoutez des mots peu courants.',
+    );
+    expect(errorText('en', { code: 'WEAK_PASSWORD', message: '', reason: 'username' })).toBe(
+      'Password too weak: it must not contain your username.',
+    );
+    expect(errorText('en', { code: 'WEAK_PASSWORD', message: '' })).toMatch(/^Password too weak: at least 12 characters/);
   });
 
   it('falls back to the server text for a code it does not know', () => {

@@ -98,6 +98,10 @@ describe('the web client in Chromium', () => {
     await page.getByRole('button', { name: 'Créer mon compte' }).click();
     await page.getByTestId('password-error').waitFor();
     expect(await page.getByTestId('password-error').textContent()).toContain('Mot de passe trop faible');
+    // A common password passes the local rules; the authority refuses it and says why.
+    await page.getByLabel('Mot de passe', { exact: true }).fill('password123!');
+    await page.getByRole('button', { name: 'Créer mon compte' }).click();
+    await expect.poll(() => page.getByTestId('password-error').textContent()).toContain('ce mot de passe est trop courant');
   }, 60_000);
 
   it('two people register in two browsers and land in Général', async () => {

@@ -41,9 +41,9 @@ export async function createAdmin(config: AuthorityConfig, rawName: string): Pro
         return 1;
       }
     }
-    const weak = passwordPolicyError(password, config.passwordMinLength);
+    const weak = passwordPolicyError(password, config, username);
     if (weak) {
-      stderr.write(`error WEAK_PASSWORD: ${weak}\n`);
+      stderr.write(`error WEAK_PASSWORD (${weak.reason}): ${weak.message}\n`);
       return 1;
     }
     const hashed = await pool.hash(password, 'create-admin');

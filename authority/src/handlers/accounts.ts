@@ -105,8 +105,8 @@ export const register: Handler<'register'> = async (s, c, p) => {
   try {
     const username = p.username.normalize('NFC');
     if (!validUsername(username)) return fail('INVALID_USERNAME');
-    const weak = passwordPolicyError(p.password, s.config.passwordMinLength);
-    if (weak) return fail('WEAK_PASSWORD', { message: `weak password: ${weak}` });
+    const weak = passwordPolicyError(p.password, s.config, username);
+    if (weak) return fail('WEAK_PASSWORD', { reason: weak.reason, message: `weak password: ${weak.message}` });
     const taken = nameTaken(s, username);
     if (taken) return taken;
 
@@ -241,8 +241,8 @@ export const changePassword: Handler<'changePassword'> = async (s, c, p) => {
   if (!me) return fail('NOT_AUTHENTICATED');
   const row = s.store.users.byId(me.id);
   if (!row) return fail('UNKNOWN_USER');
-  const weak = passwordPolicyError(p.newPassword, s.config.passwordMinLength);
-  if (weak) return fail('WEAK_PASSWORD', { message: `weak password: ${weak}` });
+  const weak = passwordPolicyError(p.newPassword, s.config, row.username);
+  if (weak) return fail('WEAK_PASSWORD', { reason: weak.reason, message: `weak password: ${weak.message}` });
   const checked = await checkOwnPassword(s, me.id, p.oldPassword, row.pass_hash);
   if (!checked.ok) return checked;
   const hashed = await s.passwords.hash(p.newPassword, userKey(me.id));

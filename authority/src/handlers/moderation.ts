@@ -24,6 +24,8 @@ import { findUser } from '../lookup.js';
 const ONE_TIME_ALPHABET = 'abcdefghjkmnpqrstuvwxyz23456789';
 const ONE_TIME_GROUPS = 4;
 const ONE_TIME_GROUP_CHARS = 4;
+/** Draws before giving up on a one-time password the policy accepts; nearly every draw passes. */
+const ONE_TIME_DRAWS = 10;
 
 export function listUsers(s: Services): AdminUserInfo[] {
   const now = s.now();
@@ -166,6 +168,15 @@ export function oneTimePassword(): string {
   return groups.join('-');
 }
 
+/** A one-time password that this authority's policy accepts for `username` (random draws rarely fail it). */
+function acceptedOneTimePassword(s: Services, username: string): string {
+  for (let i = 0; i < ONE_TIME_DRAWS; i++) {
+    const drawn = oneTimePassword();
+    if (!passwordPolicyError(drawn, s.config, username)) return drawn;
+  }
+  throw new Error('no generated one-time password met the password policy'); // a bug: the generator or the policy changed
+}
+
 /**
  * Sets a new password (or a generated one-time password that must be changed at next login)
  * and ends every session of the account.
@@ -178,10 +189,10 @@ export async function resetPassword(
 ): Promise<Outcome<{ user: string; oneTime: string | null; closed: number }, ErrorCode>> {
   const user = findUser(s, username);
   if (!isRow(user)) return user;
-  const oneTime = password === null ? oneTimePassword() : null;
+  const oneTime = password === null ? acceptedOneTimePassword(s, user.username) : null;
   const chosen = password ?? oneTime!;
-  const weak = passwordPolicyError(chosen, s.config.passwordMinLength);
-  if (weak) return fail('WEAK_PASSWORD', { message: `weak password: ${weak}` });
+  const weak = password === null ? null : passwordPolicyError(chosen, s.config, user.username);
+  if (weak) return fail('WEAK_PASSWORD', { reason: weak.reason, message: `weak password: ${weak.message}` });
   const hashed = await s.passwords.hash(chosen, `admin:${actor.name}`);
   if (!hashed.ok) return fail('BUSY', { until: hashed.until, message: 'the password workers are busy, try again shortly' });
   s.store.transaction(() => {

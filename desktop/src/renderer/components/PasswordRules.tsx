@@ -1,5 +1,8 @@
-/** The password rule, checked live while typing (the authority applies the same one). */
-import { LIMITS } from '../../../../shared/protocol/index.js';
+/**
+ * The password rules, the cheap ones checked live while typing; the authority applies them too, and
+ * also refuses common passwords, simple patterns and the username (its dictionaries stay on the server).
+ */
+import { LIMITS, type PasswordWeakness } from '../../../../shared/protocol/index.js';
 import { useI18n } from '../i18n/index.js';
 import { CheckIcon, CircleIcon } from './Icons.js';
 
@@ -8,6 +11,12 @@ export function passwordChecks(password: string): { length: boolean; symbol: boo
     length: [...password].length >= LIMITS.passwordMin,
     symbol: /[^\p{L}\p{N}]/u.test(password),
   };
+}
+
+/** The first rule a password breaks that this side can check, as the authority would name it. */
+export function localWeakness(password: string): PasswordWeakness | null {
+  const checks = passwordChecks(password);
+  return !checks.length ? 'short' : !checks.symbol ? 'symbol' : null;
 }
 
 export function PasswordRules({ password, id }: { password: string; id: string }) {
@@ -28,6 +37,7 @@ export function PasswordRules({ password, id }: { password: string; id: string }
           </li>
         ))}
       </ul>
+      <p className="rules-note">{t('auth.ruleCommon')}</p>
     </div>
   );
 }

@@ -30,6 +30,7 @@ export const en: Record<MessageKey, string> = {
   'auth.working': 'One moment…',
   'auth.ruleLength': 'At least {n} characters',
   'auth.ruleSymbol': 'At least one character that is not a letter or digit (! ? # - …)',
+  'auth.ruleCommon': 'Not a common password, a simple pattern (aaaa, abcd, qwerty) or your username.',
   'auth.rulesTitle': 'Your password needs:',
   'auth.required': 'This field is required.',
   'auth.sessionEnded': 'You have been logged out.',

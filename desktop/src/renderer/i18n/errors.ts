@@ -3,11 +3,33 @@
  * in both languages. A code missing here falls back to the server's English text; the unit
  * test tests/desktop/i18n.test.ts fails when one is missing.
  */
-import type { AnyErrorCode, Failure } from '../../../../shared/protocol/index.js';
+import type { AnyErrorCode, Failure, PasswordWeakness } from '../../../../shared/protocol/index.js';
 import type { Lang } from './lang.js';
 
-/** What a person is shown of a failure: its code (in words), the server's text, until when. */
-export type UserError = Pick<Failure, 'code' | 'message' | 'until'>;
+/** What a person is shown of a failure: its code (in words), the server's text, until when, why. */
+export type UserError = Pick<Failure, 'code' | 'message' | 'until' | 'reason'>;
+
+/** WEAK_PASSWORD in words, by the rule the password broke (the authority's `reason`). */
+export const PASSWORD_WEAKNESS_WORDS: Record<Lang, Record<PasswordWeakness, string>> = {
+  fr: {
+    short: 'Mot de passe trop faible : au moins 12 caractères.',
+    symbol: "Mot de passe trop faible : il faut au moins un caractère qui n'est ni une lettre ni un chiffre.",
+    control: 'Mot de passe refusé : il contient un caractère invisible ou de contrôle.',
+    common: 'Mot de passe trop faible : ce mot de passe est trop courant. Ajoutez des mots peu courants.',
+    pattern:
+      'Mot de passe trop faible : le motif est trop simple (espaces, caractère répété, suite comme abcd ou 1234, rangée du clavier comme azerty).',
+    username: "Mot de passe trop faible : il ne doit pas contenir votre nom d'utilisateur.",
+  },
+  en: {
+    short: 'Password too weak: at least 12 characters.',
+    symbol: 'Password too weak: it needs at least one character that is not a letter or digit.',
+    control: 'Password refused: it contains an invisible or control character.',
+    common: 'Password too weak: this password is too common. Add some uncommon words.',
+    pattern:
+      'Password too weak: the pattern is too simple (spaces, a repeated character, a sequence like abcd or 1234, a keyboard row like qwerty).',
+    username: 'Password too weak: it must not contain your username.',
+  },
+};
 
 export const ERROR_WORDS: Record<Lang, Partial<Record<AnyErrorCode, string>>> = {
   fr: {
@@ -20,7 +42,8 @@ export const ERROR_WORDS: Record<Lang, Partial<Record<AnyErrorCode, string>>> = 
     INVALID_USERNAME: "Nom d'utilisateur invalide : 3 à 32 caractères, lettres, chiffres, point, tiret ou tiret bas.",
     USERNAME_TAKEN: "Ce nom d'utilisateur est déjà pris.",
     USERNAME_LOOKALIKE: "Ce nom ressemble trop à celui d'un compte existant (l, I et 1 ; O et 0 ; rn et m) : choisissez-en un autre.",
-    WEAK_PASSWORD: "Mot de passe trop faible : au moins 12 caractères, dont un qui n'est ni une lettre ni un chiffre.",
+    WEAK_PASSWORD:
+      "Mot de passe trop faible : au moins 12 caractères, dont un qui n'est ni une lettre ni un chiffre, et ni un mot de passe courant, ni un motif simple, ni votre nom d'utilisateur.",
     TOO_MANY_ATTEMPTS: 'Trop de tentatives. Réessayez {after}.',
     BANNED: 'Ce compte ou cette adresse a été banni par un administrateur.',
     KICKED: 'Ce compte est suspendu {until}.',
@@ -70,7 +93,8 @@ export const ERROR_WORDS: Record<Lang, Partial<Record<AnyErrorCode, string>>> = 
     INVALID_USERNAME: 'Invalid username: 3 to 32 characters, letters, digits, dot, hyphen or underscore.',
     USERNAME_TAKEN: 'That username is taken.',
     USERNAME_LOOKALIKE: 'That username looks too much like an existing one (l, I and 1; O and 0; rn and m): choose another.',
-    WEAK_PASSWORD: 'Password too weak: at least 12 characters, including one that is not a letter or digit.',
+    WEAK_PASSWORD:
+      'Password too weak: at least 12 characters, including one that is not a letter or digit, and not a common password, a simple pattern or your username.',
     TOO_MANY_ATTEMPTS: 'Too many attempts. Try again {after}.',
     BANNED: 'This account or address was banned by an administrator.',
     KICKED: 'This account is suspended {until}.',
@@ -122,7 +146,8 @@ function formatTime(lang: Lang, ms: number): string {
 
 /** The error in the user's words, with "until when" filled in where the code carries it. */
 export function errorText(lang: Lang, error: UserError): string {
-  const words = ERROR_WORDS[lang][error.code];
+  const why = error.code === 'WEAK_PASSWORD' && error.reason ? PASSWORD_WEAKNESS_WORDS[lang][error.reason] : undefined;
+  const words = why ?? ERROR_WORDS[lang][error.code];
   if (!words) return error.message;
   const until = error.until;
   const after =

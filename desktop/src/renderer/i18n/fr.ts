@@ -28,6 +28,7 @@ export const fr = {
   'auth.working': 'Un instant…',
   'auth.ruleLength': 'Au moins {n} caractères',
   'auth.ruleSymbol': "Au moins un caractère qui n'est ni une lettre ni un chiffre (! ? # - …)",
+  'auth.ruleCommon': "Ni un mot de passe courant, ni un motif simple (aaaa, abcd, azerty), ni votre nom d'utilisateur.",
   'auth.rulesTitle': 'Votre mot de passe doit contenir :',
   'auth.required': 'Ce champ est obligatoire.',
   'auth.sessionEnded': 'Vous avez été déconnecté.',

@@ -4,7 +4,7 @@ import type { ChandlerClient } from '../../../../shared/client/index.js';
 import type { Failure } from '../../../../shared/protocol/index.js';
 import { LIMITS, USERNAME_PATTERN } from '../../../../shared/protocol/index.js';
 import { EyeIcon, EyeOffIcon, AlertIcon, CheckIcon, Logo } from '../components/Icons.js';
-import { passwordChecks, PasswordRules } from '../components/PasswordRules.js';
+import { localWeakness, PasswordRules } from '../components/PasswordRules.js';
 import { useI18n, type MessageKey } from '../i18n/index.js';
 import { setPrefs } from '../state/prefs.js';
 
@@ -61,8 +61,8 @@ export function AuthScreen({
     else if (mode === 'register' && !validUsernameShape(name)) local.username = { error: { code: 'INVALID_USERNAME', message: '' } };
     if (!password) local.password = { key: 'auth.required' };
     else if (mode === 'register') {
-      const c = passwordChecks(password);
-      if (!c.length || !c.symbol) local.password = { error: { code: 'WEAK_PASSWORD', message: '' } };
+      const reason = localWeakness(password);
+      if (reason) local.password = { error: { code: 'WEAK_PASSWORD', message: '', reason } };
     }
     if (local.username || local.password) {
       setProblems(local);

@@ -3,7 +3,7 @@ import { useId, useState, type FormEvent } from 'react';
 import type { ChandlerClient } from '../../../../shared/client/index.js';
 import type { Failure } from '../../../../shared/protocol/index.js';
 import { AlertIcon } from '../components/Icons.js';
-import { passwordChecks, PasswordRules } from '../components/PasswordRules.js';
+import { localWeakness, PasswordRules } from '../components/PasswordRules.js';
 import { useI18n } from '../i18n/index.js';
 
 export function ChangePasswordForm({ client, onDone }: { client: ChandlerClient; onDone: (newPassword: string) => void }) {
@@ -16,9 +16,9 @@ export function ChangePasswordForm({ client, onDone }: { client: ChandlerClient;
 
   async function submit(e: FormEvent) {
     e.preventDefault();
-    const c = passwordChecks(next);
-    if (!c.length || !c.symbol) {
-      setProblem({ field: 'next', error: { code: 'WEAK_PASSWORD', message: '' } });
+    const reason = localWeakness(next);
+    if (reason) {
+      setProblem({ field: 'next', error: { code: 'WEAK_PASSWORD', message: '', reason } });
       return;
     }
     setBusy(true);
