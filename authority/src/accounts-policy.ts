@@ -97,6 +97,11 @@ function trivialPattern(chars: string[]): string | null {
 
 let zxcvbn: ZxcvbnFactory | undefined;
 
+/** Loads the estimator now (the authority's start), so that no login-time request waits for it. */
+export function warmPasswordEstimator(rules: PasswordRules): void {
+  if (rules.passwordMinScore > 0) estimator();
+}
+
 /**
  * The estimator, built on first use: its dictionaries take about a second to load and rank, and
  * only the authority needs them (never the renderer's bundle).
