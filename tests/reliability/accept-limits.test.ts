@@ -2,7 +2,8 @@
  * Connections before the WebSocket upgrade: sockets per address are counted at TCP accept
  * (before TLS), so slow or silent sockets from one address cannot use up the descriptors;
  * a socket that never finishes TLS, or finishes it and never sends a request, is closed after
- * its (here shortened) deadline.
+ * its (here shortened) deadline; so is a request whose headers drip forever, and a keep-alive
+ * socket left idle.
  */
 import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
@@ -94,6 +95,42 @@ describe('deadlines before the upgrade', () => {
     socket.on('close', () => (closed = true));
     await new Promise<void>((resolve) => socket.once('secureConnect', () => resolve()));
     await waitFor(() => closed, 'the idle TLS socket is closed', LOADED_MS);
+    expect(t.authority.openSockets).toBe(0);
+  });
+
+  /** A TLS socket from its own address whose handshake is done, with what the server sent kept. */
+  async function tlsSocket(t: TestAuthority, from: string) {
+    const tcp = netConnect({ host: '127.0.0.1', port: portOf(t), localAddress: from });
+    const socket = tlsConnect({ socket: tcp, rejectUnauthorized: false });
+    sockets.push(socket);
+    const state = { closed: false, received: '' };
+    socket.on('error', () => {});
+    socket.on('data', (d: Buffer) => (state.received += d.toString('latin1')));
+    socket.on('close', () => (state.closed = true));
+    await new Promise<void>((resolve) => socket.once('secureConnect', () => resolve()));
+    return { socket, state };
+  }
+
+  it('closes a request whose headers never end, however slowly they drip (slowloris)', async () => {
+    const t = await authority({ requestHeadersMs: 400, firstRequestMs: LOADED_MS * 4 });
+    const { socket, state } = await tlsSocket(t, '127.0.0.3');
+    socket.write('GET / HTTP/1.1\r\nHost: x\r\n');
+    const drip = setInterval(() => !state.closed && socket.write('X-Slow: still here\r\n'), 100);
+    try {
+      await waitFor(() => state.closed, 'the dripping request is closed', LOADED_MS);
+    } finally {
+      clearInterval(drip);
+    }
+    expect(state.received).toMatch(/^HTTP\/1\.1 408 /);
+    expect(t.authority.openSockets).toBe(0);
+  });
+
+  it('closes a keep-alive socket left idle after its response', async () => {
+    const t = await authority({ keepAliveMs: 300, firstRequestMs: LOADED_MS * 4 });
+    const { socket, state } = await tlsSocket(t, '127.0.0.4');
+    socket.write('GET /health HTTP/1.1\r\nHost: x\r\n\r\n');
+    await waitFor(() => state.received.includes('{"ok":true}'), 'the health answer', LOADED_MS);
+    await waitFor(() => state.closed, 'the idle keep-alive socket is closed', LOADED_MS);
     expect(t.authority.openSockets).toBe(0);
   });
 });
