@@ -133,6 +133,8 @@ async function setupAttacker(url: string, bigRooms: string[]): Promise<void> {
 const ms = (us: number) => (us / 1000 >= 100 ? (us / 1000).toFixed(0) : (us / 1000).toFixed(1));
 const ratio = (x: number, base: number) => (base > 0 && x > 0 ? x / base : Number.NaN);
 const fmtRatio = (r: number) => (Number.isNaN(r) ? '—' : `${r.toFixed(2)}×`);
+/** A phase without a sample (no login, no delivery) has no ratio: it fails, and says so. */
+const worst = (r: number) => (Number.isFinite(r) ? r.toFixed(2) : 'unmeasured');
 
 function printTable(base: PhaseStats): { worstLogin: number; worstDelivery: number; failures: number; pass: boolean } {
   const rows: string[][] = [['attack', 'login p50/p99 ms', 'ratio', 'delivery p99 ms', 'ratio', 'well-behaved failures', 'server CPU', "attacker's view"]];
@@ -243,8 +245,8 @@ try {
   const r = printTable(PHASES[0]!.stats!);
   const seconds = Math.round((Date.now() - started) / 1000);
   console.log(
-    `abuse: clients=${args.clients} window_s=${args.window} attacks=7 worst_login_p99_ratio=${r.worstLogin.toFixed(2)} ` +
-      `worst_delivery_p99_ratio=${r.worstDelivery.toFixed(2)} target=${TARGET_RATIO} well_behaved_failures=${r.failures} ` +
+    `abuse: clients=${args.clients} window_s=${args.window} attacks=7 worst_login_p99_ratio=${worst(r.worstLogin)} ` +
+      `worst_delivery_p99_ratio=${worst(r.worstDelivery)} target=${TARGET_RATIO} well_behaved_failures=${r.failures} ` +
       `seed=${args.seed} seconds=${seconds} verdict=${r.pass ? 'pass' : 'fail'}`,
   );
   code = r.pass || noFail ? 0 : 1;
