@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import type { ChandlerClient } from '../../shared/client/index.js';
 import { adminClient, PASSWORD, registered, startAuthority, uniqueName, type TestAuthority } from '../helpers/authority.js';
-import { animationsSettled, buildWebClient, launchChromium, openApp, originOf, register, shellReady, UI_TIMEOUT_MS, type AppPage } from './support/web.js';
+import { animationsSettled, buildWebClient, launchChromium, openApp, originOf, register, shellReady, UI_TIMEOUT_MS, watchNotifications, type AppPage } from './support/web.js';
 
 const SPOOF = 'see https://files.example/\u202egnp.exe now';
 const HEBREW = 'שלום לכולם, הקובץ מוכן';
@@ -112,23 +112,12 @@ describe('bidi controls in Chromium', () => {
   }, 120_000);
 
   it('a mention carrying an override raises a notification that shows the marker', async () => {
-    const { page, context } = app;
-    await context.grantPermissions(['notifications'], { origin: originOf(t.url) });
-    await page.evaluate(() => {
-      const Real = window.Notification;
-      const seen: string[] = [];
-      (window as unknown as { seenNotifications: string[] }).seenNotifications = seen;
-      window.Notification = class extends Real {
-        constructor(title: string, options?: NotificationOptions) {
-          super(title, options);
-          seen.push(`${title} | ${options?.body ?? ''}`);
-        }
-      } as typeof Notification;
-    });
+    const { page } = app;
+    const notifications = await watchNotifications(app, originOf(t.url));
     await page.getByRole('button', { name: /Gérer les amis/ }).click();
     expect((await mallory.settled(mallory.post('Général', `@${reader} look \u202egnp.exe`))).status).toBe('sent');
     await expect
-      .poll(() => page.evaluate(() => (window as unknown as { seenNotifications: string[] }).seenNotifications), { timeout: UI_TIMEOUT_MS })
+      .poll(notifications, { timeout: UI_TIMEOUT_MS })
       .toEqual([`${mallory.username} vous mentionne dans #Général | @${reader} look [U+202E]gnp.exe`]);
   }, 60_000);
 });

@@ -10,7 +10,7 @@ import type { Browser, Page } from 'playwright-core';
 import { adminClient, PASSWORD, registered, startAuthority, uniqueName, type TestAuthority } from '../helpers/authority.js';
 import type { ChandlerClient } from '../../shared/client/index.js';
 import { CLOSE_CODES } from '../../shared/protocol/index.js';
-import { buildWebClient, launchChromium, login, openApp, originOf, register, screenshot, shellReady, UI_TIMEOUT_MS, type AppPage } from './support/web.js';
+import { buildWebClient, launchChromium, login, openApp, originOf, register, screenshot, shellReady, UI_TIMEOUT_MS, watchNotifications, type AppPage } from './support/web.js';
 
 const HISTORY_MESSAGES = 130;
 
@@ -217,25 +217,14 @@ describe('the web client in Chromium', () => {
   }, 60_000);
 
   it('a mention of me, read elsewhere, raises a desktop notification', async () => {
-    await B.context.grantPermissions(['notifications'], { origin });
-    await B.page.evaluate(() => {
-      const Real = window.Notification;
-      const seen: string[] = [];
-      (window as unknown as { seenNotifications: string[] }).seenNotifications = seen;
-      window.Notification = class extends Real {
-        constructor(title: string, options?: NotificationOptions) {
-          super(title, options);
-          seen.push(`${title} | ${options?.body ?? ''}`);
-        }
-      } as typeof Notification;
-    });
+    const notifications = await watchNotifications(B, origin);
     await B.page.getByRole('button', { name: /Gérer les amis/ }).click();
     await room(A.page, 'Général').click();
     const composer = A.page.getByTestId('composer');
     await composer.fill(`@${bob} tu as vu le planning ?`);
     await composer.press('Enter');
     await expect
-      .poll(() => B.page.evaluate(() => (window as unknown as { seenNotifications: string[] }).seenNotifications), { timeout: UI_TIMEOUT_MS })
+      .poll(notifications, { timeout: UI_TIMEOUT_MS })
       .toEqual([`${alice} vous mentionne dans #Général | @${bob} tu as vu le planning ?`]);
   }, 60_000);
 

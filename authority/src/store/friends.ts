@@ -10,6 +10,16 @@ function ordered(a: number, b: number): [number, number] {
   return a < b ? [a, b] : [b, a];
 }
 
+/** Everyone linked to @uid: friends, and friend requests both ways, each with its state. */
+const LINKS_OF = `
+  SELECT u.id AS user_id, u.username, 'friends' AS state FROM friendships f
+    JOIN users u ON u.id = CASE WHEN f.lo_id = @uid THEN f.hi_id ELSE f.lo_id END
+    WHERE f.lo_id = @uid OR f.hi_id = @uid
+  UNION ALL
+  SELECT u.id, u.username, 'incoming' FROM friend_requests r JOIN users u ON u.id = r.from_id WHERE r.to_id = @uid
+  UNION ALL
+  SELECT u.id, u.username, 'outgoing' FROM friend_requests r JOIN users u ON u.id = r.to_id WHERE r.from_id = @uid`;
+
 export class FriendRepo {
   private readonly q;
 
@@ -29,26 +39,9 @@ export class FriendRepo {
         'SELECT 1 AS one FROM friendships WHERE lo_id = ? AND hi_id = ?',
       ),
       removeFriendship: db.prepare<[number, number]>('DELETE FROM friendships WHERE lo_id = ? AND hi_id = ?'),
-      links: db.prepare<[{ uid: number }], FriendLink>(
-        `SELECT u.id AS user_id, u.username, 'friends' AS state FROM friendships f
-           JOIN users u ON u.id = CASE WHEN f.lo_id = @uid THEN f.hi_id ELSE f.lo_id END
-           WHERE f.lo_id = @uid OR f.hi_id = @uid
-         UNION ALL
-         SELECT u.id, u.username, 'incoming' FROM friend_requests r JOIN users u ON u.id = r.from_id WHERE r.to_id = @uid
-         UNION ALL
-         SELECT u.id, u.username, 'outgoing' FROM friend_requests r JOIN users u ON u.id = r.to_id WHERE r.from_id = @uid
-         ORDER BY 2`,
-      ),
+      links: db.prepare<[{ uid: number }], FriendLink>(`SELECT * FROM (${LINKS_OF}) ORDER BY username COLLATE NOCASE`),
       linksPage: db.prepare<[{ uid: number; after: string; limit: number }], FriendLink>(
-        `SELECT * FROM (
-           SELECT u.id AS user_id, u.username, 'friends' AS state FROM friendships f
-             JOIN users u ON u.id = CASE WHEN f.lo_id = @uid THEN f.hi_id ELSE f.lo_id END
-             WHERE f.lo_id = @uid OR f.hi_id = @uid
-           UNION ALL
-           SELECT u.id, u.username, 'incoming' FROM friend_requests r JOIN users u ON u.id = r.from_id WHERE r.to_id = @uid
-           UNION ALL
-           SELECT u.id, u.username, 'outgoing' FROM friend_requests r JOIN users u ON u.id = r.to_id WHERE r.from_id = @uid
-         ) WHERE username > @after COLLATE NOCASE ORDER BY username COLLATE NOCASE LIMIT @limit`,
+        `SELECT * FROM (${LINKS_OF}) WHERE username > @after COLLATE NOCASE ORDER BY username COLLATE NOCASE LIMIT @limit`,
       ),
       friendIds: db.prepare<[{ uid: number }], { id: number }>(
         'SELECT CASE WHEN lo_id = @uid THEN hi_id ELSE lo_id END AS id FROM friendships WHERE lo_id = @uid OR hi_id = @uid',

@@ -143,3 +143,23 @@ export async function screenshot(page: Page, name: string): Promise<string> {
   await page.screenshot({ path, animations: 'disabled', caret: 'hide' });
   return path;
 }
+
+/**
+ * Lets the page show notifications and records each one ("title | body"); the returned function
+ * reads what was shown so far.
+ */
+export async function watchNotifications(app: Pick<AppPage, 'page' | 'context'>, origin: string): Promise<() => Promise<string[]>> {
+  await app.context.grantPermissions(['notifications'], { origin });
+  await app.page.evaluate(() => {
+    const Real = window.Notification;
+    const seen: string[] = [];
+    (window as unknown as { seenNotifications: string[] }).seenNotifications = seen;
+    window.Notification = class extends Real {
+      constructor(title: string, options?: NotificationOptions) {
+        super(title, options);
+        seen.push(`${title} | ${options?.body ?? ''}`);
+      }
+    } as typeof Notification;
+  });
+  return () => app.page.evaluate(() => (window as unknown as { seenNotifications: string[] }).seenNotifications);
+}
