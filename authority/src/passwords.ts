@@ -54,6 +54,9 @@ export interface PoolStats {
   refused: number;
 }
 
+/** How long close() waits for a worker to end. */
+const CLOSE_WAIT_MS = 5000;
+
 export class PasswordPool {
   private readonly slots: Slot[] = [];
   private readonly waiting: Job[] = [];
@@ -188,6 +191,20 @@ export class PasswordPool {
     if (this.closed) return;
     this.closed = true;
     for (const job of this.waiting.splice(0)) job.reject(new Error('password pool closed'));
-    await Promise.all(this.slots.map((s) => s.worker.terminate()));
+    // A ref'd timer holds the event loop up until each worker is gone: the workers are unref'd,
+    // and when nothing else is left (a command-line tool closing its pool) Node would otherwise
+    // end the process before terminate() settles, and `await close()` would never come back.
+    await Promise.all(
+      this.slots.map(
+        (s) =>
+          new Promise<void>((resolve) => {
+            const holdOn = setTimeout(resolve, CLOSE_WAIT_MS);
+            void s.worker.terminate().finally(() => {
+              clearTimeout(holdOn);
+              resolve();
+            });
+          }),
+      ),
+    );
   }
 }

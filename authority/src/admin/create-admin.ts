@@ -16,7 +16,8 @@ export async function createAdmin(config: AuthorityConfig, rawName: string): Pro
     return 1;
   }
   const store = Store.openInDir(config.dataDir);
-  const pool = new PasswordPool(1, config.scrypt);
+  // Made when a password is to be hashed, not before: a refusal never starts a worker.
+  let pool: PasswordPool | null = null;
   try {
     if (store.users.byName(username)) {
       stderr.write(`error USERNAME_TAKEN: ${username} exists already (use /make_admin on the console)\n`);
@@ -46,6 +47,7 @@ export async function createAdmin(config: AuthorityConfig, rawName: string): Pro
       stderr.write(`error WEAK_PASSWORD (${weak.reason}): ${weak.message}\n`);
       return 1;
     }
+    pool = new PasswordPool(1, config.scrypt);
     const hashed = await pool.hash(password, 'create-admin');
     if (!hashed.ok) {
       stderr.write('error BUSY: the password workers are busy, try again\n');
@@ -62,7 +64,7 @@ export async function createAdmin(config: AuthorityConfig, rawName: string): Pro
     return 0;
   } finally {
     releaseInput();
-    await pool.close();
+    await pool?.close();
     store.close();
   }
 }
