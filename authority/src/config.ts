@@ -57,6 +57,12 @@ export interface AuthorityConfig {
     /** Token bucket for access and friend requests (each one notifies admins or a user): per minute and burst, per user. */
     requestsPerMinute: number;
     requestBurst: number;
+    /**
+     * Bytes of history (syncRooms, fetchHistory) a user may read per second, after a burst:
+     * catching up after a week away fits in the burst; reading the same rooms in a loop does not.
+     */
+    readBytesPerSecond: number;
+    readBurstBytes: number;
     connectionsPerIp: number;
     loginTimeoutMs: number;
     sessionIdleMs: number;
@@ -67,6 +73,9 @@ export interface AuthorityConfig {
     socketsPerIp: number;
     /** Open TCP sockets in all; by default the process's descriptor limit less a reserve for the database, backups and workers. */
     maxSockets: number;
+    /** New sockets per second an address may open (a burst of newSocketBurstPerIp first). */
+    newSocketsPerSecondPerIp: number;
+    newSocketBurstPerIp: number;
     /** A TLS handshake must finish within this. */
     tlsHandshakeMs: number;
     /** A request's headers must arrive within this; the whole request within requestMs. */
@@ -136,6 +145,8 @@ export function defaultConfig(overrides: Partial<AuthorityConfig> = {}): Authori
       messageBurst: 60,
       requestsPerMinute: 6,
       requestBurst: 10,
+      readBytesPerSecond: 4 * 1024 * 1024,
+      readBurstBytes: 32 * 1024 * 1024,
       connectionsPerIp: 200,
       loginTimeoutMs: 60_000,
       sessionIdleMs: 30 * 24 * 3600_000,
@@ -144,6 +155,9 @@ export function defaultConfig(overrides: Partial<AuthorityConfig> = {}): Authori
       storedDmMaxAgeMs: 30 * 24 * 3600_000,
       socketsPerIp: 256,
       maxSockets: defaultMaxSockets(),
+      // A floor behind one NAT address reconnecting after a restart: 100 at once, then 20 a second.
+      newSocketsPerSecondPerIp: 20,
+      newSocketBurstPerIp: 100,
       tlsHandshakeMs: 10_000,
       requestHeadersMs: 10_000,
       requestMs: 30_000,

@@ -75,6 +75,10 @@ export class Connection {
   messagesOut = 0;
   /** Consecutive malformed frames; reset by a good one. */
   badFrames = 0;
+  /** Per request type, until when the last refusal (RATE_LIMITED, TOO_MANY_ATTEMPTS, BUSY) said to wait. */
+  readonly refusedUntil = new Map<string, number>();
+  /** Requests sent again before that time, in a row: a client that ignores `until` is cut. */
+  earlyRetries = 0;
   /** Answered the last ping. */
   alive = true;
   readonly dm: DmRelayState = { delivery: null, signals: null, envelopes: null };

@@ -36,6 +36,7 @@ export interface Services {
     messagesPerUser: KeyedBuckets;
     /** New access and friend requests (each notifies someone), per user. */
     requestsPerUser: KeyedBuckets;
+    readBytesPerUser: KeyedBuckets;
   };
   readonly serverVersion: string;
   now(): number;

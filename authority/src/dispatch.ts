@@ -86,6 +86,17 @@ export const ADMIN_REQUESTS: ReadonlySet<RequestType> = new Set([
 /** Consecutive malformed frames tolerated before the connection is closed PROTOCOL_ABUSE. */
 const MAX_BAD_FRAMES = 20;
 
+/** Refusals that say when to try again (`until`). */
+const REFUSALS: ReadonlySet<string> = new Set(['RATE_LIMITED', 'TOO_MANY_ATTEMPTS', 'BUSY']);
+/**
+ * Logins, registrations and resumes sent again before their refusal's `until`, in a row, tolerated
+ * before the connection is closed IGNORED_RETRY_TIME: a client that honours `until` never comes near it; a loop that
+ * ignores it (a login spray answered TOO_MANY_ATTEMPTS thousands of times a second) is cut, and
+ * reconnecting is limited per address at accept. The grace allows for clocks a little apart.
+ */
+const MAX_EARLY_RETRIES = 10;
+const RETRY_GRACE_MS = 500;
+
 const LONE_SURROGATE = /\p{Surrogate}/u;
 
 /** What the dispatcher reaches: the handlers' services, and the counters it keeps for /threads. */
@@ -145,6 +156,7 @@ function badFrame(s: DispatchServices, conn: Connection, id: number | null, reas
 }
 
 function dispatch<T extends RequestType>(s: DispatchServices, conn: Connection, id: number, type: T, params: Params<T>): void {
+  if (ignoresRetryTime(s, conn, type)) return;
   const refusal = gate(s, conn, type);
   if (refusal) return conn.replyError(id, refusal);
   const handler: Handler<T> = HANDLERS[type];
@@ -156,12 +168,27 @@ function dispatch<T extends RequestType>(s: DispatchServices, conn: Connection, 
   }
   if (a instanceof Promise) {
     a.then(
-      (settled) => answer<T>(conn, id, settled),
+      (settled) => answer<T>(conn, id, type, settled),
       (err: unknown) => handlerFailed(s, conn, id, type, err),
     );
   } else {
-    answer<T>(conn, id, a);
+    answer<T>(conn, id, type, a);
   }
+}
+
+/** True when the connection was closed for asking again too early once too often. */
+function ignoresRetryTime(s: Services, conn: Connection, type: RequestType): boolean {
+  if (!ANONYMOUS_REQUESTS.has(type)) return false;
+  const until = conn.refusedUntil.get(type);
+  if (until === undefined) return false;
+  if (s.now() >= until - RETRY_GRACE_MS) {
+    conn.refusedUntil.delete(type);
+    conn.earlyRetries = 0;
+    return false;
+  }
+  if (++conn.earlyRetries < MAX_EARLY_RETRIES) return false;
+  conn.close(CLOSE_CODES.IGNORED_RETRY_TIME, 'asked again before the time given, too often');
+  return true;
 }
 
 /** Who may make this request now; null when they may. */
@@ -174,10 +201,13 @@ function gate(s: Services, conn: Connection, type: RequestType): Failure<ErrorCo
   return null;
 }
 
-function answer<T extends RequestType>(conn: Connection, id: number, a: Answer<Result<T>>): void {
+function answer<T extends RequestType>(conn: Connection, id: number, type: T, a: Answer<Result<T>>): void {
   if (a === DEFERRED) return;
-  if (a.ok) conn.reply<T>(id, a.value);
-  else conn.replyError(id, a.error);
+  if (a.ok) return conn.reply<T>(id, a.value);
+  if (ANONYMOUS_REQUESTS.has(type) && REFUSALS.has(a.error.code) && a.error.until !== undefined) {
+    conn.refusedUntil.set(type, Math.max(conn.refusedUntil.get(type) ?? 0, a.error.until));
+  }
+  conn.replyError(id, a.error);
 }
 
 function handlerFailed(s: DispatchServices, conn: Connection, id: number, type: string, err: unknown): void {

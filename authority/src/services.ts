@@ -53,6 +53,7 @@ export class AuthorityServices implements Services {
       passwordChecksPerUser: new WindowCounter(l.passwordChecksPerUser, l.loginWindowMs),
       messagesPerUser: new KeyedBuckets(l.messagesPerSecond, l.messageBurst),
       requestsPerUser: new KeyedBuckets(l.requestsPerMinute / 60, l.requestBurst),
+      readBytesPerUser: new KeyedBuckets(l.readBytesPerSecond, l.readBurstBytes),
     };
   }
 

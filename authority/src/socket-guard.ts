@@ -1,23 +1,33 @@
 /**
  * Limits at TCP accept, before TLS and HTTP: sockets per address and in all (a slow TLS client
- * holds a descriptor as surely as a logged-in one), and a deadline for a socket that completed
+ * holds a descriptor as surely as a logged-in one), new sockets per address per second (each
+ * costs the authority a TLS handshake: a client reconnecting in a loop pays, not everyone), and a deadline for a socket that completed
  * TLS but never sends a request or upgrades. Over a limit the socket is destroyed at once;
  * refusals are logged at most once per LOG_EVERY_MS with the count since the last line.
  */
 import type { Server } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Logger } from './log.js';
+import { KeyedBuckets } from './throttle.js';
 
 const LOG_EVERY_MS = 10_000;
 
 export interface SocketGuardLimits {
   socketsPerIp: number;
   maxSockets: number;
+  /** New sockets an address may open per second, and in a burst: each costs a TLS handshake. */
+  newSocketsPerSecondPerIp: number;
+  newSocketBurstPerIp: number;
   firstRequestMs: number;
 }
 
+/** How often buckets that refilled are forgotten. */
+const SWEEP_EVERY_MS = 60_000;
+
 export class SocketGuard {
   private readonly perIp = new Map<string, number>();
+  private readonly newSockets: KeyedBuckets;
+  private lastSweep = Date.now();
   private total = 0;
   private refused = 0;
   private lastLog = 0;
@@ -28,7 +38,9 @@ export class SocketGuard {
     private readonly limits: SocketGuardLimits,
     private readonly log: Logger,
     private readonly normalizeIp: (address: string | undefined) => string,
-  ) {}
+  ) {
+    this.newSockets = new KeyedBuckets(limits.newSocketsPerSecondPerIp, limits.newSocketBurstPerIp);
+  }
 
   /** Hooks the server: counts at 'connection', arms the first-request deadline at the socket HTTP reads. */
   attach(server: Server, tls: boolean): void {
@@ -45,9 +57,16 @@ export class SocketGuard {
   private accepted(socket: Socket): void {
     const ip = this.normalizeIp(socket.remoteAddress);
     const n = this.perIp.get(ip) ?? 0;
-    if (n >= this.limits.socketsPerIp || this.total >= this.limits.maxSockets) {
+    const now = Date.now();
+    if (now - this.lastSweep > SWEEP_EVERY_MS) {
+      this.newSockets.sweep(now);
+      this.lastSweep = now;
+    }
+    const limit =
+      n >= this.limits.socketsPerIp ? 'per_address' : this.total >= this.limits.maxSockets ? 'total' : !this.newSockets.take(ip, now).ok ? 'rate' : null;
+    if (limit) {
       socket.destroy();
-      this.noteRefusal(ip, n >= this.limits.socketsPerIp ? 'per_address' : 'total');
+      this.noteRefusal(ip, limit);
       return;
     }
     this.perIp.set(ip, n + 1);
@@ -73,7 +92,7 @@ export class SocketGuard {
     if (timer) clearTimeout(timer);
   }
 
-  private noteRefusal(ip: string, limit: 'per_address' | 'total'): void {
+  private noteRefusal(ip: string, limit: 'per_address' | 'total' | 'rate'): void {
     this.refused++;
     const now = Date.now();
     if (now - this.lastLog < LOG_EVERY_MS) return;

@@ -128,10 +128,29 @@ export class TokenBucket {
     return this.tokens + ((now - this.last) / 1000) * this.ratePerSecond >= this.burst;
   }
 
-  /** Takes one token; when none is left returns the time one will be there. */
-  take(now = Date.now()): { ok: true } | { ok: false; until: number } {
+  /**
+   * For a cost known only afterwards (the bytes of a reply): ok while any token is left, else
+   * the time the bucket is out of debt. `spend` then takes the cost, into debt if need be.
+   */
+  admit(now = Date.now()): { ok: true } | { ok: false; until: number } {
+    this.refill(now);
+    if (this.tokens > 0) return { ok: true };
+    return { ok: false, until: now + Math.ceil(((1 - this.tokens) / this.ratePerSecond) * 1000) };
+  }
+
+  spend(amount: number, now = Date.now()): void {
+    this.refill(now);
+    this.tokens -= amount;
+  }
+
+  private refill(now: number): void {
     this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) / 1000) * this.ratePerSecond);
     this.last = now;
+  }
+
+  /** Takes one token; when none is left returns the time one will be there. */
+  take(now = Date.now()): { ok: true } | { ok: false; until: number } {
+    this.refill(now);
     if (this.tokens >= 1) {
       this.tokens -= 1;
       return { ok: true };
@@ -153,9 +172,21 @@ export class KeyedBuckets {
   ) {}
 
   take(key: string | number, now = Date.now()): { ok: true } | { ok: false; until: number } {
+    return this.bucket(key, now).take(now);
+  }
+
+  admit(key: string | number, now = Date.now()): { ok: true } | { ok: false; until: number } {
+    return this.bucket(key, now).admit(now);
+  }
+
+  spend(key: string | number, amount: number, now = Date.now()): void {
+    this.bucket(key, now).spend(amount, now);
+  }
+
+  private bucket(key: string | number, now: number): TokenBucket {
     let bucket = this.buckets.get(key);
     if (!bucket) this.buckets.set(key, (bucket = new TokenBucket(this.ratePerSecond, this.burst, now)));
-    return bucket.take(now);
+    return bucket;
   }
 
   sweep(now = Date.now()): void {

@@ -13,7 +13,7 @@ const args = numberArgs(process.argv.slice(2), { clients: 1000, rounds: 3, away:
 const started = Date.now();
 const t = await startAuthority({
   hashWorkers: 2,
-  limits: { connectionsPerIp: args.clients + 50, socketsPerIp: args.clients + 100, messagesPerSecond: 100_000, messageBurst: 100_000 },
+  limits: { connectionsPerIp: args.clients + 50, socketsPerIp: args.clients + 100, newSocketsPerSecondPerIp: args.clients, newSocketBurstPerIp: args.clients * 2, messagesPerSecond: 100_000, messageBurst: 100_000 },
 });
 let code = 1;
 try {

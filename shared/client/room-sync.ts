@@ -5,6 +5,7 @@
  * history pages for scrolling up. No duplicates, no silent gaps.
  */
 import { LIMITS, fail, ok, type Outcome, type Params, type RequestType, type Result, type RoomInfo, type RoomMessage } from '../protocol/index.js';
+import { rateLimitDelay, RETRY_POLICY } from './retry.js';
 
 export interface RoomState {
   info: RoomInfo;
@@ -97,8 +98,14 @@ export class RoomSync {
     let cursors = this.memberCursors();
     let filledRooms = 0;
     let filled = 0;
+    let waits = 0;
     while (Object.keys(cursors).length > 0) {
       const r = await this.hooks.call('syncRooms', { cursors, limit: LIMITS.maxPageSize });
+      if (!r.ok && r.error.code === 'RATE_LIMITED' && waits++ < RETRY_POLICY.maxRateLimitWaits && this.hooks.connected()) {
+        // The authority's read budget: it says when; the same cursors are asked for then.
+        await new Promise((resolve) => setTimeout(resolve, rateLimitDelay(r.error)));
+        continue;
+      }
       if (!r.ok) return;
       const next: Record<string, number> = {};
       let received = 0;

@@ -6,6 +6,8 @@ export const CLOSE_CODES = {
   FRAME_TOO_LARGE: 4001,
   /** Too many malformed requests in a row. */
   PROTOCOL_ABUSE: 4002,
+  /** Asked again and again before the time a refusal gave (RATE_LIMITED, TOO_MANY_ATTEMPTS, BUSY). */
+  IGNORED_RETRY_TIME: 4003,
   /** Send queue past its cap: the client reads too slowly; resume from history. */
   SLOW_CONSUMER: 4008,
   /** The session was ended by logout elsewhere, a password change or an admin. */

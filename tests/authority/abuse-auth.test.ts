@@ -4,6 +4,7 @@
  * lockouts of the owner, and sessions that outlived a logout or a kick.
  */
 import { get } from 'node:https';
+import WsClient from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLOSE_CODES } from '../../shared/protocol/index.js';
 import type { ChandlerClient } from '../../shared/client/index.js';
@@ -207,5 +208,38 @@ describe('sessions end where they should', () => {
     expect(code(await c.resume(token))).toBe('INVALID_SESSION');
     expect(await fetchExport(token)).toBe(401);
     c.close();
+  });
+});
+
+describe('a client that ignores the time it was given', () => {
+  it('is cut after ten logins sent again before their until, answered cheaply meanwhile', async () => {
+    const victim = await registeredFrom('127.0.0.41');
+    const name = victim.username!;
+    victim.close();
+    const ws = new WsClient(t.url, { rejectUnauthorized: false, localAddress: '127.0.0.42' });
+    const replies: { error?: { code: string; until?: number } }[] = [];
+    let waiting: ((v: unknown) => void) | null = null;
+    ws.on('message', (d) => {
+      replies.push(JSON.parse(d.toString()));
+      waiting?.(null);
+    });
+    const closed = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));
+    await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
+    let sent = 0;
+    let closedCode: number | null = null;
+    void closed.then((c) => (closedCode = c));
+    // A spray loop: the next wrong password as soon as the answer comes, whatever it says.
+    while (closedCode === null && sent < 40) {
+      const answered = new Promise((resolve) => (waiting = resolve));
+      ws.send(JSON.stringify({ id: ++sent, type: 'login', username: name, password: 'not-the-password!' }));
+      await Promise.race([answered, closed]);
+    }
+    expect(await closed).toBe(CLOSE_CODES.IGNORED_RETRY_TIME);
+    const codes = replies.map((r) => r.error?.code);
+    // Five checked (the per-account-and-address limit), then refusals with until, then the cut.
+    expect(codes.slice(0, 5)).toEqual(Array(5).fill('WRONG_CREDENTIALS'));
+    expect(codes.slice(5).every((c) => c === 'TOO_MANY_ATTEMPTS')).toBe(true);
+    expect(replies[5]?.error?.until).toBeGreaterThan(Date.now());
+    expect(sent).toBeLessThanOrEqual(5 + 1 + 10);
   });
 });

@@ -240,3 +240,39 @@ describe('lists that grow with the number of accounts', () => {
     for (const c of [me, boss]) c.close();
   });
 });
+
+describe('the read budget', () => {
+  it('answers RATE_LIMITED with until once a user has read their budget, and the client core catches up anyway', async () => {
+    // A small budget: 300 KB at once, 150 KB a second after that (the shipped one is 32 MiB and 4 MiB/s).
+    const small = await startAuthority({ limits: { readBurstBytes: 300_000, readBytesPerSecond: 150_000, messagesPerSecond: 1000, messageBurst: 1000 } });
+    try {
+      const poster = await registered(small);
+      const text = 'y'.repeat(4000);
+      const posted = await Promise.all(Array.from({ length: 100 }, () => poster.settled(poster.post(ROOM, text))));
+      expect(posted.every((p) => p.status === 'sent')).toBe(true);
+      const reader = await registered(small);
+      const firstOfThem = posted[0]!.seq!;
+      const codes: string[] = [];
+      let retryAt = 0;
+      for (let i = 0; i < 4; i++) {
+        const r = await reader.call('fetchHistory', { room: ROOM, limit: 100 });
+        codes.push(r.ok ? 'ok' : r.error.code);
+        if (!r.ok) retryAt = r.error.until ?? 0;
+      }
+      // ~400 KB a page: the first is let in (the budget goes into debt), the next wait.
+      expect(codes[0]).toBe('ok');
+      expect(codes.slice(1)).toContain('RATE_LIMITED');
+      expect(retryAt).toBeGreaterThan(Date.now());
+      // The same user's client core, back from a sleep, syncs every message all the same,
+      // waiting as it is told while the budget refills.
+      reader.rooms.get(ROOM)!.lastSeq = firstOfThem - 1;
+      let filled = -1;
+      reader.on('resynced', (f) => (filled = f.messages));
+      await reader.syncAll();
+      expect(filled).toBe(100);
+      for (const c of [poster, reader]) c.close();
+    } finally {
+      await small.cleanup();
+    }
+  });
+});

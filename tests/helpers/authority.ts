@@ -51,7 +51,16 @@ export async function startAuthority(
     scrypt: TEST_SCRYPT,
     hashWorkers: 1,
     ...overrides,
-    limits: { ...base.limits, registrationsPerIp: 10_000, loginFailuresPerIp: 10_000, ...overrides.limits },
+    // Every test client comes from 127.0.0.1 unless it says otherwise: the per-address limits of a
+    // whole office are not what most tests are about (those that are set them).
+    limits: {
+      ...base.limits,
+      registrationsPerIp: 10_000,
+      loginFailuresPerIp: 10_000,
+      newSocketsPerSecondPerIp: 10_000,
+      newSocketBurstPerIp: 10_000,
+      ...overrides.limits,
+    },
   });
   const logs: string[] = [];
   const log = new Logger();

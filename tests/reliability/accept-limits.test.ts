@@ -58,6 +58,26 @@ describe('sockets per address at accept', () => {
     again.close();
   });
 
+  it('limits how fast one address opens sockets (each is a TLS handshake), not the others', async () => {
+    const t = await authority({
+      newSocketsPerSecondPerIp: 0.01,
+      newSocketBurstPerIp: 3,
+      tlsHandshakeMs: LOADED_MS * 4,
+      firstRequestMs: LOADED_MS * 4,
+    });
+    const first = Array.from({ length: 3 }, () => silentSocket(t, '127.0.0.6'));
+    await Promise.all(first.map((s) => s.connected));
+    await waitFor(() => t.authority.openSockets === 3, 'the burst is let in', LOADED_MS);
+    // A reconnect loop: each new socket past the burst is destroyed at accept, before any TLS.
+    const loop = Array.from({ length: 5 }, () => silentSocket(t, '127.0.0.6'));
+    await waitFor(() => loop.every((s) => s.closed()), 'the sockets over the rate are closed', LOADED_MS);
+    expect(first.filter((s) => s.closed())).toHaveLength(0);
+    expect(t.logs.some((l) => l.includes('sockets_refused') && l.includes('limit=rate'))).toBe(true);
+    const c = newClient(t, { localAddress: '127.0.0.7' });
+    expect((await c.register(uniqueName('rate'), PASSWORD)).ok).toBe(true);
+    c.close();
+  });
+
   it('caps the sockets of all addresses together', async () => {
     const t = await authority({ socketsPerIp: 100, maxSockets: 3, tlsHandshakeMs: LOADED_MS * 4 });
     const held = [silentSocket(t, '127.0.0.2'), silentSocket(t, '127.0.0.3'), silentSocket(t, '127.0.0.4')];

@@ -13,7 +13,7 @@ let t: TestAuthority;
 beforeAll(async () => {
   t = await startAuthority({
     hashWorkers: 2,
-    limits: { connectionsPerIp: CLIENTS + 20, socketsPerIp: CLIENTS + 60, messagesPerSecond: 100_000, messageBurst: 100_000 },
+    limits: { connectionsPerIp: CLIENTS + 20, socketsPerIp: CLIENTS + 60, newSocketsPerSecondPerIp: CLIENTS, newSocketBurstPerIp: CLIENTS * 2, messagesPerSecond: 100_000, messageBurst: 100_000 },
   });
 });
 afterAll(async () => {

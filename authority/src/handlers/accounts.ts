@@ -241,10 +241,12 @@ export const changePassword: Handler<'changePassword'> = async (s, c, p) => {
   if (!me) return fail('NOT_AUTHENTICATED');
   const row = s.store.users.byId(me.id);
   if (!row) return fail('UNKNOWN_USER');
-  const weak = passwordPolicyError(p.newPassword, s.config, row.username);
-  if (weak) return fail('WEAK_PASSWORD', { reason: weak.reason, message: `weak password: ${weak.message}` });
+  // The old password first: it is throttled, and the new one's estimate (milliseconds of the
+  // event loop) is then paid only by someone who knows the password, not by a flood of guesses.
   const checked = await checkOwnPassword(s, me.id, p.oldPassword, row.pass_hash);
   if (!checked.ok) return checked;
+  const weak = passwordPolicyError(p.newPassword, s.config, row.username);
+  if (weak) return fail('WEAK_PASSWORD', { reason: weak.reason, message: `weak password: ${weak.message}` });
   const hashed = await s.passwords.hash(p.newPassword, userKey(me.id));
   if (!hashed.ok) return poolBusy(hashed);
   // While the hashes ran, the connection or session may have ended, or the account been erased.

@@ -103,10 +103,18 @@ function wireBytes(m: RoomMessage): number {
   return Buffer.byteLength(JSON.stringify(m)) + 1;
 }
 
+/** RATE_LIMITED when the user's read budget (LIMITS: readBytesPerSecond) is spent; null when they may read. */
+function readBudgetSpent(s: Services, c: Connection) {
+  const admitted = s.throttles.readBytesPerUser.admit(c.user!.id, s.now());
+  return admitted.ok ? null : fail('RATE_LIMITED', { until: admitted.until, message: 'reading history too fast, try again shortly' });
+}
+
 export const fetchHistory: Handler<'fetchHistory'> = (s, c, p) => {
   const room = findVisibleRoom(s, c, p.room);
   if (!isRow(room)) return room;
   if (!canRead(s, c, room)) return fail('NOT_A_MEMBER');
+  const spent = readBudgetSpent(s, c);
+  if (spent) return spent;
   const limit = p.limit ?? LIMITS.defaultPageSize;
   const before = p.before ?? s.store.messages.lastSeqOf(room.id) + 1;
   // Newest first, row by row, until the page or the byte budget is full.
@@ -123,6 +131,7 @@ export const fetchHistory: Handler<'fetchHistory'> = (s, c, p) => {
     page.push(m);
     bytes += size;
   }
+  s.throttles.readBytesPerUser.spend(c.user!.id, bytes, s.now());
   return ok({ messages: page.reverse(), hasMore });
 };
 
@@ -133,6 +142,8 @@ export const fetchHistory: Handler<'fetchHistory'> = (s, c, p) => {
  * request before anything is read.
  */
 export const syncRooms: Handler<'syncRooms'> = (s, c, p) => {
+  const spent = readBudgetSpent(s, c);
+  if (spent) return spent;
   const limit = p.limit ?? LIMITS.maxPageSize;
   const wanted: { room: RoomRow; after: number }[] = [];
   const seen = new Set<number>();
@@ -169,6 +180,7 @@ export const syncRooms: Handler<'syncRooms'> = (s, c, p) => {
     }
     rooms.push({ room: room.name, messages, hasMore });
   }
+  s.throttles.readBytesPerUser.spend(c.user!.id, bytes, s.now());
   return ok({ rooms });
 };
 
