@@ -123,6 +123,10 @@ describe('the password policy on a real authority', () => {
     expect(!r.ok && [r.error.code, r.error.reason]).toEqual(['WEAK_PASSWORD', 'common']);
     const mine = await c.changePassword(PASSWORD, `${c.username!}-2026!`);
     expect(!mine.ok && mine.error.reason).toBe('username');
+    // A wrong old password is told first: the new one is estimated only for who knows the old one
+    // (the estimate costs the event loop milliseconds; guesses are throttled, estimates would not be).
+    const guess = await c.changePassword('not-the-password!', 'iloveyou2024!');
+    expect(!guess.ok && guess.error.code).toBe('WRONG_PASSWORD');
     const name = c.username!;
     c.close();
     const again = newClient(t);
