@@ -239,6 +239,7 @@ try {
     p.clientCpu = ((c1.user + c1.system) / 1000 / (performance.now() - t0)) * 100;
     load.phase = null;
     if (p.attack === lockout) load.cyclers.shift(); // its owner is locked out on the old code: not counted again
+    load.forgetMessages();
     await sleep(args.settle * 1000);
   }
   await load.stop();
