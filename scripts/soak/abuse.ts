@@ -16,7 +16,7 @@ import type { ChandlerClient } from '../../shared/client/index.js';
 import { PASSWORD, tempDir } from '../../tests/helpers/authority.js';
 import { run, spawnAuthority, type SpawnedAuthority } from '../../tests/helpers/process.js';
 import { numberArgs, sleep } from '../../tests/reliability/support/util.js';
-import { floods, lockout, loginSpray, passwordChecks, slowSockets, syncAmplification, type Attack, type AttackContext } from './abuse/attacks.js';
+import { runAttack, type AttackContext, type AttackName } from './abuse/attacks.js';
 import { newPhaseStats, tally, WellBehaved, type PhaseStats } from './abuse/load.js';
 import { attackerAddress, clientAddress, rawFrom } from './abuse/net.js';
 
@@ -54,7 +54,7 @@ function seeded(seed: number): () => number {
 
 interface Phase {
   name: string;
-  attack?: Attack;
+  attack?: AttackName;
   offline?: string;
   stats?: PhaseStats;
   view?: string;
@@ -64,13 +64,13 @@ interface Phase {
 
 const PHASES: Phase[] = [
   { name: 'baseline' },
-  { name: '1 syncRooms amplification', attack: syncAmplification },
-  { name: '2 password checks', attack: passwordChecks },
-  { name: '3 login spray', attack: loginSpray },
-  { name: '4 owner lockout', attack: lockout },
+  { name: '1 syncRooms amplification', attack: 'syncAmplification' },
+  { name: '2 password checks', attack: 'passwordChecks' },
+  { name: '3 login spray', attack: 'loginSpray' },
+  { name: '4 owner lockout', attack: 'lockout' },
   { name: '5 audit rewrite', offline: 'n/a (offline; tests/authority/admin/audit.test.ts)' },
-  { name: '6 slow sockets (TLS)', attack: slowSockets },
-  { name: '7 floods', attack: floods },
+  { name: '6 slow sockets (TLS)', attack: 'slowSockets' },
+  { name: '7 floods', attack: 'floods' },
   { name: 'baseline (end)' },
 ];
 
@@ -225,20 +225,20 @@ try {
     const c0 = process.cpuUsage();
     const t0 = performance.now();
     log(`phase ${p.name}`);
-    const attacking = p.attack ? p.attack({ ...ctxBase, deadline }) : Promise.resolve(undefined);
+    const attacking = p.attack ? runAttack(p.attack, { ...ctxBase, deadline }) : Promise.resolve(undefined);
     // The owner of the account attack 4 fails logins on logs in halfway through, after the failures.
     let ownerLogin: Promise<void> = Promise.resolve();
-    const ownerTimer = p.attack === lockout ? setTimeout(() => (ownerLogin = load!.cycleNow(ctxBase.lockoutVictim)), (args.window * 1000) / 2) : null;
+    const ownerTimer = p.attack === 'lockout' ? setTimeout(() => (ownerLogin = load!.cycleNow(ctxBase.lockoutVictim)), (args.window * 1000) / 2) : null;
     while (Date.now() < deadline) await sleep(100);
     if (ownerTimer) clearTimeout(ownerTimer);
     p.view = await attacking;
     await ownerLogin;
-    if (p.attack === floods) p.view += `; admin received accessRequested×${adminEvents - events0}`;
+    if (p.attack === 'floods') p.view += `; admin received accessRequested×${adminEvents - events0}`;
     p.serverCpu = cpuPercent(s0, sampleProc(serverPid));
     const c1 = process.cpuUsage(c0);
     p.clientCpu = ((c1.user + c1.system) / 1000 / (performance.now() - t0)) * 100;
     load.phase = null;
-    if (p.attack === lockout) load.cyclers.shift(); // its owner is locked out on the old code: not counted again
+    if (p.attack === 'lockout') load.cyclers.shift(); // its owner is locked out on the old code: not counted again
     load.forgetMessages();
     await sleep(args.settle * 1000);
   }

@@ -4,6 +4,7 @@
  * work against the old authority and the fixed one, so it only counts answers, never expects one.
  */
 import type { Socket } from 'node:net';
+import { Worker } from 'node:worker_threads';
 import { PASSWORD } from '../../../tests/helpers/authority.js';
 import { LOADED_MS } from '../../../tests/helpers/timing.js';
 import type { RawConn } from '../../../tests/reliability/support/raw.js';
@@ -268,3 +269,25 @@ export const floods: Attack = async (ctx) => {
   conn.close();
   return view.toString();
 };
+
+/** The attacks by name, for the attack thread. */
+export const ATTACKS = { syncAmplification, passwordChecks, loginSpray, lockout, slowSockets, floods } as const;
+export type AttackName = keyof typeof ATTACKS;
+
+/** The most attack numbers an AttackContext names accounts for (attacker(1)…attacker(8)). */
+const ATTACK_NUMBERS = 9;
+
+/** Runs the attack in its own thread (attack-thread.ts) and hands back what it saw. */
+export function runAttack(attack: AttackName, ctx: AttackContext): Promise<string> {
+  const { attacker, ...plain } = ctx;
+  const attackers = Array.from({ length: ATTACK_NUMBERS }, (_, n) => attacker(n));
+  const worker = new Worker(new URL('../../../authority/src/ts-worker.mjs', import.meta.url), {
+    workerData: { entry: new URL('./attack-thread.ts', import.meta.url).href, attack, ctx: plain, attackers },
+  });
+  return new Promise((resolve, reject) => {
+    let view: string | null = null;
+    worker.once('message', (v: string) => (view = v));
+    worker.once('error', reject);
+    worker.once('exit', (code) => (view !== null ? resolve(view) : reject(new Error(`attack ${attack} thread exited with ${code}`))));
+  });
+}
