@@ -1,5 +1,5 @@
 /** Address checks shared by the command line, the transport and /ban: loopback, CIDR ranges. */
-import { isIP } from 'node:net';
+import { BlockList, isIP } from 'node:net';
 
 export function isLoopback(host: string): boolean {
   if (host === 'localhost') return true;
@@ -17,4 +17,20 @@ export function parseCidr(text: string): { address: string; prefix: number; fami
   const prefix = bits === undefined ? max : Number(bits);
   if (!/^\d{1,3}$/.test(bits ?? String(max)) || prefix > max) return null;
   return { address, prefix, family: v === 4 ? 'ipv4' : 'ipv6' };
+}
+
+/** The first of `ranges` (CIDR text, as --ban-exempt takes them) that holds `ip`; null when none does. */
+export function rangeHolding(ip: string, ranges: readonly string[]): string | null {
+  for (const range of ranges) {
+    const r = parseCidr(range);
+    if (!r) continue;
+    const list = new BlockList();
+    list.addSubnet(r.address, r.prefix, r.family);
+    try {
+      if (list.check(ip, r.family)) return range;
+    } catch {
+      // An address of the other family: not in this range.
+    }
+  }
+  return null;
 }

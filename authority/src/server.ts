@@ -10,7 +10,7 @@ import type { Socket } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { CLOSE_CODES, LIMITS } from '../../shared/protocol/index.js';
 import { warmPasswordEstimator } from './accounts-policy.js';
-import { isLoopback } from './addresses.js';
+import { isLoopback, rangeHolding } from './addresses.js';
 import { originAllowed } from './origins.js';
 import { Connection } from './connection.js';
 import type { AdminServices, PeriodicJob } from './context.js';
@@ -92,7 +92,8 @@ export class Authority extends AuthorityServices implements AdminServices {
     } else {
       this.httpServer = createHttpServer(httpTimeouts, onRequest);
     }
-    this.socketGuard = new SocketGuard(limits, this.log, normalizeIp);
+    const banExempt = this.config.banExempt;
+    this.socketGuard = new SocketGuard(limits, this.log, normalizeIp, (ip) => rangeHolding(ip, banExempt) !== null);
     this.socketGuard.attach(this.httpServer, this.config.tls);
     this.wss = new WebSocketServer({
       server: this.httpServer,

@@ -38,6 +38,8 @@ export class SocketGuard {
     private readonly limits: SocketGuardLimits,
     private readonly log: Logger,
     private readonly normalizeIp: (address: string | undefined) => string,
+    /** Addresses declared shared (--ban-exempt: a NAT gateway, a terminal server): no rate for them. */
+    private readonly shared: (ip: string) => boolean = () => false,
   ) {
     this.newSockets = new KeyedBuckets(limits.newSocketsPerSecondPerIp, limits.newSocketBurstPerIp);
   }
@@ -63,7 +65,7 @@ export class SocketGuard {
       this.lastSweep = now;
     }
     const limit =
-      n >= this.limits.socketsPerIp ? 'per_address' : this.total >= this.limits.maxSockets ? 'total' : !this.newSockets.take(ip, now).ok ? 'rate' : null;
+      n >= this.limits.socketsPerIp ? 'per_address' : this.total >= this.limits.maxSockets ? 'total' : !this.shared(ip) && !this.newSockets.take(ip, now).ok ? 'rate' : null;
     if (limit) {
       socket.destroy();
       this.noteRefusal(ip, limit);

@@ -78,6 +78,18 @@ describe('sockets per address at accept', () => {
     c.close();
   });
 
+  it('does not limit the rate of an address declared shared (--ban-exempt: a NAT gateway)', async () => {
+    const t = await startAuthority({
+      banExempt: ['127.0.9.0/24'],
+      limits: { newSocketsPerSecondPerIp: 0.01, newSocketBurstPerIp: 3, tlsHandshakeMs: LOADED_MS * 4, firstRequestMs: LOADED_MS * 4 },
+    });
+    started.push(t);
+    const office = Array.from({ length: 8 }, () => silentSocket(t, '127.0.9.1'));
+    await Promise.all(office.map((s) => s.connected));
+    await waitFor(() => t.authority.openSockets === 8, 'all eight are let in', LOADED_MS);
+    expect(office.filter((s) => s.closed())).toHaveLength(0);
+  });
+
   it('caps the sockets of all addresses together', async () => {
     const t = await authority({ socketsPerIp: 100, maxSockets: 3, tlsHandshakeMs: LOADED_MS * 4 });
     const held = [silentSocket(t, '127.0.0.2'), silentSocket(t, '127.0.0.3'), silentSocket(t, '127.0.0.4')];

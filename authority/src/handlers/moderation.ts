@@ -4,7 +4,6 @@
  * of clients (the handlers at the end), and each is audited.
  */
 import { randomInt } from 'node:crypto';
-import { BlockList } from 'node:net';
 import {
   CLOSE_CODES,
   CONTROL_CHARS,
@@ -16,7 +15,7 @@ import {
   type Outcome,
 } from '../../../shared/protocol/index.js';
 import { passwordPolicyError } from '../accounts-policy.js';
-import { parseCidr } from '../addresses.js';
+import { rangeHolding } from '../addresses.js';
 import type { Connection } from '../connection.js';
 import { acknowledged, actorOf, isRow, type Actor, type Handler, type Services } from '../context.js';
 import { findUser } from '../lookup.js';
@@ -56,17 +55,8 @@ export type AddressChoice = 'all' | 'unshared' | 'none';
 
 function exemptionOf(s: Services, ip: string): string | null {
   if (CONSOLE_ADDRESSES.has(ip)) return "exempt: the console's own address";
-  for (const range of s.config.banExempt) {
-    const r = parseCidr(range);
-    if (!r) continue;
-    const list = new BlockList();
-    list.addSubnet(r.address, r.prefix, r.family);
-    try {
-      if (list.check(ip, r.family)) return `exempt: in --ban-exempt ${range}`;
-    } catch {
-      // An address of the other family: not in this range.
-    }
-  }
+  const range = rangeHolding(ip, s.config.banExempt);
+  if (range) return `exempt: in --ban-exempt ${range}`;
   return null;
 }
 
