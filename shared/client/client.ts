@@ -501,7 +501,8 @@ async function allPages<V extends { next: string | null }, T>(
     const r = await page(after);
     if (!r.ok) return r;
     all.push(...items(r.value));
-    if (r.value.next === null) return { ok: true, value: all };
+    // A cursor that does not move would loop for ever: the list ends there.
+    if (r.value.next === null || r.value.next === after) return { ok: true, value: all };
     after = r.value.next;
   }
 }
