@@ -103,7 +103,7 @@ function wireBytes(m: RoomMessage): number {
   return Buffer.byteLength(JSON.stringify(m)) + 1;
 }
 
-/** RATE_LIMITED when the user's read budget (LIMITS: readBytesPerSecond) is spent; null when they may read. */
+/** RATE_LIMITED when the user's read budget (config limits.readBytesPerSecond) is spent; null when they may read. */
 function readBudgetSpent(s: Services, c: Connection) {
   const admitted = s.throttles.readBytesPerUser.admit(c.user!.id, s.now());
   return admitted.ok ? null : fail('RATE_LIMITED', { until: admitted.until, message: 'reading history too fast, try again shortly' });
