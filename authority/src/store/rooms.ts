@@ -58,10 +58,6 @@ export class RoomRepo {
       ),
       removeMember: db.prepare<[number, number]>('DELETE FROM memberships WHERE user_id = ? AND room_id = ?'),
       roomsOf: db.prepare<[number], { room_id: number }>('SELECT room_id FROM memberships WHERE user_id = ?'),
-      membersOf: db.prepare<[number], { user_id: number; username: string; is_admin: number }>(
-        `SELECT u.id AS user_id, u.username, u.is_admin FROM memberships m JOIN users u ON u.id = m.user_id
-         WHERE m.room_id = ? ORDER BY u.username`,
-      ),
       memberCounts: db.prepare<[], { room_id: number; n: number }>(
         'SELECT room_id, COUNT(*) AS n FROM memberships GROUP BY room_id',
       ),
@@ -133,10 +129,6 @@ export class RoomRepo {
 
   roomIdsOf(userId: number): Set<number> {
     return new Set(this.q.roomsOf.all(userId).map((r) => r.room_id));
-  }
-
-  membersOf(roomId: number): { user_id: number; username: string; is_admin: number }[] {
-    return this.q.membersOf.all(roomId);
   }
 
   /** Up to `limit` members whose name sorts after `after` (names compare without case). */
