@@ -2,6 +2,7 @@
 import { stderr, stdout } from 'node:process';
 import type { AuthorityConfig } from '../config.js';
 import { passwordPolicyError, validUsername } from '../accounts-policy.js';
+import { nameTaken } from '../handlers/accounts.js';
 import { PasswordPool } from '../passwords.js';
 import { Store } from '../store/index.js';
 import { DEFAULT_ROOM } from '../store/rooms.js';
@@ -19,13 +20,10 @@ export async function createAdmin(config: AuthorityConfig, rawName: string): Pro
   // Made when a password is to be hashed, not before: a refusal never starts a worker.
   let pool: PasswordPool | null = null;
   try {
-    if (store.users.byName(username)) {
-      stderr.write(`error USERNAME_TAKEN: ${username} exists already (use /make_admin on the console)\n`);
-      return 1;
-    }
-    const like = store.users.lookalike(username);
-    if (like) {
-      stderr.write(`error USERNAME_LOOKALIKE: ${username} looks too much like ${like.username}\n`);
+    const taken = nameTaken({ store }, username);
+    if (taken) {
+      const why = taken.error.code === 'USERNAME_TAKEN' ? `${username} exists already (use /make_admin on the console)` : taken.error.message;
+      stderr.write(`error ${taken.error.code}: ${why}\n`);
       return 1;
     }
     let password = process.env[ADMIN_PASSWORD_ENV];
