@@ -4,7 +4,8 @@
  * or by an admin on request (audited).
  */
 import { createWriteStream } from 'node:fs';
-import type { Writable } from 'node:stream';
+import { Readable, type Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isAbsolute, join } from 'node:path';
 import { CLOSE_CODES, fail, LIMITS, ok, type ErrorCode, type Outcome } from '../../../shared/protocol/index.js';
@@ -62,25 +63,13 @@ export function exportPieces(s: Services, userId: number): ExportPieces | null {
   return { pieces: pieces(), counts };
 }
 
-/** Writes the pieces to `out`, yielding to the event loop between them; false if `out` closed first. */
-export async function writeExport(pieces: Iterable<string>, out: Writable): Promise<boolean> {
-  for (const piece of pieces) {
-    if (out.destroyed) return false;
-    if (out.write(piece)) await new Promise(setImmediate);
-    else await new Promise<void>((resolve) => {
-      const done = () => {
-        out.off('drain', done).off('close', done);
-        resolve();
-      };
-      out.on('drain', done).on('close', done);
-    });
-  }
-  if (out.destroyed) return false;
-  await new Promise<void>((resolve, reject) => {
-    out.once('error', reject);
-    out.end(resolve);
-  });
-  return true;
+/**
+ * Writes the pieces to `out` as a stream: one piece read ahead at most, the next taken only when
+ * `out` has room (a slow reader is waited for, not queued for in memory); `out` is ended, or
+ * destroyed on failure.
+ */
+export function writeExport(pieces: Iterable<string>, out: Writable): Promise<void> {
+  return pipeline(Readable.from(pieces, { objectMode: true, highWaterMark: 1 }), out);
 }
 
 /** Erases the account (policy in store/privacy.ts); friends are told, live sessions end. */
@@ -119,9 +108,7 @@ export async function exportUserToFile(
   const name = fileName ?? `export-${user.username}-${new Date(s.now()).toISOString().slice(0, 10)}.json`;
   const file = isAbsolute(name) ? name : join(s.config.dataDir, name);
   try {
-    const out = createWriteStream(file, { mode: 0o600 });
-    const failed = new Promise<never>((_, reject) => out.once('error', reject));
-    if (!(await Promise.race([writeExport(data.pieces, out), failed]))) throw new Error(`${file} closed while being written`);
+    await writeExport(data.pieces, createWriteStream(file, { mode: 0o600 }));
   } catch (err) {
     return fail('INTERNAL', { message: (err as Error).message, cause: err });
   }
@@ -187,9 +174,9 @@ export function handleExportRequest(s: Services, req: IncomingMessage, res: Serv
     'Content-Disposition': `attachment; filename="chandler-${user.username}.json"`,
   });
   writeExport(data.pieces, res)
-    .catch((err: Error) => {
-      s.log.error('export_failed', { user: user.username, error: err.message });
-      res.destroy();
+    .catch((err: NodeJS.ErrnoException) => {
+      // The reader going away is not a failure of ours.
+      if (err.code !== 'ERR_STREAM_PREMATURE_CLOSE') s.log.error('export_failed', { user: user.username, error: err.message });
     })
     .finally(() => running.delete(user.id));
 }
