@@ -21,6 +21,8 @@ export interface SocketGuardLimits {
   firstRequestMs: number;
 }
 
+type RefusedBy = 'per_address' | 'total' | 'rate';
+
 /** How often buckets that refilled are forgotten. */
 const SWEEP_EVERY_MS = 60_000;
 
@@ -64,8 +66,7 @@ export class SocketGuard {
       this.newSockets.sweep(now);
       this.lastSweep = now;
     }
-    const limit =
-      n >= this.limits.socketsPerIp ? 'per_address' : this.total >= this.limits.maxSockets ? 'total' : !this.shared(ip) && !this.newSockets.take(ip, now).ok ? 'rate' : null;
+    const limit = this.limitReached(ip, n, now);
     if (limit) {
       socket.destroy();
       this.noteRefusal(ip, limit);
@@ -81,6 +82,14 @@ export class SocketGuard {
     });
   }
 
+  /** The limit a new socket from `ip` (holding `n` already) is over, or null. */
+  private limitReached(ip: string, n: number, now: number): RefusedBy | null {
+    if (n >= this.limits.socketsPerIp) return 'per_address';
+    if (this.total >= this.limits.maxSockets) return 'total';
+    if (!this.shared(ip) && !this.newSockets.take(ip, now).ok) return 'rate';
+    return null;
+  }
+
   private armFirstRequest(socket: Socket): void {
     if (socket.destroyed || this.waiting.has(socket)) return;
     const timer = setTimeout(() => socket.destroy(), this.limits.firstRequestMs);
@@ -94,7 +103,7 @@ export class SocketGuard {
     if (timer) clearTimeout(timer);
   }
 
-  private noteRefusal(ip: string, limit: 'per_address' | 'total' | 'rate'): void {
+  private noteRefusal(ip: string, limit: RefusedBy): void {
     this.refused++;
     const now = Date.now();
     if (now - this.lastLog < LOG_EVERY_MS) return;
