@@ -172,6 +172,25 @@ export const passwordChecks: Attack = async (ctx) => {
   return view.toString();
 };
 
+/** One lane of wrong logins on `victim` from `address` until the deadline, reopening what the server closes. */
+async function wrongLogins(ctx: AttackContext, view: View, address: string, victim: string): Promise<void> {
+  let conn: RawConn | null = null;
+  while (live(ctx)) {
+    if (!conn?.isOpen) {
+      if (conn) await sleep(REOPEN_GAP_MS); // closed by the server: no tight reconnect loop
+      conn?.close();
+      conn = await open(ctx, address);
+      if (!conn) {
+        view.note('login', 'refused');
+        await sleep(200);
+        continue;
+      }
+    }
+    await view.ask('login', conn, 'login', { username: victim, password: WRONG, clientVersion: 'abuse/1' });
+  }
+  conn?.close();
+}
+
 /** 3. Login spray on a well-behaved account from parallel connections of one address; a burst of registrations. */
 export const loginSpray: Attack = async (ctx) => {
   const view = new View();
@@ -181,23 +200,7 @@ export const loginSpray: Attack = async (ctx) => {
     await view.ask('register', c, 'register', { username: `${ctx.namePrefix}spray${k}`, password: PASSWORD, clientVersion: 'abuse/1' });
     c.close();
   });
-  const spray = Array.from({ length: ctx.counts.spray }, async () => {
-    let conn: RawConn | null = null;
-    while (live(ctx)) {
-      if (!conn?.isOpen) {
-        if (conn) await sleep(REOPEN_GAP_MS); // closed by the server: no tight reconnect loop
-        conn?.close();
-        conn = await open(ctx, attackerAddress(3, 1));
-        if (!conn) {
-          view.note('login', 'refused');
-          await sleep(200);
-          continue;
-        }
-      }
-      await view.ask('login', conn, 'login', { username: ctx.sprayVictim, password: WRONG, clientVersion: 'abuse/1' });
-    }
-    conn?.close();
-  });
+  const spray = Array.from({ length: ctx.counts.spray }, () => wrongLogins(ctx, view, attackerAddress(3, 1), ctx.sprayVictim));
   await Promise.all([registrations, ...spray]);
   return view.toString();
 };
@@ -205,21 +208,7 @@ export const loginSpray: Attack = async (ctx) => {
 /** 4. Lockout: failed logins on a cycler's account from one other address, one after the other. */
 export const lockout: Attack = async (ctx) => {
   const view = new View();
-  let conn: RawConn | null = null;
-  while (live(ctx)) {
-    if (!conn?.isOpen) {
-      if (conn) await sleep(REOPEN_GAP_MS); // closed by the server: no tight reconnect loop
-      conn?.close();
-      conn = await open(ctx, attackerAddress(4, 1));
-      if (!conn) {
-        view.note('login', 'refused');
-        await sleep(200);
-        continue;
-      }
-    }
-    await view.ask('login', conn, 'login', { username: ctx.lockoutVictim, password: WRONG, clientVersion: 'abuse/1' });
-  }
-  conn?.close();
+  await wrongLogins(ctx, view, attackerAddress(4, 1), ctx.lockoutVictim);
   return view.toString();
 };
 
