@@ -35,7 +35,7 @@ export interface PasswordProblem {
 
 /**
  * Only the first characters are estimated: the estimator's cost grows quickly with length (its l33t
- * matcher above all), it runs on the event loop, and a password this long that starts well is not common.
+ * matcher above all), each estimate holds a password worker, and a password this long that starts well is not common.
  */
 export const ESTIMATED_CHARS = 32;
 /** The l33t substitutions the estimator tries per password ("p@ssw0rd"); its default (100) costs seconds. */
@@ -47,8 +47,16 @@ const MIN_DISTINCT_CHARS = 5;
  * Why `password` is refused for `username`, or null when it is acceptable: the seed's rules (long,
  * one character that is not a letter or digit, no control character), then cheap pattern rules, then
  * the zxcvbn estimator (common passwords and words in English and French, keyboard rows, dates, l33t).
+ * The estimator takes 10–25 ms of the thread it runs on: the authority's handlers call the two
+ * halves apart (`quickPasswordProblem` inline, the estimate in a password worker: PasswordPool.policy);
+ * this whole one is for command-line tools.
  */
 export function passwordPolicyError(password: string, rules: PasswordRules, username?: string): PasswordProblem | null {
+  return quickPasswordProblem(password, rules, username) ?? estimatedPasswordProblem(password, rules, username);
+}
+
+/** The rules that cost nothing (length, character classes, the username, trivial patterns). */
+export function quickPasswordProblem(password: string, rules: PasswordRules, username?: string): PasswordProblem | null {
   const chars = [...password];
   if (chars.length < rules.passwordMinLength) return { reason: 'short', message: `at least ${rules.passwordMinLength} characters` };
   if (!/[^\p{L}\p{N}]/u.test(password)) {
@@ -60,8 +68,13 @@ export function passwordPolicyError(password: string, rules: PasswordRules, user
   }
   const pattern = trivialPattern(chars);
   if (pattern) return { reason: 'pattern', message: pattern };
+  return null;
+}
+
+/** The estimator's verdict alone (null when rules.passwordMinScore is 0: the estimator is off). */
+export function estimatedPasswordProblem(password: string, rules: Pick<PasswordRules, 'passwordMinScore'>, username?: string): PasswordProblem | null {
   if (rules.passwordMinScore <= 0) return null;
-  const result = estimator().check(chars.slice(0, ESTIMATED_CHARS).join(''), username ? [username] : []);
+  const result = estimator().check([...password].slice(0, ESTIMATED_CHARS).join(''), username ? [username] : []);
   if (result.score >= rules.passwordMinScore) return null;
   const advice = [result.feedback.warning, ...result.feedback.suggestions].filter(Boolean).join(' ');
   const reason = estimatedWeakness(result.sequence);
@@ -97,14 +110,14 @@ function trivialPattern(chars: string[]): string | null {
 
 let zxcvbn: ZxcvbnFactory | undefined;
 
-/** Loads the estimator now (the authority's start), so that no login-time request waits for it. */
-export function warmPasswordEstimator(rules: PasswordRules): void {
-  if (rules.passwordMinScore > 0) estimator();
+/** Loads the estimator now (a password worker's start), so that no request waits for it. */
+export function warmPasswordEstimator(): void {
+  estimator();
 }
 
 /**
  * The estimator, built on first use: its dictionaries take about a second to load and rank, and
- * only the authority needs them (never the renderer's bundle).
+ * only the password workers and command-line tools need them (never the renderer's bundle).
  */
 function estimator(): ZxcvbnFactory {
   if (zxcvbn) return zxcvbn;

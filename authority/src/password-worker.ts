@@ -1,8 +1,12 @@
-/** Runs in a worker thread: scrypt never blocks the authority's event loop. */
-import { parentPort } from 'node:worker_threads';
+/**
+ * Runs in a worker thread: scrypt, and the password estimator (10–25 ms a password), never block
+ * the authority's event loop.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
 import { randomBytes, scryptSync, timingSafeEqual } from 'node:crypto';
 import { readlinkSync } from 'node:fs';
 import { setPriority } from 'node:os';
+import { estimatedPasswordProblem, warmPasswordEstimator, type PasswordProblem } from './accounts-policy.js';
 
 /**
  * Nice value of the hashing threads. Off the event loop is not enough on a small machine: a
@@ -28,9 +32,20 @@ lowerThisThreadsPriority();
 
 export type HashJob =
   | { id: number; op: 'hash'; password: string; N: number; r: number; p: number }
-  | { id: number; op: 'verify'; password: string; stored: string };
+  | { id: number; op: 'verify'; password: string; stored: string }
+  | { id: number; op: 'estimate'; password: string; minScore: number; username?: string };
 
-export type HashReply = { id: number; ok: true; value: string | boolean } | { id: number; ok: false; error: string };
+/** A hash, a verdict, or the estimator's objection (null: none). */
+export type JobValue = string | boolean | PasswordProblem | null;
+
+export type HashReply = { id: number; ok: true; value: JobValue } | { id: number; ok: false; error: string };
+
+/** What the pool tells a worker at its start. */
+export interface PasswordWorkerData {
+  entry: string;
+  /** Load the estimator's dictionaries now (about a second), not at the first registration. */
+  warmEstimator: boolean;
+}
 
 const KEY_LEN = 32;
 const SALT_LEN = 16;
@@ -60,10 +75,23 @@ function verify(password: string, stored: string): boolean {
   return timingSafeEqual(actual, expected);
 }
 
+function run(job: HashJob): JobValue {
+  switch (job.op) {
+    case 'hash':
+      return hash(job.password, job.N, job.r, job.p);
+    case 'verify':
+      return verify(job.password, job.stored);
+    case 'estimate':
+      return estimatedPasswordProblem(job.password, { passwordMinScore: job.minScore }, job.username);
+  }
+}
+
+if ((workerData as PasswordWorkerData | null)?.warmEstimator) warmPasswordEstimator();
+
 parentPort?.on('message', (job: HashJob) => {
   let reply: HashReply;
   try {
-    const value = job.op === 'hash' ? hash(job.password, job.N, job.r, job.p) : verify(job.password, job.stored);
+    const value = run(job);
     reply = { id: job.id, ok: true, value };
   } catch (err) {
     reply = { id: job.id, ok: false, error: (err as Error).message };

@@ -7,7 +7,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
-import type { HashJob, HashReply } from './password-worker.js';
+import { quickPasswordProblem, type PasswordProblem, type PasswordRules } from './accounts-policy.js';
+import type { HashJob, HashReply, JobValue, PasswordWorkerData } from './password-worker.js';
 
 const WORKER_ENTRY = new URL('./password-worker.ts', import.meta.url).href;
 /** The worker is TypeScript: a small bootstrap loads it through tsx, whatever runner started us. */
@@ -27,13 +28,16 @@ export const JOBS_PER_KEY = 2;
 /** Until the pool has timed a job: what one hash is assumed to take, for the retry time. */
 const FIRST_ESTIMATE_MS = 1000;
 
-type JobBody = { op: 'hash'; password: string; N: number; r: number; p: number } | { op: 'verify'; password: string; stored: string };
+type JobBody =
+  | { op: 'hash'; password: string; N: number; r: number; p: number }
+  | { op: 'verify'; password: string; stored: string }
+  | { op: 'estimate'; password: string; minScore: number; username?: string };
 
 interface Job {
   id: number;
   key: string;
   body: JobBody;
-  resolve: (v: string | boolean) => void;
+  resolve: (v: JobValue) => void;
   reject: (e: Error) => void;
 }
 
@@ -73,6 +77,8 @@ export class PasswordPool {
     size: number,
     private readonly params: { N: number; r: number; p: number },
     limits: { jobsPerWorker?: number; jobsPerKey?: number } = {},
+    /** The password policy the pool's estimates apply (PasswordPool.policy); its estimator loads at each worker's start. */
+    private readonly rules: PasswordRules | null = null,
   ) {
     for (let i = 0; i < Math.max(1, size); i++) this.slots.push(this.spawn());
     this.maxJobs = this.slots.length * (limits.jobsPerWorker ?? JOBS_PER_WORKER);
@@ -84,7 +90,8 @@ export class PasswordPool {
   private readonly maxJobsPerKey: number;
 
   private spawn(): Slot {
-    const worker = new Worker(TS_WORKER, { workerData: { entry: WORKER_ENTRY } });
+    const data: PasswordWorkerData = { entry: WORKER_ENTRY, warmEstimator: (this.rules?.passwordMinScore ?? 0) > 0 };
+    const worker = new Worker(TS_WORKER, { workerData: data });
     const slot: Slot = { worker, job: null, startedAt: 0, done: 0 };
     worker.on('message', (reply: HashReply) => {
       const job = slot.job;
@@ -147,7 +154,7 @@ export class PasswordPool {
     return this.waiting.length + this.slots.filter((s) => s.job).length;
   }
 
-  private enqueue(key: string, body: JobBody): Promise<string | boolean> {
+  private enqueue(key: string, body: JobBody): Promise<JobValue> {
     if (this.closed) return Promise.reject(new Error('password pool closed'));
     return new Promise((resolve, reject) => {
       this.perKey.set(key, (this.perKey.get(key) ?? 0) + 1);
@@ -157,7 +164,7 @@ export class PasswordPool {
   }
 
   /** The job runs when the pool and the caller's share have room; otherwise BUSY with a retry time, at once. */
-  private async run(key: string, body: JobBody): Promise<PoolAnswer<string | boolean>> {
+  private async run(key: string, body: JobBody): Promise<PoolAnswer<JobValue>> {
     if (this.size >= this.maxJobs || (this.perKey.get(key) ?? 0) >= this.maxJobsPerKey) {
       this.refused++;
       const ahead = Math.ceil((this.size + 1) / this.slots.length);
@@ -180,6 +187,18 @@ export class PasswordPool {
     const against = stored ?? (await this.dummy);
     const r = await this.run(key, { op: 'verify', password, stored: against });
     return r.ok ? { ok: true, value: stored !== null && r.value === true } : r;
+  }
+
+  /**
+   * Why the pool's policy refuses `password` for `username`, or null: the cheap rules here, the
+   * estimator in a worker (a job like a hash: bounded, fair by `key`, BUSY when full).
+   */
+  async policy(password: string, username: string, key: string): Promise<PoolAnswer<PasswordProblem | null>> {
+    if (!this.rules) throw new Error('this password pool has no policy');
+    const quick = quickPasswordProblem(password, this.rules, username);
+    if (quick || this.rules.passwordMinScore <= 0) return { ok: true, value: quick };
+    const r = await this.run(key, { op: 'estimate', password, minScore: this.rules.passwordMinScore, username });
+    return r.ok ? { ok: true, value: r.value as PasswordProblem | null } : r;
   }
 
   stats(): PoolStats {

@@ -9,7 +9,6 @@ import { createServer as createHttpServer, type IncomingMessage, type Server, ty
 import type { Socket } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { CLOSE_CODES, LIMITS } from '../../shared/protocol/index.js';
-import { warmPasswordEstimator } from './accounts-policy.js';
 import { isLoopback, rangeHolding } from './addresses.js';
 import { originAllowed } from './origins.js';
 import { Connection } from './connection.js';
@@ -65,8 +64,6 @@ export class Authority extends AuthorityServices implements AdminServices {
     if (!this.config.tls && !isLoopback(this.config.host)) {
       throw new Error(`refusing to serve without TLS on ${this.config.host}: plaintext is allowed only on a loopback address`);
     }
-    // The password estimator's dictionaries load in about a second: before serving, not during a request.
-    warmPasswordEstimator(this.config);
     const limits = this.config.limits;
     const httpTimeouts = {
       headersTimeout: limits.requestHeadersMs,

@@ -1,13 +1,16 @@
 /**
  * Abuse soak (issue 12, "measured, not assumed"):
  *   npx tsx scripts/soak/abuse.ts [--clients 200] [--window 15] [--seed N] [--smoke] [--no-fail]
+ *                                 [--only K] [--cpu-prof DIR]
  * One authority (authority/src/main.ts in its own process, TLS on, 127.0.0.1, port 0, a temp
  * data directory), well-behaved client cores posting and logging in, each from its own loopback
  * address; first a baseline window without attacker, then each attack of the issue in turn for a
  * window, then the baseline again. Prints per phase the well-behaved login time (p50/p99) and
  * message-delivery p99 against the first baseline, their failed requests, the server's CPU and
  * what the attacker saw. Exits 0 only when every ratio is ≤ 1.5 and no well-behaved request
- * failed (--no-fail or --smoke: 0 whenever the run completes). The CI version is
+ * failed (--no-fail or --smoke: 0 whenever the run completes). --only K runs attack K alone
+ * between the two baselines; --cpu-prof DIR writes the authority's CPU profiles there (node
+ * --cpu-prof, one file per thread, written at its exit). The CI version is
  * tests/reliability/abuse-soak.test.ts.
  */
 import { rmSync } from 'node:fs';
@@ -27,13 +30,24 @@ const LONG_TEXT_CHARS = 4000;
 /** The authority allows 20 messages a second per user (burst 60): the filler stays under it. */
 const FILL_GAP_MS = 60;
 
+/** Takes `--name value` out of argv (for the options that are not numbers). */
+function stringArg(argv: string[], name: string): string | undefined {
+  const i = argv.indexOf(name);
+  if (i < 0) return undefined;
+  const value = argv[i + 1];
+  if (value === undefined || value.startsWith('--')) throw new Error(`${name} needs a value`);
+  argv.splice(i, 2);
+  return value;
+}
+
 const argv = process.argv.slice(2);
+const cpuProfDir = stringArg(argv, '--cpu-prof');
 const smoke = argv.includes('--smoke');
 const noFail = smoke || argv.includes('--no-fail');
 const FULL = {
   clients: 200, window: 15, settle: 3, seed: Date.now() % 1_000_000, rooms: 4, 'post-every-ms': 2000, 'logins-per-second': 1,
   'big-rooms': 3, 'big-messages': 110, variants: 64, 'sync-conns': 4, 'pw-parallel': 50, spray: 60, registrations: 35,
-  'slow-sockets': 900, flood: 200, minutes: 25,
+  'slow-sockets': 900, flood: 200, minutes: 25, only: 0,
 };
 const SMOKE: typeof FULL = {
   ...FULL, clients: 10, window: 3, settle: 1, rooms: 2, 'big-rooms': 1, 'big-messages': 10, variants: 8, 'sync-conns': 1,
@@ -62,7 +76,7 @@ interface Phase {
   clientCpu?: number;
 }
 
-const PHASES: Phase[] = [
+const ALL_PHASES: Phase[] = [
   { name: 'baseline' },
   { name: '1 syncRooms amplification', attack: 'syncAmplification' },
   { name: '2 password checks', attack: 'passwordChecks' },
@@ -73,6 +87,9 @@ const PHASES: Phase[] = [
   { name: '7 floods', attack: 'floods' },
   { name: 'baseline (end)' },
 ];
+const onlyAttack = ALL_PHASES.find((p) => p.name.startsWith(`${args.only} `));
+if (args.only && !onlyAttack?.attack) throw new Error(`--only ${args.only}: no such attack (1-4, 6, 7)`);
+const PHASES = onlyAttack ? [ALL_PHASES[0]!, onlyAttack, ALL_PHASES.at(-1)!] : ALL_PHASES;
 
 const started = Date.now();
 const log = (line: string) => console.log(`[${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${line}`);
@@ -168,7 +185,7 @@ function printTable(base: PhaseStats): { worstLogin: number; worstDelivery: numb
       p.view ?? '—',
     ]);
   }
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.filter((r) => r[1] !== PHASES[5]!.offline).map((r) => (i === 7 ? 0 : r[i]!.length))));
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.filter((r) => !r[0]!.startsWith('5 ')).map((r) => (i === 7 ? 0 : r[i]!.length))));
   const line = (r: string[]) => `| ${r.map((c, i) => (i === 7 ? c : c.padEnd(widths[i]!))).join(' | ')} |`;
   console.log(line(rows[0]!));
   console.log(`|${rows[0]!.map((_, i) => '-'.repeat(i === 7 ? 16 : widths[i]! + 2)).join('|')}|`);
@@ -181,7 +198,8 @@ try {
   log(`seed ${args.seed}; ${args.clients} clients, ${args.window} s windows${smoke ? ' (smoke)' : ''}; data in ${dataDir}`);
   const made = await run('authority/src/main.ts', ['--data', dataDir, '--create-admin', ADMIN], { [ADMIN_PASSWORD_ENV]: PASSWORD });
   if (made.code !== 0) throw new Error(`--create-admin failed: ${made.stderr}`);
-  auth = await spawnAuthority(['--port', '0', '--host', '127.0.0.1', '--data', dataDir, '--no-console', '--quiet', '--backup-time', 'off']);
+  const profArgs = cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`] : [];
+  auth = await spawnAuthority(['--port', '0', '--host', '127.0.0.1', '--data', dataDir, '--no-console', '--quiet', '--backup-time', 'off'], {}, profArgs);
   const serverPid = auth.proc.pid!;
   log(`authority pid ${serverPid} at ${auth.url} (TLS, pinned ${auth.fingerprint.slice(0, 11)}…)`);
 
@@ -246,7 +264,7 @@ try {
   const r = printTable(PHASES[0]!.stats!);
   const seconds = Math.round((Date.now() - started) / 1000);
   console.log(
-    `abuse: clients=${args.clients} window_s=${args.window} attacks=7 worst_login_p99_ratio=${worst(r.worstLogin)} ` +
+    `abuse: clients=${args.clients} window_s=${args.window} attacks=${PHASES.filter((p) => p.attack).length} worst_login_p99_ratio=${worst(r.worstLogin)} ` +
       `worst_delivery_p99_ratio=${worst(r.worstDelivery)} target=${TARGET_RATIO} well_behaved_failures=${r.failures} ` +
       `seed=${args.seed} seconds=${seconds} verdict=${r.pass ? 'pass' : 'fail'}`,
   );

@@ -110,6 +110,19 @@ describe('the password policy on a real authority', () => {
     expect(await refusal(name, 'Zq8!vR2#mK5@tL9$')).toBe('ok');
   });
 
+  it('estimates in the password workers: a burst of registrations never runs the estimator on the event loop', async () => {
+    // 10–25 ms a password: 35 registrations at once from one address held every other user's
+    // messages for 0.7 s when the estimate ran before the pool's fair queue, on the main thread.
+    const r = await run('tests/authority/fixtures/estimate-off-loop.ts', []);
+    expect(r.stderr).toBe('');
+    expect(JSON.parse(r.stdout)).toEqual({
+      weak: 'WEAK_PASSWORD common',
+      strong: 'ok',
+      burst: ['ok'], // the client waits out BUSY as told
+      estimatorOnMainThread: false,
+    });
+  }, processTestMs(1));
+
   it("says why in the message too, in English (for the CLI and the console)", async () => {
     const c = newClient(t);
     const r = await c.register(uniqueName('weak'), 'password123!');
@@ -124,7 +137,7 @@ describe('the password policy on a real authority', () => {
     const mine = await c.changePassword(PASSWORD, `${c.username!}-2026!`);
     expect(!mine.ok && mine.error.reason).toBe('username');
     // A wrong old password is told first: the new one is estimated only for who knows the old one
-    // (the estimate costs the event loop milliseconds; guesses are throttled, estimates would not be).
+    // (the estimate costs a password worker milliseconds; guesses are throttled, estimates would not be).
     const guess = await c.changePassword('not-the-password!', 'iloveyou2024!');
     expect(!guess.ok && guess.error.code).toBe('WRONG_PASSWORD');
     const name = c.username!;

@@ -20,8 +20,8 @@ export interface SpawnedAuthority {
 }
 
 /** Starts `authority/src/main.ts` and waits (up to PROCESS_MS: a cold tsx start under load) for its listening and fingerprint lines. */
-export async function spawnAuthority(args: string[], env: NodeJS.ProcessEnv = {}): Promise<SpawnedAuthority> {
-  const proc = spawn(process.execPath, tsxArgs('authority/src/main.ts', args), {
+export async function spawnAuthority(args: string[], env: NodeJS.ProcessEnv = {}, nodeArgs: string[] = []): Promise<SpawnedAuthority> {
+  const proc = spawn(process.execPath, [...nodeArgs, ...tsxArgs('authority/src/main.ts', args)], {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ['pipe', 'pipe', 'pipe'],

@@ -4,11 +4,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import { CLOSE_CODES, fail, ok, type ErrorCode, type Failure, type Outcome, type SessionInfo } from '../../../shared/protocol/index.js';
-import { hashToken, passwordPolicyError, validUsername } from '../accounts-policy.js';
+import { hashToken, validUsername } from '../accounts-policy.js';
 import type { Connection } from '../connection.js';
 import type { Handler, Services } from '../context.js';
 import { deliverStoredDms } from '../dm-delivery.js';
-import { checkOwnPassword, poolBusy, refusedAnswer, userKey } from '../password-checks.js';
+import { checkOwnPassword, hashNewPassword, poolBusy, refusedAnswer, userKey } from '../password-checks.js';
 import { announcePresence } from '../presence.js';
 import type { UserRow } from '../store/index.js';
 import { DEFAULT_ROOM } from '../store/rooms.js';
@@ -105,21 +105,19 @@ export const register: Handler<'register'> = async (s, c, p) => {
   try {
     const username = p.username.normalize('NFC');
     if (!validUsername(username)) return fail('INVALID_USERNAME');
-    const weak = passwordPolicyError(p.password, s.config, username);
-    if (weak) return fail('WEAK_PASSWORD', { reason: weak.reason, message: `weak password: ${weak.message}` });
     const taken = nameTaken(s, username);
     if (taken) return taken;
 
     c.state = 'authenticating';
     let hashed;
     try {
-      hashed = await s.passwords.hash(p.password, `ip:${c.ip}`);
+      hashed = await hashNewPassword(s, p.password, username, `ip:${c.ip}`);
     } finally {
       if (c.state === 'authenticating') c.state = 'anonymous';
     }
     if (!hashed.ok) {
-      spent = false;
-      return poolBusy(hashed);
+      spent = hashed.error.code !== 'BUSY';
+      return hashed;
     }
     if (c.closed) return fail('INVALID_SESSION');
     const takenMeanwhile = nameTaken(s, username); // taken while we hashed
@@ -241,14 +239,12 @@ export const changePassword: Handler<'changePassword'> = async (s, c, p) => {
   if (!me) return fail('NOT_AUTHENTICATED');
   const row = s.store.users.byId(me.id);
   if (!row) return fail('UNKNOWN_USER');
-  // The old password first: it is throttled, and the new one's estimate (milliseconds of the
-  // event loop) is then paid only by someone who knows the password, not by a flood of guesses.
+  // The old password first: it is throttled, and the new one's estimate and hash (a password
+  // worker's time) are then paid only by someone who knows the password, not by a flood of guesses.
   const checked = await checkOwnPassword(s, me.id, p.oldPassword, row.pass_hash);
   if (!checked.ok) return checked;
-  const weak = passwordPolicyError(p.newPassword, s.config, row.username);
-  if (weak) return fail('WEAK_PASSWORD', { reason: weak.reason, message: `weak password: ${weak.message}` });
-  const hashed = await s.passwords.hash(p.newPassword, userKey(me.id));
-  if (!hashed.ok) return poolBusy(hashed);
+  const hashed = await hashNewPassword(s, p.newPassword, row.username, userKey(me.id));
+  if (!hashed.ok) return hashed;
   // While the hashes ran, the connection or session may have ended, or the account been erased.
   if (c.closed || c.user !== me || !s.store.users.byId(me.id)) return fail('INVALID_SESSION');
   s.store.transaction(() => {

@@ -14,11 +14,11 @@ import {
   type ErrorCode,
   type Outcome,
 } from '../../../shared/protocol/index.js';
-import { passwordPolicyError } from '../accounts-policy.js';
 import { rangeHolding } from '../addresses.js';
 import type { Connection } from '../connection.js';
 import { acknowledged, actorOf, isRow, type Actor, type Handler, type Services } from '../context.js';
 import { findUser } from '../lookup.js';
+import { hashNewPassword } from '../password-checks.js';
 
 const ONE_TIME_ALPHABET = 'abcdefghjkmnpqrstuvwxyz23456789';
 const ONE_TIME_GROUPS = 4;
@@ -158,11 +158,16 @@ export function oneTimePassword(): string {
   return groups.join('-');
 }
 
-/** A one-time password that this authority's policy accepts for `username` (random draws rarely fail it). */
-function acceptedOneTimePassword(s: Services, username: string): string {
+/**
+ * A one-time password that this authority's policy accepts for `username`, hashed (random draws
+ * rarely fail the policy), or BUSY from the password workers.
+ */
+async function acceptedOneTimePassword(s: Services, username: string, key: string): Promise<Outcome<{ password: string; hash: string }, ErrorCode>> {
   for (let i = 0; i < ONE_TIME_DRAWS; i++) {
     const drawn = oneTimePassword();
-    if (!passwordPolicyError(drawn, s.config, username)) return drawn;
+    const hashed = await hashNewPassword(s, drawn, username, key);
+    if (hashed.ok) return ok({ password: drawn, hash: hashed.value });
+    if (hashed.error.code !== 'WEAK_PASSWORD') return hashed;
   }
   throw new Error('no generated one-time password met the password policy'); // a bug: the generator or the policy changed
 }
@@ -179,12 +184,12 @@ export async function resetPassword(
 ): Promise<Outcome<{ user: string; oneTime: string | null; closed: number }, ErrorCode>> {
   const user = findUser(s, username);
   if (!isRow(user)) return user;
-  const oneTime = password === null ? acceptedOneTimePassword(s, user.username) : null;
-  const chosen = password ?? oneTime!;
-  const weak = password === null ? null : passwordPolicyError(chosen, s.config, user.username);
-  if (weak) return fail('WEAK_PASSWORD', { reason: weak.reason, message: `weak password: ${weak.message}` });
-  const hashed = await s.passwords.hash(chosen, `admin:${actor.name}`);
-  if (!hashed.ok) return fail('BUSY', { until: hashed.until, message: 'the password workers are busy, try again shortly' });
+  const key = `admin:${actor.name}`;
+  const drawn = password === null ? await acceptedOneTimePassword(s, user.username, key) : null;
+  if (drawn && !drawn.ok) return drawn;
+  const oneTime = drawn?.value.password ?? null;
+  const hashed = drawn ? ok(drawn.value.hash) : await hashNewPassword(s, password!, user.username, key);
+  if (!hashed.ok) return hashed;
   s.store.transaction(() => {
     s.store.users.setPassword(user.id, hashed.value, oneTime !== null);
     s.store.users.deleteSessionsOf(user.id);
