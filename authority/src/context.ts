@@ -10,6 +10,7 @@ import type { Connection } from './connection.js';
 import type { Hub } from './hub.js';
 import type { Logger } from './log.js';
 import type { PasswordPool } from './passwords.js';
+import type { ReadTurns } from './read-turns.js';
 import type { Store } from './store/index.js';
 import type { KeyedBuckets, WindowCounter } from './throttle.js';
 import type { MessageCommitter } from './committer.js';
@@ -38,6 +39,8 @@ export interface Services {
     requestsPerUser: KeyedBuckets;
     readBytesPerUser: KeyedBuckets;
   };
+  /** Turns on the event loop for the requests that build large replies (read-turns.ts). */
+  readonly readTurns: ReadTurns;
   readonly serverVersion: string;
   now(): number;
   isShuttingDown(): boolean;

@@ -13,6 +13,7 @@ import { MessageCommitter } from './committer.js';
 import { Hub } from './hub.js';
 import { Logger } from './log.js';
 import { PasswordPool } from './passwords.js';
+import { READS_WAITING_PER_USER, ReadTurns } from './read-turns.js';
 import { Store } from './store/index.js';
 import { KeyedBuckets, WindowCounter } from './throttle.js';
 
@@ -25,6 +26,7 @@ export class AuthorityServices implements Services {
   readonly committer: MessageCommitter;
   readonly backups: BackupManager;
   readonly throttles;
+  readonly readTurns = new ReadTurns(READS_WAITING_PER_USER);
   readonly serverVersion = PACKAGE.version;
   readonly startedAt = Date.now();
   readonly counters: FrameCounters = { framesIn: 0, badFrames: 0, handlerErrors: 0 };

@@ -7,8 +7,11 @@ import type { IncomingMessage } from 'node:http';
 import { get } from 'node:https';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXPORT_PATH } from '../../authority/src/handlers/privacy.js';
+import { READS_WAITING_PER_USER } from '../../authority/src/read-turns.js';
 import { LIMITS, type RoomMessage } from '../../shared/protocol/index.js';
 import { adminClient, newClient, PASSWORD, registered, startAuthority, until, type TestAuthority } from '../helpers/authority.js';
+import { LOADED_MS } from '../helpers/timing.js';
+import { RawConn } from '../reliability/support/raw.js';
 
 let t: TestAuthority;
 const ROOM = 'Général';
@@ -105,6 +108,54 @@ describe('replies that could be huge', () => {
     expect(seqs.at(-1)).toBe(firstSeq + POSTED - 1); // the newest, in order
     expect(seqs).toEqual([...seqs].sort((x, y) => x - y));
     a.close();
+  });
+
+  it('builds large replies one per event-loop turn, round robin over users: a burst of 20 is not built in one go', async () => {
+    // 20 syncRooms of ~1 MB each, sent at once, arrive in one read: each used to be built and
+    // written in that read's turn (~250 ms during which no one else's frame was read). Now 16
+    // wait for turns of their own and the rest are refused with a retry time.
+    const [a, b] = [await registered(t), await registered(t)];
+    const raws = await Promise.all([a.username!, b.username!].map(async (name) => {
+      const raw = await RawConn.open(t.url);
+      expect((await raw.request(1, 'login', { username: name, password: PASSWORD })).ok).toBe(true);
+      return raw;
+    }));
+    a.close();
+    b.close();
+    let turn = 0;
+    let counting = true;
+    const tick = () => {
+      turn++;
+      if (counting) setImmediate(tick);
+    };
+    setImmediate(tick);
+    const messages = t.authority.store.messages;
+    const reads: { turn: number; kind: 'sync' | 'history' }[] = [];
+    const [after, before] = [messages.iterateAfter, messages.iterateBefore];
+    messages.iterateAfter = (...args) => (reads.push({ turn, kind: 'sync' }), after.apply(messages, args));
+    messages.iterateBefore = (...args) => (reads.push({ turn, kind: 'history' }), before.apply(messages, args));
+    try {
+      const ids = Array.from({ length: 20 }, (_, i) => i + 10);
+      for (const id of ids) raws[0]!.send(JSON.stringify({ id, type: 'syncRooms', cursors: { [ROOM]: firstSeq - 1 } }));
+      raws[1]!.send(JSON.stringify({ id: 10, type: 'fetchHistory', room: ROOM }));
+      expect(await raws[0]!.until(() => raws[0]!.replies.filter((r) => r.re! >= 10).length === ids.length, LOADED_MS)).toBe(true);
+      expect(await raws[1]!.until(() => raws[1]!.replies.some((r) => r.re === 10), LOADED_MS)).toBe(true);
+    } finally {
+      counting = false;
+      messages.iterateAfter = after;
+      messages.iterateBefore = before;
+    }
+    const answers = raws[0]!.replies.filter((r) => r.re! >= 10);
+    expect(answers.filter((r) => r.ok)).toHaveLength(READS_WAITING_PER_USER);
+    const refused = answers.filter((r) => !r.ok);
+    expect(refused.map((r) => r.error?.code)).toEqual(Array(20 - READS_WAITING_PER_USER).fill('RATE_LIMITED'));
+    expect(refused.every((r) => r.error!.until! > Date.now() - LOADED_MS)).toBe(true);
+    expect(raws[1]!.replies.find((r) => r.re === 10)?.ok).toBe(true);
+    expect(reads.filter((r) => r.kind === 'sync')).toHaveLength(READS_WAITING_PER_USER);
+    expect(new Set(reads.map((r) => r.turn)).size).toBe(READS_WAITING_PER_USER + 1); // each read in a turn of its own
+    // b's one page waited for a turn or two of a's, not for all twenty.
+    expect(reads.findIndex((r) => r.kind === 'history')).toBeLessThan(10);
+    for (const raw of raws) raw.close();
   });
 
   it('a client core that missed more than one reply of messages catches up with each exactly once', async () => {

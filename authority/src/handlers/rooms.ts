@@ -109,7 +109,25 @@ function readBudgetSpent(s: Services, c: Connection) {
   return admitted.ok ? null : fail('RATE_LIMITED', { until: admitted.until, message: 'reading history too fast, try again shortly' });
 }
 
-export const fetchHistory: Handler<'fetchHistory'> = (s, c, p) => {
+/** A refused turn's retry time: the waiting turns of one user are served within a few loop turns each. */
+const TURN_RETRY_MS = 250;
+
+/**
+ * Waits for the user's turn to build a large reply (read-turns.ts); a refusal when they already
+ * wait for as many as allowed, or when the connection ended meanwhile. Everything the reply
+ * depends on (access, the read budget) is checked after it.
+ */
+async function readTurn(s: Services, c: Connection) {
+  const turn = s.readTurns.take(c.user!.id);
+  if (!turn) return fail('RATE_LIMITED', { until: s.now() + TURN_RETRY_MS, message: 'too many reads waiting, try again shortly' });
+  await turn;
+  if (c.closed) return fail('INVALID_SESSION');
+  return s.isShuttingDown() ? fail('SHUTTING_DOWN') : null;
+}
+
+export const fetchHistory: Handler<'fetchHistory'> = async (s, c, p) => {
+  const waited = await readTurn(s, c);
+  if (waited) return waited;
   const room = findVisibleRoom(s, c, p.room);
   if (!isRow(room)) return room;
   if (!canRead(s, c, room)) return fail('NOT_A_MEMBER');
@@ -141,7 +159,9 @@ export const fetchHistory: Handler<'fetchHistory'> = (s, c, p) => {
  * new cursors). Two cursors naming one room (names match without case, in NFC) refuse the
  * request before anything is read.
  */
-export const syncRooms: Handler<'syncRooms'> = (s, c, p) => {
+export const syncRooms: Handler<'syncRooms'> = async (s, c, p) => {
+  const waited = await readTurn(s, c);
+  if (waited) return waited;
   const spent = readBudgetSpent(s, c);
   if (spent) return spent;
   const limit = p.limit ?? LIMITS.maxPageSize;

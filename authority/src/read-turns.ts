@@ -1,0 +1,57 @@
+/**
+ * Requests that build large replies (a history page, a syncRooms answer: up to
+ * LIMITS.maxReplyBytes each) take turns on the event loop: one per turn, round robin over users.
+ * Without it, 30 such requests sent in one burst (they arrive in one read) were each built and
+ * written in the same turn, and every other user's messages waited ~250 ms behind them; with it,
+ * the socket reads, acknowledgements and fan-out of everyone else run between two of them, and a
+ * user who asks for ten pages waits behind no one's tenth page but their own.
+ */
+/**
+ * Large-reply requests one user may have waiting for their turn: more than any client pipelines
+ * (the client core asks one page at a time per room), few enough that a burst is not queued whole.
+ */
+export const READS_WAITING_PER_USER = 16;
+
+export class ReadTurns {
+  /** Waiting turns by user; the Map's order is the ring (a user served goes to its end). */
+  private readonly waiting = new Map<number, (() => void)[]>();
+  private scheduled = false;
+
+  constructor(
+    /** Turns one user may wait for at once; past it the request is refused (take() gives null). */
+    private readonly maxWaitingPerUser: number,
+  ) {}
+
+  /** Resolves at the user's next turn; null when the user already waits for as many as allowed. */
+  take(user: number): Promise<void> | null {
+    const queue = this.waiting.get(user) ?? [];
+    if (queue.length >= this.maxWaitingPerUser) return null;
+    this.waiting.set(user, queue);
+    const turn = new Promise<void>((resolve) => queue.push(resolve));
+    this.schedule();
+    return turn;
+  }
+
+  /** Users with turns waiting (for /threads). */
+  get users(): number {
+    return this.waiting.size;
+  }
+
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => this.serveOne());
+  }
+
+  private serveOne(): void {
+    this.scheduled = false;
+    const next = this.waiting.entries().next();
+    if (next.done) return;
+    const [user, queue] = next.value;
+    this.waiting.delete(user);
+    const resolve = queue.shift()!;
+    if (queue.length > 0) this.waiting.set(user, queue);
+    resolve(); // the handler goes on in this turn's microtasks, before the next turn
+    if (this.waiting.size > 0) this.schedule();
+  }
+}
