@@ -19,7 +19,7 @@ import type { ChandlerClient } from '../../shared/client/index.js';
 import { PASSWORD, tempDir } from '../../tests/helpers/authority.js';
 import { run, spawnAuthority, type SpawnedAuthority } from '../../tests/helpers/process.js';
 import { numberArgs, sleep } from '../../tests/reliability/support/util.js';
-import { runAttack, type AttackContext, type AttackName } from './abuse/attacks.js';
+import { prepareAttack, type AttackContext, type AttackName } from './abuse/attacks.js';
 import { newPhaseStats, tally, WellBehaved, type PhaseStats } from './abuse/load.js';
 import { attackerAddress, clientAddress, rawFrom } from './abuse/net.js';
 
@@ -235,6 +235,7 @@ try {
   await sleep(args.settle * 1000); // the posting loops start spread over one interval
   for (const p of PHASES) {
     if (p.offline) continue;
+    const prepared = p.attack ? await prepareAttack(p.attack, ctxBase) : null;
     p.stats = newPhaseStats();
     load.phase = p.stats;
     const deadline = Date.now() + args.window * 1000;
@@ -243,7 +244,7 @@ try {
     const c0 = process.cpuUsage();
     const t0 = performance.now();
     log(`phase ${p.name}`);
-    const attacking = p.attack ? runAttack(p.attack, { ...ctxBase, deadline }) : Promise.resolve(undefined);
+    const attacking = prepared ? prepared.start(deadline) : Promise.resolve(undefined);
     // The owner of the account attack 4 fails logins on logs in halfway through, after the failures.
     let ownerLogin: Promise<void> = Promise.resolve();
     const ownerTimer = p.attack === 'lockout' ? setTimeout(() => (ownerLogin = load!.cycleNow(ctxBase.lockoutVictim)), (args.window * 1000) / 2) : null;

@@ -266,17 +266,34 @@ export type AttackName = keyof typeof ATTACKS;
 /** The most attack numbers an AttackContext names accounts for (attacker(1)…attacker(8)). */
 const ATTACK_NUMBERS = 9;
 
-/** Runs the attack in its own thread (attack-thread.ts) and hands back what it saw. */
-export function runAttack(attack: AttackName, ctx: AttackContext): Promise<string> {
+/** An attack whose thread is started and loaded: start() runs it until the deadline and hands back what it saw. */
+export interface PreparedAttack {
+  start(deadline: number): Promise<string>;
+}
+
+/** Starts the attack's thread (attack-thread.ts) and waits until it is loaded and ready. */
+export function prepareAttack(attack: AttackName, ctx: Omit<AttackContext, 'deadline'>): Promise<PreparedAttack> {
   const { attacker, ...plain } = ctx;
   const attackers = Array.from({ length: ATTACK_NUMBERS }, (_, n) => attacker(n));
   const worker = new Worker(new URL('../../../authority/src/ts-worker.mjs', import.meta.url), {
     workerData: { entry: new URL('./attack-thread.ts', import.meta.url).href, attack, ctx: plain, attackers },
   });
-  return new Promise((resolve, reject) => {
-    let view: string | null = null;
-    worker.once('message', (v: string) => (view = v));
+  let view: string | null = null;
+  const done = new Promise<string>((resolve, reject) => {
     worker.once('error', reject);
     worker.once('exit', (code) => (view !== null ? resolve(view) : reject(new Error(`attack ${attack} thread exited with ${code}`))));
+  });
+  done.catch(() => {}); // reported by start(), or by the ready wait below
+  return new Promise((resolve, reject) => {
+    worker.once('message', () => {
+      worker.once('message', (v: string) => (view = v));
+      resolve({
+        start: (deadline) => {
+          worker.postMessage(deadline);
+          return done;
+        },
+      });
+    });
+    done.catch(reject);
   });
 }
