@@ -21,6 +21,7 @@ import { loadOrCreateTls, type TlsMaterial } from './tls.js';
 import { serveStatic } from './web.js';
 import { parseTimeOfDay } from './backup.js';
 import { removePidFile, writePidFile } from './pidfile.js';
+import { Inbox } from './inbox.js';
 import { SocketGuard } from './socket-guard.js';
 
 /** ws's own hard limit; frames between LIMITS.maxFrameBytes and this get our FRAME_TOO_LARGE close. */
@@ -163,7 +164,8 @@ export class Authority extends AuthorityServices implements AdminServices {
     this.perIp.set(ip, count);
     ws.on('close', () => this.onClosed(conn));
     ws.on('error', (err) => this.log.warn('socket_error', { conn: conn.id, error: err.message }));
-    ws.on('message', (data, isBinary) => onFrame(this, conn, data, isBinary));
+    const inbox = new Inbox(ws, (data, isBinary) => onFrame(this, conn, data, isBinary));
+    ws.on('message', (data, isBinary) => inbox.push(data, isBinary));
     ws.on('pong', () => (conn.alive = true));
     if (this.isShuttingDown()) return conn.close(CLOSE_CODES.SHUTDOWN, 'server shutting down');
     if (this.store.users.isIpBanned(ip)) return conn.close(CLOSE_CODES.BANNED, 'this address is banned');
