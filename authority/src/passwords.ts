@@ -1,6 +1,7 @@
 /**
- * A small pool of worker threads for scrypt: logins never stall message traffic. The pool
- * keeps its own queue and hands a worker one job at a time. The queue is bounded and fair:
+ * A small pool of worker threads for scrypt (and the password estimator): logins never stall
+ * message traffic. The pool keeps its own queue and hands a worker one job at a time, round
+ * robin over callers. The queue is bounded and fair:
  * at most `maxJobs` jobs in flight or waiting, and at most `maxJobsPerKey` of them for one
  * caller (an address, a user); past either the job is refused at once with a retry time, so
  * one caller cannot make everyone else's login wait. /threads reads `stats()`.
@@ -65,6 +66,9 @@ export class PasswordPool {
   private readonly slots: Slot[] = [];
   private readonly waiting: Job[] = [];
   private readonly perKey = new Map<string, number>();
+  /** When each caller with jobs in the pool last had one started (`started` at the time). */
+  private readonly lastServed = new Map<string, number>();
+  private started = 0;
   private nextId = 1;
   private closed = false;
   private refused = 0;
@@ -117,7 +121,10 @@ export class PasswordPool {
   private release(key: string): void {
     const n = (this.perKey.get(key) ?? 1) - 1;
     if (n > 0) this.perKey.set(key, n);
-    else this.perKey.delete(key);
+    else {
+      this.perKey.delete(key);
+      this.lastServed.delete(key);
+    }
   }
 
   private finish(slot: Slot): void {
@@ -136,18 +143,38 @@ export class PasswordPool {
     job.reject(err);
   }
 
-  /** Hands waiting jobs to idle workers, oldest first. */
+  /**
+   * Hands waiting jobs to idle workers, round robin over callers: a stranger's login waits behind
+   * the job a caller has running, not behind every job that caller keeps queued.
+   */
   private pump(): void {
     if (this.closed) return;
     for (const slot of this.slots) {
       if (slot.job) continue;
-      const job = this.waiting.shift();
+      const job = this.nextJob();
       if (!job) return;
       slot.job = job;
       slot.startedAt = Date.now();
       slot.worker.ref();
       slot.worker.postMessage({ id: job.id, ...job.body } satisfies HashJob);
     }
+  }
+
+  /** The waiting job of the caller served longest ago (never: first), the oldest of theirs. */
+  private nextJob(): Job | undefined {
+    let best = -1;
+    let bestServed = Infinity;
+    for (let i = 0; i < this.waiting.length && bestServed >= 0; i++) {
+      const served = this.lastServed.get(this.waiting[i]!.key) ?? -1;
+      if (served < bestServed) {
+        best = i;
+        bestServed = served;
+      }
+    }
+    if (best < 0) return undefined;
+    const [job] = this.waiting.splice(best, 1);
+    this.lastServed.set(job!.key, this.started++);
+    return job;
   }
 
   private get size(): number {
