@@ -11,6 +11,7 @@ import { FRAMES_PER_TURN } from '../../authority/src/inbox.js';
 import { READS_WAITING_PER_USER } from '../../authority/src/read-turns.js';
 import { LIMITS, type RoomMessage } from '../../shared/protocol/index.js';
 import { adminClient, newClient, PASSWORD, registered, startAuthority, until, type TestAuthority } from '../helpers/authority.js';
+import { countLoopTurns } from '../helpers/loop-turns.js';
 import { LOADED_MS } from '../helpers/timing.js';
 import { RawConn } from '../reliability/support/raw.js';
 
@@ -126,18 +127,12 @@ describe('replies that could be huge', () => {
     const raws = [await login(a.username!), await login(a.username!), await login(b.username!)];
     a.close();
     b.close();
-    let turn = 0;
-    let counting = true;
-    const tick = () => {
-      turn++;
-      if (counting) setImmediate(tick);
-    };
-    setImmediate(tick);
+    const loop = countLoopTurns();
     const messages = t.authority.store.messages;
     const reads: { turn: number; kind: 'sync' | 'history' }[] = [];
     const [after, before] = [messages.iterateAfter, messages.iterateBefore];
-    messages.iterateAfter = (...args) => (reads.push({ turn, kind: 'sync' }), after.apply(messages, args));
-    messages.iterateBefore = (...args) => (reads.push({ turn, kind: 'history' }), before.apply(messages, args));
+    messages.iterateAfter = (...args) => (reads.push({ turn: loop.now, kind: 'sync' }), after.apply(messages, args));
+    messages.iterateBefore = (...args) => (reads.push({ turn: loop.now, kind: 'history' }), before.apply(messages, args));
     const PER_CONNECTION = READS_WAITING_PER_USER / 2;
     const ids = Array.from({ length: PER_CONNECTION }, (_, i) => i + 10);
     try {
@@ -150,7 +145,7 @@ describe('replies that could be huge', () => {
       }
       expect(await raws[2]!.until(() => raws[2]!.replies.some((r) => r.re === 10), LOADED_MS)).toBe(true);
     } finally {
-      counting = false;
+      loop.stop();
       messages.iterateAfter = after;
       messages.iterateBefore = before;
     }
@@ -190,13 +185,7 @@ describe('frames pipelined on one connection', () => {
     const raw = await RawConn.open(t.url);
     expect((await raw.request(1, 'login', { username: a.username!, password: PASSWORD })).ok).toBe(true);
     a.close();
-    let turn = 0;
-    let counting = true;
-    const tick = () => {
-      turn++;
-      if (counting) setImmediate(tick);
-    };
-    setImmediate(tick);
+    const loop = countLoopTurns();
     const counters = t.authority.counters;
     let framesIn = counters.framesIn;
     const turns: number[] = [];
@@ -205,7 +194,7 @@ describe('frames pipelined on one connection', () => {
       get: () => framesIn,
       set: (v: number) => {
         framesIn = v;
-        turns.push(turn);
+        turns.push(loop.now);
       },
     });
     const N = 300;
@@ -213,7 +202,7 @@ describe('frames pipelined on one connection', () => {
       for (let i = 0; i < N; i++) raw.send(JSON.stringify({ id: 100 + i, type: 'listRooms' }));
       expect(await raw.until(() => raw.replies.filter((r) => r.re! >= 100).length === N, LOADED_MS)).toBe(true);
     } finally {
-      counting = false;
+      loop.stop();
       Object.defineProperty(counters, 'framesIn', { configurable: true, writable: true, enumerable: true, value: framesIn });
     }
     expect(raw.replies.filter((r) => r.re! >= 100 && !r.ok)).toEqual([]);
