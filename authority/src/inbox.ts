@@ -36,11 +36,6 @@ export class Inbox {
     private readonly perTurn = FRAMES_PER_TURN,
   ) {}
 
-  /** Frames waiting for a later turn. */
-  get waiting(): number {
-    return this.backlog.length;
-  }
-
   push(data: RawData, isBinary: boolean): void {
     if (this.backlog.length === 0 && this.take()) return this.handle(data, isBinary);
     this.backlog.push([data, isBinary]);

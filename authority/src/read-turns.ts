@@ -32,7 +32,7 @@ export class ReadTurns {
     return turn;
   }
 
-  /** Users with turns waiting (for /threads). */
+  /** Users with turns waiting. */
   get users(): number {
     return this.waiting.size;
   }
