@@ -101,7 +101,8 @@ export class PasswordPool {
       const job = slot.job;
       if (!job || job.id !== reply.id) return;
       slot.done++;
-      this.jobMs = Math.max(1, Math.round((this.jobMs * 3 + (Date.now() - slot.startedAt)) / 4));
+      // Hashes set the retry time: an estimate takes a tenth of one, and would make it too short.
+      if (job.body.op !== 'estimate') this.jobMs = Math.max(1, Math.round((this.jobMs * 3 + (Date.now() - slot.startedAt)) / 4));
       this.finish(slot);
       if (reply.ok) job.resolve(reply.value);
       else job.reject(new Error(reply.error));
