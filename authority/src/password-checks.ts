@@ -23,7 +23,7 @@ export function poolBusy(r: Extract<PoolAnswer<unknown>, { ok: false }>): Outcom
 }
 
 /** WEAK_PASSWORD, saying why (clients translate `reason`). */
-export function weakPassword(problem: PasswordProblem): Outcome<never, ErrorCode> {
+function weakPassword(problem: PasswordProblem): Outcome<never, ErrorCode> {
   return fail('WEAK_PASSWORD', { reason: problem.reason, message: `weak password: ${problem.message}` });
 }
 

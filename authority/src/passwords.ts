@@ -80,18 +80,23 @@ export class PasswordPool {
   constructor(
     size: number,
     private readonly params: { N: number; r: number; p: number },
-    limits: { jobsPerWorker?: number; jobsPerKey?: number } = {},
-    /** The password policy the pool's estimates apply (PasswordPool.policy); its estimator loads at each worker's start. */
-    private readonly rules: PasswordRules | null = null,
+    options: {
+      jobsPerWorker?: number;
+      jobsPerKey?: number;
+      /** The password policy the pool's estimates apply (PasswordPool.policy); its estimator loads at each worker's start. */
+      policy?: PasswordRules;
+    } = {},
   ) {
+    this.rules = options.policy ?? null;
     for (let i = 0; i < Math.max(1, size); i++) this.slots.push(this.spawn());
-    this.maxJobs = this.slots.length * (limits.jobsPerWorker ?? JOBS_PER_WORKER);
-    this.maxJobsPerKey = limits.jobsPerKey ?? JOBS_PER_KEY;
+    this.maxJobs = this.slots.length * (options.jobsPerWorker ?? JOBS_PER_WORKER);
+    this.maxJobsPerKey = options.jobsPerKey ?? JOBS_PER_KEY;
     this.dummy = this.enqueue('pool', { op: 'hash', password: randomBytes(16).toString('hex'), ...params }).then(String);
     this.dummy.catch(() => undefined); // a pool closed before it finished: verify() reports it
   }
 
   private readonly maxJobsPerKey: number;
+  private readonly rules: PasswordRules | null;
 
   private spawn(): Slot {
     const data: PasswordWorkerData = { entry: WORKER_ENTRY, warmEstimator: (this.rules?.passwordMinScore ?? 0) > 0 };

@@ -43,7 +43,7 @@ export class AuthorityServices implements Services {
     if (!this.store.audit.anchored) {
       this.log.error('audit_key_missing', { why: 'the audit log cannot be checked against rewriting; /audit verify says so' });
     }
-    this.passwords = new PasswordPool(config.hashWorkers, config.scrypt, {}, config);
+    this.passwords = new PasswordPool(config.hashWorkers, config.scrypt, { policy: config });
     this.committer = new MessageCommitter(this.store, this.hub, this.log);
     this.backups = new BackupManager(this.store, config.dataDir);
     const l = config.limits;
