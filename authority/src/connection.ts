@@ -108,6 +108,37 @@ export class Connection {
     return this.pendingBytes + this.socket.writableLength;
   }
 
+  /** `bytes` more fit under the queue cap now, or the queue is empty (anything may then be sent). */
+  hasRoomFor(bytes: number): boolean {
+    const depth = this.queueDepth();
+    return depth === 0 || depth + bytes <= this.queueCapBytes;
+  }
+
+  /**
+   * Resolves once `bytes` more fit under the queue cap (or the queue is empty, whatever the size),
+   * or the connection ended. A large reply is built only then: a client that pipelines several
+   * megabyte pages gets them as fast as it reads them, instead of being cut SLOW_CONSUMER for
+   * replies the server chose to build faster than it could read.
+   */
+  async whenRoomFor(bytes: number): Promise<void> {
+    while (this.isOpen && !this.hasRoomFor(bytes)) {
+      if (this.socket.writableNeedDrain) {
+        await new Promise<void>((resolve) => {
+          const done = () => {
+            this.socket.off('drain', done);
+            this.socket.off('close', done);
+            resolve();
+          };
+          this.socket.on('drain', done);
+          this.socket.on('close', done);
+        });
+      } else {
+        // Queued but not yet handed to the socket: the hub writes it at the end of this turn.
+        await new Promise<void>((resolve) => setImmediate(resolve));
+      }
+    }
+  }
+
   /**
    * Queues pre-framed bytes (shared between recipients: never mutated). `frames` says how many
    * WebSocket frames the bytes hold when a batch was joined into one buffer (for the counters).

@@ -15,6 +15,8 @@ export const READS_WAITING_PER_USER = 16;
 export class ReadTurns {
   /** Waiting turns by user; the Map's order is the ring (a user served goes to its end). */
   private readonly waiting = new Map<number, (() => void)[]>();
+  /** Served turns still held by user (a reply waiting for its connection to drain: see hold()). */
+  private readonly held = new Map<number, number>();
   private scheduled = false;
 
   constructor(
@@ -25,11 +27,28 @@ export class ReadTurns {
   /** Resolves at the user's next turn; null when the user already waits for as many as allowed. */
   take(user: number): Promise<void> | null {
     const queue = this.waiting.get(user) ?? [];
-    if (queue.length >= this.maxWaitingPerUser) return null;
+    if (queue.length + (this.held.get(user) ?? 0) >= this.maxWaitingPerUser) return null;
     this.waiting.set(user, queue);
     const turn = new Promise<void>((resolve) => queue.push(resolve));
     this.schedule();
     return turn;
+  }
+
+  /**
+   * Counts one more request of the user's against the cap until the returned release is called:
+   * a request that had its turn and now waits for something else (its connection's send queue to
+   * drain) still holds a place, so that waiting elsewhere is bounded as well.
+   */
+  hold(user: number): () => void {
+    this.held.set(user, (this.held.get(user) ?? 0) + 1);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const left = this.held.get(user)! - 1;
+      if (left > 0) this.held.set(user, left);
+      else this.held.delete(user);
+    };
   }
 
   /** Users with turns waiting. */

@@ -156,6 +156,45 @@ describe('replies that could be huge', () => {
     for (const raw of raws) raw.close();
   });
 
+  it('builds a pipelined page only once its connection has room for it: a client that reads slowly gets every one', async () => {
+    // 16 syncRooms of ~1 MiB each sent at once by a client that is not reading yet. They were
+    // built one per turn whatever the connection held, and past its 4 MiB send queue the server
+    // cut it SLOW_CONSUMER for replies it had chosen to build faster than they could be read
+    // (how the test above once failed on a loaded machine). Now a page waits for room.
+    const a = await registered(t);
+    const raw = await RawConn.open(t.url);
+    expect((await raw.request(1, 'login', { username: a.username!, password: PASSWORD })).ok).toBe(true);
+    a.close();
+    const userId = t.authority.store.users.byName(a.username!)!.id;
+    await until(() => t.authority.hub.connectionsOf(userId).size === 1, 'only the bare connection left');
+    const [conn] = t.authority.hub.connectionsOf(userId);
+    const messages = t.authority.store.messages;
+    const after = messages.iterateAfter;
+    let built = 0;
+    messages.iterateAfter = (...args) => (built++, after.apply(messages, args));
+    const ids = Array.from({ length: READS_WAITING_PER_USER }, (_, i) => i + 10);
+    const loop = countLoopTurns();
+    try {
+      raw.tcp.pause();
+      for (const id of ids) raw.send(JSON.stringify({ id, type: 'syncRooms', cursors: { [ROOM]: firstSeq - 1 } }));
+      await until(() => conn!.closed || (built > 0 && !conn!.hasRoomFor(LIMITS.maxReplyBytes)), 'the send queue full');
+      const [builtWhenFull, turn] = [built, loop.now];
+      await until(() => loop.now > turn + 100, 'a hundred loop turns');
+      expect(conn!.closed).toBe(false);
+      expect(built).toBe(builtWhenFull); // nothing more is built while there is no room
+      expect(built).toBeLessThan(ids.length);
+      raw.tcp.resume();
+      expect(await raw.until(() => raw.replies.filter((r) => r.re! >= 10).length === ids.length, LOADED_MS)).toBe(true);
+    } finally {
+      loop.stop();
+      messages.iterateAfter = after;
+    }
+    expect(raw.closeCode).toBeNull();
+    expect(raw.replies.filter((r) => r.re! >= 10 && !r.ok)).toEqual([]);
+    expect(built).toBe(ids.length);
+    raw.close();
+  });
+
   it('a client core that missed more than one reply of messages catches up with each exactly once', async () => {
     const name = `lag${Date.now().toString(36)}`;
     const first = newClient(t);

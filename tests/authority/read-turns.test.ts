@@ -27,4 +27,19 @@ describe('ReadTurns', () => {
     expect(turns.users).toBe(0);
     expect(turns.take(1)).not.toBeNull(); // served turns free the cap
   });
+
+  it('counts a held turn against the cap until it is released, once', async () => {
+    const turns = new ReadTurns(2);
+    const release = turns.hold(1);
+    await turns.take(1);
+    turns.hold(1);
+    expect(turns.take(1)).toBeNull(); // one held by the release below, one held for good
+    release();
+    release(); // a second release frees nothing more
+    const next = turns.take(1);
+    expect(next).not.toBeNull();
+    expect(turns.take(1)).toBeNull();
+    await next;
+    expect(turns.take(2)).not.toBeNull(); // another user's cap is their own
+  });
 });

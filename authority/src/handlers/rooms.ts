@@ -113,16 +113,28 @@ function readBudgetSpent(s: Services, c: Connection) {
 const TURN_RETRY_MS = 250;
 
 /**
- * Waits for the user's turn to build a large reply (read-turns.ts); a refusal when they already
- * wait for as many as allowed, or when the connection ended meanwhile. Everything the reply
- * depends on (access, the read budget) is checked after it.
+ * Waits for the user's turn to build a large reply (read-turns.ts), and for the connection's send
+ * queue to have room for one (a turn taken while it had none is given back, and taken again once
+ * it drained); a refusal when the user already waits for as many as allowed, or when the
+ * connection ended meanwhile. Everything the reply depends on (access, the read budget) is
+ * checked after it.
  */
 async function readTurn(s: Services, c: Connection) {
-  const turn = s.readTurns.take(c.user!.id);
-  if (!turn) return fail('RATE_LIMITED', { until: s.now() + TURN_RETRY_MS, message: 'too many reads waiting, try again shortly' });
-  await turn;
-  if (c.closed) return fail('INVALID_SESSION');
-  return s.isShuttingDown() ? fail('SHUTTING_DOWN') : null;
+  const user = c.user!.id;
+  for (;;) {
+    const turn = s.readTurns.take(user);
+    if (!turn) return fail('RATE_LIMITED', { until: s.now() + TURN_RETRY_MS, message: 'too many reads waiting, try again shortly' });
+    await turn;
+    if (c.closed) return fail('INVALID_SESSION');
+    if (s.isShuttingDown()) return fail('SHUTTING_DOWN');
+    if (c.hasRoomFor(LIMITS.maxReplyBytes)) return null;
+    const release = s.readTurns.hold(user);
+    try {
+      await c.whenRoomFor(LIMITS.maxReplyBytes);
+    } finally {
+      release();
+    }
+  }
 }
 
 export const fetchHistory: Handler<'fetchHistory'> = async (s, c, p) => {
