@@ -39,8 +39,11 @@ export type CommandResult = { ok: true } | { ok: false; error: Failure | { code:
 
 export interface Command {
   usage: string;
-  /** 'register' makes the account; 'login' logs in. */
-  session: 'register' | 'login';
+  /**
+   * 'register' makes the account; 'login' logs in; 'reset' sets the password typed for this run
+   * with an admin's one-time reset code (the command's first argument), then logs in.
+   */
+  session: 'register' | 'login' | 'reset';
   args: number | [min: number, max: number];
   run(ctx: CommandContext): Promise<CommandResult>;
 }
@@ -116,7 +119,7 @@ const deleteAccountCommand: Command = {
     if (!options.yes) {
       return { ok: false, error: { code: 'USAGE', message: 'this erases your account and your room messages for good: add --yes' } };
     }
-    const r = await client.call('deleteAccount', { password });
+    const r = await client.deleteAccount(password);
     if (!r.ok) return r;
     out.result(`account ${client.username} erased`, { ok: true });
     return DONE;
@@ -130,6 +133,15 @@ export const COMMANDS: Record<string, Command> = {
     args: 0,
     async run({ client, out }) {
       out.result(`registered and logged in as ${client.username}`, { ok: true, user: client.session?.user });
+      return DONE;
+    },
+  },
+  'reset-password': {
+    usage: 'reset-password <code>',
+    session: 'reset',
+    args: 1,
+    async run({ client, out }) {
+      out.result(`new password set; logged in as ${client.username}`, { ok: true, user: client.session?.user });
       return DONE;
     },
   },

@@ -1,15 +1,26 @@
 /**
- * What makes a username and a password acceptable, and how a session token is kept (hashed):
- * shared by the account handlers, the admin's password reset, --create-admin and the export route.
+ * What makes a username acceptable, and how a session token is kept (hashed): shared by the
+ * account handlers, --create-admin and the export route. (Passwords: shared/password-policy.ts,
+ * checked by clients, since the authority never sees one.)
  */
 import { createHash } from 'node:crypto';
-import { createRequire } from 'node:module';
-import type { ZxcvbnFactory, ZxcvbnResult } from '@zxcvbn-ts/core';
-import type { AuthorityConfig } from './config.js';
-import { CONTROL_CHARS, LIMITS, USERNAME_PATTERN, type PasswordWeakness } from '../../shared/protocol/index.js';
+import { CONTROL_CHARS, LIMITS, USERNAME_PATTERN } from '../../shared/protocol/index.js';
 
 export function hashToken(token: string): string {
   return createHash('sha256').update(token).digest('hex');
+}
+
+/** An admin's reset code as kept (SHA-256), as the user may type it: case, spaces and hyphens do not matter. */
+export function resetCodeHash(code: string): string {
+  return createHash('sha256').update(code.toLowerCase().replace(/[\s-]/g, '')).digest('hex');
+}
+
+/**
+ * OPAQUE's name for an account (its records are bound to it): the name as it logs in, NFC and
+ * lower case, since names match without regard to case.
+ */
+export function opaqueIdentifier(username: string): string {
+  return username.normalize('NFC').toLowerCase();
 }
 
 export function validUsername(name: string): boolean {
@@ -19,119 +30,4 @@ export function validUsername(name: string): boolean {
     USERNAME_PATTERN.test(name) &&
     !CONTROL_CHARS.test(name)
   );
-}
-
-/**
- * The policy's settings: config.passwordMinLength, and config.passwordMinScore, the estimator's score
- * (0–4) a password needs (0 turns the estimator off; the other rules stay).
- */
-export type PasswordRules = Pick<AuthorityConfig, 'passwordMinLength' | 'passwordMinScore'>;
-
-export interface PasswordProblem {
-  reason: PasswordWeakness;
-  /** In English, for logs, the CLI and the console; clients translate `reason`. */
-  message: string;
-}
-
-/**
- * Only the first characters are estimated: the estimator's cost grows quickly with length (its l33t
- * matcher above all), each estimate holds a password worker, and a password this long that starts well is not common.
- */
-export const ESTIMATED_CHARS = 32;
-/** The l33t substitutions the estimator tries per password ("p@ssw0rd"); its default (100) costs seconds. */
-const L33T_MAX_SUBSTITUTIONS = 2;
-/** Fewer distinct characters than this is a pattern ("aaaaaaaaaaaa!", "abababababab!"). */
-const MIN_DISTINCT_CHARS = 5;
-
-/**
- * Why `password` is refused for `username`, or null when it is acceptable: the seed's rules (long,
- * one character that is not a letter or digit, no control character), then cheap pattern rules, then
- * the zxcvbn estimator (common passwords and words in English and French, keyboard rows, dates, l33t).
- * The estimator takes 10–25 ms of the thread it runs on: the authority's handlers call the two
- * halves apart (`quickPasswordProblem` inline, the estimate in a password worker: PasswordPool.policy);
- * this whole one is for command-line tools.
- */
-export function passwordPolicyError(password: string, rules: PasswordRules, username?: string): PasswordProblem | null {
-  return quickPasswordProblem(password, rules, username) ?? estimatedPasswordProblem(password, rules, username);
-}
-
-/** The rules that cost nothing (length, character classes, the username, trivial patterns). */
-export function quickPasswordProblem(password: string, rules: PasswordRules, username?: string): PasswordProblem | null {
-  const chars = [...password];
-  if (chars.length < rules.passwordMinLength) return { reason: 'short', message: `at least ${rules.passwordMinLength} characters` };
-  if (!/[^\p{L}\p{N}]/u.test(password)) {
-    return { reason: 'symbol', message: 'at least one character that is not a letter or digit' };
-  }
-  if (CONTROL_CHARS.test(password)) return { reason: 'control', message: 'no control characters' };
-  if (username && password.toLowerCase().includes(username.toLowerCase())) {
-    return { reason: 'username', message: 'it must not contain the username' };
-  }
-  const pattern = trivialPattern(chars);
-  if (pattern) return { reason: 'pattern', message: pattern };
-  return null;
-}
-
-/** The estimator's verdict alone (null when rules.passwordMinScore is 0: the estimator is off). */
-export function estimatedPasswordProblem(password: string, rules: Pick<PasswordRules, 'passwordMinScore'>, username?: string): PasswordProblem | null {
-  if (rules.passwordMinScore <= 0) return null;
-  const result = estimator().check([...password].slice(0, ESTIMATED_CHARS).join(''), username ? [username] : []);
-  if (result.score >= rules.passwordMinScore) return null;
-  const advice = [result.feedback.warning, ...result.feedback.suggestions].filter(Boolean).join(' ');
-  const reason = estimatedWeakness(result.sequence);
-  const what = reason === 'username' ? 'too close to the username' : reason === 'common' ? 'too common' : 'too easy to guess';
-  return { reason, message: `${what}${advice ? ` (${advice})` : ''}` };
-}
-
-/** The estimator's matches that are patterns, not words: a weak password made of them is a 'pattern'. */
-const PATTERN_MATCHES: ReadonlySet<string> = new Set(['spatial', 'repeat', 'sequence', 'date', 'regex']);
-
-/** Why the estimator scored a password low, from what it matched in it. */
-function estimatedWeakness(matches: ZxcvbnResult['sequence']): PasswordWeakness {
-  const dictionaries = matches.map((m) => ('dictionaryName' in m ? m.dictionaryName : null));
-  if (dictionaries.includes('userInputs')) return 'username';
-  if (dictionaries.includes('passwords-common')) return 'common';
-  return matches.some((m) => PATTERN_MATCHES.has(m.pattern)) ? 'pattern' : 'common';
-}
-
-/** A password made mostly of whitespace, of a few distinct characters, or mostly of runs ("aaa", "abc", "321"). */
-function trivialPattern(chars: string[]): string | null {
-  const spaces = chars.filter((c) => /\s/u.test(c)).length;
-  if (spaces * 2 >= chars.length) return 'it is mostly whitespace';
-  if (new Set(chars).size < MIN_DISTINCT_CHARS) return 'too few different characters';
-  const points = chars.map((c) => c.codePointAt(0)!);
-  const inRun = new Set<number>();
-  for (let i = 0; i + 2 < points.length; i++) {
-    const step = points[i + 1]! - points[i]!;
-    if (Math.abs(step) <= 1 && points[i + 2]! - points[i + 1]! === step) [i, i + 1, i + 2].forEach((j) => inRun.add(j));
-  }
-  if (inRun.size * 2 > chars.length) return 'it is mostly a sequence or a repeated character';
-  return null;
-}
-
-let zxcvbn: ZxcvbnFactory | undefined;
-
-/** Loads the estimator now (a password worker's start), so that no request waits for it. */
-export function warmPasswordEstimator(): void {
-  estimator();
-}
-
-/**
- * The estimator, built on first use: its dictionaries take about a second to load and rank, and
- * only the password workers and command-line tools need them (never the renderer's bundle).
- */
-function estimator(): ZxcvbnFactory {
-  if (zxcvbn) return zxcvbn;
-  const load = createRequire(import.meta.url);
-  const core = load('@zxcvbn-ts/core') as typeof import('@zxcvbn-ts/core');
-  const common = load('@zxcvbn-ts/language-common') as typeof import('@zxcvbn-ts/language-common');
-  const en = load('@zxcvbn-ts/language-en') as typeof import('@zxcvbn-ts/language-en');
-  const fr = load('@zxcvbn-ts/language-fr') as typeof import('@zxcvbn-ts/language-fr');
-  zxcvbn = new core.ZxcvbnFactory({
-    dictionary: { ...common.dictionary, ...en.dictionary, ...fr.dictionary },
-    graphs: common.adjacencyGraphs,
-    translations: en.translations,
-    maxLength: ESTIMATED_CHARS,
-    l33tMaxSubstitutions: L33T_MAX_SUBSTITUTIONS,
-  });
-  return zxcvbn;
 }

@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { readFileSync } from 'node:fs';
 import { isLoopback, parseCidr } from './addresses.js';
 import { canonicalOrigin } from './origins.js';
+import { DEFAULT_OPAQUE_KSF, type OpaqueKsf } from '../../shared/protocol/index.js';
 
 export const DEFAULT_PORT = 7443;
 export const DEFAULT_HOST = '0.0.0.0';
@@ -36,7 +37,14 @@ export interface AuthorityConfig {
    * dates and l33t of them; 0 turns the estimator off (length, symbol and pattern rules stay).
    */
   passwordMinScore: number;
+  /** For the accounts made before OPAQUE, checked once at their next login (their migration). */
   scrypt: { N: number; r: number; p: number };
+  /**
+   * The key stretching clients run inside OPAQUE for new records (older records keep theirs).
+   * 32 MiB and three passes of Argon2id: the memory of the scrypt of before (N=2^15, r=8), about
+   * the same time (~0.1–0.2 s natively, a little more in a browser).
+   */
+  opaqueKsf: OpaqueKsf;
   hashWorkers: number;
   limits: {
     /** Per-socket send queue cap (bytes); past it the consumer is closed SLOW_CONSUMER. */
@@ -131,6 +139,7 @@ export function defaultConfig(overrides: Partial<AuthorityConfig> = {}): Authori
     passwordMinLength: 12,
     passwordMinScore: DEFAULT_PASSWORD_MIN_SCORE,
     scrypt: { N: 1 << 15, r: 8, p: 1 },
+    opaqueKsf: DEFAULT_OPAQUE_KSF,
     hashWorkers: 2,
     limits: {
       sendQueueBytes: 4 * 1024 * 1024,

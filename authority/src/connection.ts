@@ -17,8 +17,10 @@ import {
   type EventName,
   type Failure,
   type RequestType,
+  LIMITS,
   type Result,
 } from '../../shared/protocol/index.js';
+import { ExchangeSlot } from './auth-exchange.js';
 import { frameEvent, frameJson } from './frame.js';
 import type { TokenBucket } from './throttle.js';
 
@@ -82,6 +84,8 @@ export class Connection {
   /** Answered the last ping. */
   alive = true;
   readonly dm: DmRelayState = { delivery: null, signals: null, envelopes: null };
+  /** The OPAQUE login or registration half done on this connection (auth-exchange.ts). */
+  readonly exchange = new ExchangeSlot(LIMITS.authExchangeMs);
   private pending: Buffer[] = [];
   private pendingBytes = 0;
   private closeTimer: NodeJS.Timeout | null = null;
@@ -217,6 +221,7 @@ export class Connection {
   /** Called when the socket is gone, whoever closed it. */
   markClosed(): void {
     this.state = 'closed';
+    this.exchange.drop();
     this.pending = [];
     this.pendingBytes = 0;
     if (this.closeTimer) clearTimeout(this.closeTimer);

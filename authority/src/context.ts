@@ -20,6 +20,8 @@ export interface Services {
   readonly store: Store;
   readonly hub: Hub;
   readonly passwords: PasswordPool;
+  /** The OPAQUE server setup (opaque-setup.ts), read or made at start. */
+  readonly opaqueSetup: Promise<string>;
   readonly log: Logger;
   readonly committer: MessageCommitter;
   readonly throttles: {

@@ -27,8 +27,14 @@ import * as privacy from './handlers/privacy.js';
 import * as rooms from './handlers/rooms.js';
 
 export const HANDLERS: HandlerMap = {
-  register: accounts.register,
-  login: accounts.login,
+  authPolicy: accounts.authPolicy,
+  registerStart: accounts.registerStart,
+  registerFinish: accounts.registerFinish,
+  loginStart: accounts.loginStart,
+  loginFinish: accounts.loginFinish,
+  legacyLogin: accounts.legacyLogin,
+  resetStart: accounts.resetStart,
+  reauthStart: accounts.reauthStart,
   resume: accounts.resume,
   logout: accounts.logout,
   changePassword: accounts.changePassword,
@@ -64,10 +70,19 @@ export const HANDLERS: HandlerMap = {
 };
 
 /** Allowed before logging in. */
-export const ANONYMOUS_REQUESTS: ReadonlySet<RequestType> = new Set(['register', 'login', 'resume']);
+export const ANONYMOUS_REQUESTS: ReadonlySet<RequestType> = new Set([
+  'authPolicy',
+  'registerStart',
+  'registerFinish',
+  'loginStart',
+  'loginFinish',
+  'legacyLogin',
+  'resetStart',
+  'resume',
+]);
 
 /** Allowed while a one-time password must still be replaced. */
-export const PASSWORD_CHANGE_REQUESTS: ReadonlySet<RequestType> = new Set(['changePassword', 'logout']);
+export const PASSWORD_CHANGE_REQUESTS: ReadonlySet<RequestType> = new Set(['authPolicy', 'reauthStart', 'changePassword', 'logout']);
 
 export const ADMIN_REQUESTS: ReadonlySet<RequestType> = new Set([
   'listAccessRequests',

@@ -1,15 +1,14 @@
 /**
- * Every check of a known user's password outside login (changePassword, deleteAccount) goes
- * through one throttle and the pool's fair queue: a stolen session token cannot guess the
- * password without limit, nor fill the hashing queue for everyone else. A new password is
- * estimated and hashed through the same queue. Shared by the account, privacy and moderation
- * handlers.
+ * The answers of the throttles and the password pool as wire failures, the pool's keys, and a
+ * signed-in user's proof of their password (OPAQUE, after reauthStart): shared by the account
+ * and privacy handlers.
  */
 import { fail, ok, type ErrorCode, type Outcome } from '../../shared/protocol/index.js';
-import type { PasswordProblem } from './accounts-policy.js';
+import type { AuthExchange } from './auth-exchange.js';
+import type { Connection } from './connection.js';
 import type { Services } from './context.js';
 import type { PoolAnswer } from './passwords.js';
-import { isRefusal, type Refusal } from './throttle.js';
+import type { Refusal } from './throttle.js';
 
 /** A throttle's refusal as the wire answer: a used-up limit, or attempts under way that fill it. */
 export function refusedAnswer(r: Refusal, message?: string): Outcome<never, ErrorCode> {
@@ -22,55 +21,42 @@ export function poolBusy(r: Extract<PoolAnswer<unknown>, { ok: false }>): Outcom
   return fail('BUSY', { until: r.until, message: 'the server is checking many passwords, try again shortly' });
 }
 
-/** WEAK_PASSWORD, saying why (clients translate `reason`). */
-function weakPassword(problem: PasswordProblem): Outcome<never, ErrorCode> {
-  return fail('WEAK_PASSWORD', { reason: problem.reason, message: `weak password: ${problem.message}` });
-}
-
-/**
- * A new password for `username`, checked against the policy and then hashed, both in the
- * password workers under the caller's `key`: the hash, WEAK_PASSWORD, or BUSY when the pool
- * (or the caller's share of it) is full, so nothing was tried.
- */
-export async function hashNewPassword(s: Services, password: string, username: string, key: string): Promise<Outcome<string, ErrorCode>> {
-  const weak = await s.passwords.policy(password, username, key);
-  if (!weak.ok) return poolBusy(weak);
-  if (weak.value) return weakPassword(weak.value);
-  const hashed = await s.passwords.hash(password, key);
-  return hashed.ok ? ok(hashed.value) : poolBusy(hashed);
-}
-
 /** The pool's key for work done for a signed-in user. */
 export function userKey(userId: number): string {
   return `user:${userId}`;
 }
 
+/** Puts an exchange back after the pool said BUSY: the client sends the same finish again, as told. */
+export function busyAgain(c: Connection, ex: AuthExchange, r: Extract<PoolAnswer<unknown>, { ok: false }>) {
+  c.exchange.begin(ex);
+  return poolBusy(r);
+}
+
 /**
- * Checks the password of a signed-in user. A wrong one counts against the user's limit (and
- * past it nothing is checked, even the right one, until the window frees a slot); a right
- * one, or one the pool refused, gives its slot back.
+ * Checks a signed-in user's proof of their password (after reauthStart): the exchange, or
+ * WRONG_PASSWORD (counted), NO_AUTH_EXCHANGE, BUSY (the exchange is kept for the retry).
  */
-export async function checkOwnPassword(
+export async function provePassword(
   s: Services,
-  userId: number,
-  password: string,
-  storedHash: string,
-): Promise<Outcome<void, ErrorCode>> {
-  const slot = s.throttles.passwordChecksPerUser.reserve(String(userId), s.now());
-  if (isRefusal(slot)) return refusedAnswer(slot, 'too many wrong passwords, try later');
-  const r = await s.passwords.verify(password, storedHash, userKey(userId)).catch((err: unknown) => {
-    slot.release(); // the pool failed (closing): the attempt never ran
-    throw err;
-  });
-  if (!r.ok) {
-    slot.release();
-    return poolBusy(r);
+  c: Connection,
+  finishLoginRequest: string,
+): Promise<Outcome<Extract<AuthExchange, { kind: 'reauth' }>, ErrorCode>> {
+  const me = c.user;
+  if (!me) return fail('NOT_AUTHENTICATED');
+  const ex = c.exchange.take('reauth');
+  if (!ex || ex.userId !== me.id) {
+    ex?.slot.release();
+    return fail('NO_AUTH_EXCHANGE');
   }
+  const r = await s.passwords.opaqueLoginFinish(ex.serverLoginState, finishLoginRequest, userKey(me.id));
+  if (!r.ok) return busyAgain(c, ex, r);
   if (!r.value) {
-    slot.keep(s.now());
-    s.log.warn('password_check_failed', { userId });
+    ex.slot.keep(s.now());
+    s.log.warn('password_check_failed', { userId: me.id });
     return fail('WRONG_PASSWORD');
   }
-  slot.release();
-  return ok(undefined);
+  ex.slot.release();
+  // While the proof ran, the connection or session may have ended, or the account been erased.
+  if (c.closed || c.user !== me || !s.store.users.byId(me.id)) return fail('INVALID_SESSION');
+  return ok(ex);
 }

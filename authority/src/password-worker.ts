@@ -1,12 +1,12 @@
 /**
- * Runs in a worker thread: scrypt, and the password estimator (10–25 ms a password), never block
- * the authority's event loop.
+ * Runs in a worker thread: the server half of OPAQUE (a few ms of WebAssembly per step), and
+ * scrypt for the accounts made before it: neither blocks the authority's event loop.
  */
-import { parentPort, workerData } from 'node:worker_threads';
+import * as opaque from '@serenity-kit/opaque';
+import { parentPort } from 'node:worker_threads';
 import { randomBytes, scryptSync, timingSafeEqual } from 'node:crypto';
 import { readlinkSync } from 'node:fs';
 import { setPriority } from 'node:os';
-import { estimatedPasswordProblem, warmPasswordEstimator, type PasswordProblem } from './accounts-policy.js';
 
 /**
  * Nice value of the hashing threads. Off the event loop is not enough on a small machine: a
@@ -33,18 +33,34 @@ lowerThisThreadsPriority();
 export type HashJob =
   | { id: number; op: 'hash'; password: string; N: number; r: number; p: number }
   | { id: number; op: 'verify'; password: string; stored: string }
-  | { id: number; op: 'estimate'; password: string; minScore: number; username?: string };
+  | { id: number; op: 'opaqueRegistration'; serverSetup: string; userIdentifier: string; registrationRequest: string }
+  | {
+      id: number;
+      op: 'opaqueLoginStart';
+      serverSetup: string;
+      userIdentifier: string;
+      registrationRecord: string | null;
+      startLoginRequest: string;
+    }
+  | { id: number; op: 'opaqueLoginFinish'; serverLoginState: string; finishLoginRequest: string };
 
-/** A hash, a verdict, or the estimator's objection (null: none). */
-export type JobValue = string | boolean | PasswordProblem | null;
+/** The server's half-way state of a login and the response for the client. */
+export interface LoginStarted {
+  serverLoginState: string;
+  loginResponse: string;
+}
+
+/**
+ * A hash, a verdict, or an OPAQUE step's answer: a registration response, a LoginStarted, a
+ * login's verdict; null for an OPAQUE message that does not parse.
+ */
+export type JobValue = string | boolean | LoginStarted | null;
 
 export type HashReply = { id: number; ok: true; value: JobValue } | { id: number; ok: false; error: string };
 
 /** What the pool tells a worker at its start. */
 export interface PasswordWorkerData {
   entry: string;
-  /** Load the estimator's dictionaries now (about a second), not at the first registration. */
-  warmEstimator: boolean;
 }
 
 const KEY_LEN = 32;
@@ -75,18 +91,47 @@ function verify(password: string, stored: string): boolean {
   return timingSafeEqual(actual, expected);
 }
 
+/** The library throws on a message that does not decode or verify: that is an answer (null / false), not a fault. */
+function orInvalid<T>(step: () => T, invalid: T | null = null): T | null {
+  try {
+    return step();
+  } catch {
+    return invalid;
+  }
+}
+
 function run(job: HashJob): JobValue {
   switch (job.op) {
+    case 'opaqueRegistration':
+      return orInvalid(() => {
+        const { serverSetup, userIdentifier, registrationRequest } = job;
+        return opaque.server.createRegistrationResponse({ serverSetup, userIdentifier, registrationRequest }).registrationResponse;
+      });
+    case 'opaqueLoginStart':
+      return orInvalid(() => {
+        const { serverSetup, userIdentifier, registrationRecord, startLoginRequest } = job;
+        const { serverLoginState, loginResponse } = opaque.server.startLogin({ serverSetup, userIdentifier, registrationRecord, startLoginRequest });
+        return { serverLoginState, loginResponse };
+      });
+    case 'opaqueLoginFinish':
+      return orInvalid(() => {
+        opaque.server.finishLogin({ serverLoginState: job.serverLoginState, finishLoginRequest: job.finishLoginRequest });
+        return true;
+      }, false);
     case 'hash':
       return hash(job.password, job.N, job.r, job.p);
     case 'verify':
       return verify(job.password, job.stored);
-    case 'estimate':
-      return estimatedPasswordProblem(job.password, { passwordMinScore: job.minScore }, job.username);
   }
 }
 
-if ((workerData as PasswordWorkerData | null)?.warmEstimator) warmPasswordEstimator();
+await opaque.ready;
+// The first OPAQUE step compiles the library's code paths (~15 ms): done now, not in a login.
+{
+  const serverSetup = opaque.server.createSetup();
+  const { startLoginRequest } = opaque.client.startLogin({ password: 'warm-up' });
+  opaque.server.startLogin({ serverSetup, userIdentifier: 'warm-up', registrationRecord: null, startLoginRequest });
+}
 
 parentPort?.on('message', (job: HashJob) => {
   let reply: HashReply;

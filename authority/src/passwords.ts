@@ -1,15 +1,13 @@
 /**
- * A small pool of worker threads for scrypt (and the password estimator): logins never stall
- * message traffic. The pool keeps its own queue and hands a worker one job at a time, round
+ * A small pool of worker threads for the server half of OPAQUE (and scrypt, for the accounts
+ * made before it): logins never stall message traffic. The pool keeps its own queue and hands a worker one job at a time, round
  * robin over callers. The queue is bounded and fair:
  * at most `maxJobs` jobs in flight or waiting, and at most `maxJobsPerKey` of them for one
  * caller (an address, a user); past either the job is refused at once with a retry time, so
  * one caller cannot make everyone else's login wait. /threads reads `stats()`.
  */
-import { randomBytes } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
-import { quickPasswordProblem, type PasswordProblem, type PasswordRules } from './accounts-policy.js';
-import type { HashJob, HashReply, JobValue, PasswordWorkerData } from './password-worker.js';
+import type { HashJob, HashReply, JobValue, LoginStarted, PasswordWorkerData } from './password-worker.js';
 
 const WORKER_ENTRY = new URL('./password-worker.ts', import.meta.url).href;
 /** The worker is TypeScript: a small bootstrap loads it through tsx, whatever runner started us. */
@@ -26,13 +24,12 @@ export const JOBS_PER_WORKER = 4;
  * user with two windows logging in at once never waits on itself.
  */
 export const JOBS_PER_KEY = 2;
-/** Until the pool has timed a job: what one hash is assumed to take, for the retry time. */
+/** Until the pool has timed a job of a kind: what one is assumed to take, for the retry time. */
 const FIRST_ESTIMATE_MS = 1000;
 
-type JobBody =
-  | { op: 'hash'; password: string; N: number; r: number; p: number }
-  | { op: 'verify'; password: string; stored: string }
-  | { op: 'estimate'; password: string; minScore: number; username?: string };
+/** A job as the pool takes it: the worker's, less the id. */
+type JobBody = HashJob extends infer J ? (J extends HashJob ? Omit<J, 'id'> : never) : never;
+type Op = JobBody['op'];
 
 interface Job {
   id: number;
@@ -72,42 +69,32 @@ export class PasswordPool {
   private nextId = 1;
   private closed = false;
   private refused = 0;
-  private jobMs = FIRST_ESTIMATE_MS;
+  /** How long a job of each kind takes (a moving average), for the retry time of a refusal. */
+  private readonly opMs = new Map<Op, number>();
   private readonly maxJobs: number;
-  /** A hash of a random password with the current parameters: what an unknown name is checked against. */
-  private readonly dummy: Promise<string>;
 
   constructor(
     size: number,
     private readonly params: { N: number; r: number; p: number },
-    options: {
-      jobsPerWorker?: number;
-      jobsPerKey?: number;
-      /** The password policy the pool's estimates apply (PasswordPool.policy); its estimator loads at each worker's start. */
-      policy?: PasswordRules;
-    } = {},
+    options: { jobsPerWorker?: number; jobsPerKey?: number } = {},
   ) {
-    this.rules = options.policy ?? null;
     for (let i = 0; i < Math.max(1, size); i++) this.slots.push(this.spawn());
     this.maxJobs = this.slots.length * (options.jobsPerWorker ?? JOBS_PER_WORKER);
     this.maxJobsPerKey = options.jobsPerKey ?? JOBS_PER_KEY;
-    this.dummy = this.enqueue('pool', { op: 'hash', password: randomBytes(16).toString('hex'), ...params }).then(String);
-    this.dummy.catch(() => undefined); // a pool closed before it finished: verify() reports it
   }
 
   private readonly maxJobsPerKey: number;
-  private readonly rules: PasswordRules | null;
 
   private spawn(): Slot {
-    const data: PasswordWorkerData = { entry: WORKER_ENTRY, warmEstimator: (this.rules?.passwordMinScore ?? 0) > 0 };
+    const data: PasswordWorkerData = { entry: WORKER_ENTRY };
     const worker = new Worker(TS_WORKER, { workerData: data });
     const slot: Slot = { worker, job: null, startedAt: 0, done: 0 };
     worker.on('message', (reply: HashReply) => {
       const job = slot.job;
       if (!job || job.id !== reply.id) return;
       slot.done++;
-      // Hashes set the retry time: an estimate takes a tenth of one, and would make it too short.
-      if (job.body.op !== 'estimate') this.jobMs = Math.max(1, Math.round((this.jobMs * 3 + (Date.now() - slot.startedAt)) / 4));
+      const took = Date.now() - slot.startedAt;
+      this.opMs.set(job.body.op, Math.max(1, Math.round(((this.opMs.get(job.body.op) ?? took) * 3 + took) / 4)));
       this.finish(slot);
       if (reply.ok) job.resolve(reply.value);
       else job.reject(new Error(reply.error));
@@ -187,6 +174,18 @@ export class PasswordPool {
     return this.waiting.length + this.slots.filter((s) => s.job).length;
   }
 
+  private msOf(op: Op): number {
+    return this.opMs.get(op) ?? FIRST_ESTIMATE_MS;
+  }
+
+  /** When a job of `op` refused now could start: the work ahead of it, spread over the workers. */
+  private retryAt(op: Op): number {
+    let ahead = this.msOf(op);
+    for (const job of this.waiting) ahead += this.msOf(job.body.op);
+    for (const slot of this.slots) if (slot.job) ahead += this.msOf(slot.job.body.op);
+    return Date.now() + Math.ceil(ahead / this.slots.length);
+  }
+
   private enqueue(key: string, body: JobBody): Promise<JobValue> {
     if (this.closed) return Promise.reject(new Error('password pool closed'));
     return new Promise((resolve, reject) => {
@@ -200,8 +199,7 @@ export class PasswordPool {
   private async run(key: string, body: JobBody): Promise<PoolAnswer<JobValue>> {
     if (this.size >= this.maxJobs || (this.perKey.get(key) ?? 0) >= this.maxJobsPerKey) {
       this.refused++;
-      const ahead = Math.ceil((this.size + 1) / this.slots.length);
-      return { ok: false, busy: true, until: Date.now() + ahead * this.jobMs };
+      return { ok: false, busy: true, until: this.retryAt(body.op) };
     }
     return { ok: true, value: await this.enqueue(key, body) };
   }
@@ -212,26 +210,42 @@ export class PasswordPool {
     return r.ok ? { ok: true, value: String(r.value) } : r;
   }
 
-  /**
-   * Checks a password against a stored hash, or against the pool's dummy hash when there is
-   * none (an unknown name): the same work either way, so the answer's timing says nothing.
-   */
-  async verify(password: string, stored: string | null, key: string): Promise<PoolAnswer<boolean>> {
-    const against = stored ?? (await this.dummy);
-    const r = await this.run(key, { op: 'verify', password, stored: against });
-    return r.ok ? { ok: true, value: stored !== null && r.value === true } : r;
+  /** Checks a password against an account's scrypt hash (made before OPAQUE: its migration). */
+  async verify(password: string, stored: string, key: string): Promise<PoolAnswer<boolean>> {
+    const r = await this.run(key, { op: 'verify', password, stored });
+    return r.ok ? { ok: true, value: r.value === true } : r;
+  }
+
+  /** The registration response for `registrationRequest`, or null when it does not parse. */
+  async opaqueRegistration(
+    serverSetup: string,
+    userIdentifier: string,
+    registrationRequest: string,
+    key: string,
+  ): Promise<PoolAnswer<string | null>> {
+    const r = await this.run(key, { op: 'opaqueRegistration', serverSetup, userIdentifier, registrationRequest });
+    return r.ok ? { ok: true, value: typeof r.value === 'string' ? r.value : null } : r;
   }
 
   /**
-   * Why the pool's policy refuses `password` for `username`, or null: the cheap rules here, the
-   * estimator in a worker (a job like a hash: bounded, fair by `key`, BUSY when full).
+   * A login's first step; with no record (an unknown name) the answer is a fake of the same size
+   * and work, so it says nothing. Null when the request does not parse.
    */
-  async policy(password: string, username: string, key: string): Promise<PoolAnswer<PasswordProblem | null>> {
-    if (!this.rules) throw new Error('this password pool has no policy');
-    const quick = quickPasswordProblem(password, this.rules, username);
-    if (quick || this.rules.passwordMinScore <= 0) return { ok: true, value: quick };
-    const r = await this.run(key, { op: 'estimate', password, minScore: this.rules.passwordMinScore, username });
-    return r.ok ? { ok: true, value: r.value as PasswordProblem | null } : r;
+  async opaqueLoginStart(
+    serverSetup: string,
+    userIdentifier: string,
+    registrationRecord: string | null,
+    startLoginRequest: string,
+    key: string,
+  ): Promise<PoolAnswer<LoginStarted | null>> {
+    const r = await this.run(key, { op: 'opaqueLoginStart', serverSetup, userIdentifier, registrationRecord, startLoginRequest });
+    return r.ok ? { ok: true, value: (r.value as LoginStarted | null) ?? null } : r;
+  }
+
+  /** True when the client's finish proves it knew the password (the record's). */
+  async opaqueLoginFinish(serverLoginState: string, finishLoginRequest: string, key: string): Promise<PoolAnswer<boolean>> {
+    const r = await this.run(key, { op: 'opaqueLoginFinish', serverLoginState, finishLoginRequest });
+    return r.ok ? { ok: true, value: r.value === true } : r;
   }
 
   stats(): PoolStats {

@@ -11,6 +11,7 @@ import type { Actor, FrameCounters, Services } from './context.js';
 import { BackupManager } from './backup.js';
 import { MessageCommitter } from './committer.js';
 import { Hub } from './hub.js';
+import { loadOpaqueSetup } from './opaque-setup.js';
 import { Logger } from './log.js';
 import { PasswordPool } from './passwords.js';
 import { READS_WAITING_PER_USER, ReadTurns } from './read-turns.js';
@@ -23,6 +24,7 @@ export class AuthorityServices implements Services {
   readonly store: Store;
   readonly hub = new Hub();
   readonly passwords: PasswordPool;
+  readonly opaqueSetup: Promise<string>;
   readonly committer: MessageCommitter;
   readonly backups: BackupManager;
   readonly throttles;
@@ -43,7 +45,9 @@ export class AuthorityServices implements Services {
     if (!this.store.audit.anchored) {
       this.log.error('audit_key_missing', { why: 'the audit log cannot be checked against rewriting; /audit verify says so' });
     }
-    this.passwords = new PasswordPool(config.hashWorkers, config.scrypt, { policy: config });
+    this.opaqueSetup = loadOpaqueSetup(config.dataDir, this.store.users.loginCounts().opaque);
+    this.opaqueSetup.catch(() => undefined); // a write that failed: the first login reports it
+    this.passwords = new PasswordPool(config.hashWorkers, config.scrypt);
     this.committer = new MessageCommitter(this.store, this.hub, this.log);
     this.backups = new BackupManager(this.store, config.dataDir);
     const l = config.limits;

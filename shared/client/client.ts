@@ -21,10 +21,13 @@ import {
   type RoomMessage,
   type Failure,
   type Outcome,
+  type OpaqueKsf,
   type ServerEvent,
   type SessionInfo,
 } from '../protocol/index.js';
+import { finishLogin, finishRegistration, startLogin, startRegistration } from '../crypto/opaque.js';
 import { publicRandomBytes } from '../crypto/random.js';
+import { passwordPolicyError } from '../password-policy.js';
 import { Emitter } from './emitter.js';
 import { Outbox, type OutgoingMessage } from './outbox.js';
 import { RoomSync, type RoomState } from './room-sync.js';
@@ -63,6 +66,25 @@ export interface ClientOptions {
   requestTimeoutMs?: number;
   /** Random source, injectable for tests of the id generator. */
   random?: () => number;
+  /**
+   * The least key stretching this client runs inside OPAQUE: an authority that asks for less (so
+   * that a copy of its files would be cheaper to attack) is refused WEAK_KEY_STRETCHING. The
+   * desktop app sets DEFAULT_OPAQUE_KSF; the web client, served by the authority itself, cannot
+   * meaningfully refuse it anything (docs/SECURITY.md).
+   */
+  minKsf?: OpaqueKsf;
+}
+
+/** OPAQUE's login proof (KE3, a MAC) is 64 bytes. */
+const PROOF_BYTES = 64;
+
+/** A login proof no password made: random bytes of the right size, which the authority refuses. */
+function unprovable(): string {
+  return base64Url(publicRandomBytes(PROOF_BYTES));
+}
+
+function base64Url(bytes: Uint8Array): string {
+  return btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
 }
 
 const BACKOFF_INITIAL_MS = 500;
@@ -260,22 +282,52 @@ export class ChandlerClient extends Emitter<ClientEvents> {
 
   // ---------- session ----------
 
-  private async authenticate(
-    type: 'register' | 'login',
-    username: string,
+  /** Sends a login or registration step again while the authority says BUSY (its password queue was full; nothing was tried). */
+  private async patiently<T>(send: () => Promise<Outcome<T>>): Promise<Outcome<T>> {
+    for (let waits = 0; ; waits++) {
+      const r = await send();
+      if (r.ok || r.error.code !== 'BUSY' || waits >= RETRY_POLICY.maxBusyWaits) return r;
+      await new Promise((resolve) => setTimeout(resolve, rateLimitDelay(r.error)));
+      if (this.closedByUser) return r;
+    }
+  }
+
+  /** WEAK_KEY_STRETCHING when the authority asks for less than options.minKsf. */
+  private weakKsf(ksf: OpaqueKsf): Outcome<never> | null {
+    const min = this.options.minKsf;
+    if (!min || (ksf.memory >= min.memory && ksf.iterations >= min.iterations)) return null;
+    return fail('WEAK_KEY_STRETCHING', {
+      message: `the server asks for ${ksf.memory} KiB × ${ksf.iterations} of Argon2id; this app needs at least ${min.memory} KiB × ${min.iterations}`,
+    });
+  }
+
+  /** The authority's password policy, checked here: the authority never sees the password. */
+  private async checkNewPassword(password: string, username: string): Promise<Outcome<void>> {
+    const policy = await this.call('authPolicy', {});
+    if (!policy.ok) return policy;
+    const weak = await passwordPolicyError(password, { passwordMinLength: policy.value.minLength, passwordMinScore: policy.value.minScore }, username);
+    if (weak) return fail('WEAK_PASSWORD', { reason: weak.reason, message: `weak password: ${weak.message}` });
+    return this.weakKsf(policy.value.ksf) ?? { ok: true, value: undefined };
+  }
+
+  /**
+   * The second half of a registration (new account, migration, reset): the record made from the
+   * authority's response, sent with registerFinish; the session starts.
+   */
+  private async finishRecord(
+    started: Awaited<ReturnType<typeof startRegistration>>,
+    first: Outcome<{ registrationResponse: string; ksf: OpaqueKsf }>,
     password: string,
   ): Promise<Outcome<SessionInfo>> {
-    this.closedByUser = false;
-    const opened = await this.connect();
-    if (!opened.ok) return opened;
-    let r = await this.call(type, { username, password, clientVersion: this.options.clientVersion });
-    // BUSY: the authority's password queue is full and nothing was checked; wait as it says.
-    for (let waits = 0; !r.ok && r.error.code === 'BUSY' && waits < RETRY_POLICY.maxBusyWaits; waits++) {
-      const delay = rateLimitDelay(r.error);
-      await new Promise((resolve) => setTimeout(resolve, delay));
-      if (this.closedByUser) return r;
-      r = await this.call(type, { username, password, clientVersion: this.options.clientVersion });
-    }
+    if (!first.ok) return first;
+    const weak = this.weakKsf(first.value.ksf);
+    if (weak) return weak;
+    const finished = await finishRegistration(started, first.value.registrationResponse, password, first.value.ksf);
+    if (!finished) return fail('BAD_REPLY', { message: 'the registration response does not verify' });
+    return this.started(await this.patiently(() => this.call('registerFinish', { registrationRecord: finished.record })));
+  }
+
+  private async started(r: Outcome<SessionInfo>): Promise<Outcome<SessionInfo>> {
     if (!r.ok) return r;
     this.session = r.value;
     this.attempt = 0;
@@ -284,12 +336,86 @@ export class ChandlerClient extends Emitter<ClientEvents> {
     return r;
   }
 
-  register(username: string, password: string): Promise<Outcome<SessionInfo>> {
-    return this.authenticate('register', username, password);
+  /** Creates the account (OPAQUE: the password never leaves this client) and logs in. */
+  async register(username: string, password: string): Promise<Outcome<SessionInfo>> {
+    this.closedByUser = false;
+    const opened = await this.connect();
+    if (!opened.ok) return opened;
+    const policy = await this.checkNewPassword(password, username);
+    if (!policy.ok) return policy;
+    const reg = await startRegistration(password);
+    const clientVersion = this.options.clientVersion;
+    const first = await this.patiently(() => this.call('registerStart', { username, registrationRequest: reg.request, clientVersion }));
+    return this.finishRecord(reg, first, password);
   }
 
-  login(username: string, password: string): Promise<Outcome<SessionInfo>> {
-    return this.authenticate('login', username, password);
+  /**
+   * Logs in (OPAQUE). An account made before OPAQUE moves to it here, once: its password goes to
+   * the authority that one time (over TLS) to be checked against its old hash.
+   */
+  async login(username: string, password: string): Promise<Outcome<SessionInfo>> {
+    this.closedByUser = false;
+    const opened = await this.connect();
+    if (!opened.ok) return opened;
+    const clientVersion = this.options.clientVersion;
+    const login = await startLogin(password);
+    const first = await this.patiently(() => this.call('loginStart', { username, startLoginRequest: login.request, clientVersion }));
+    if (!first.ok) return first;
+    if ('legacy' in first.value) {
+      const reg = await startRegistration(password);
+      const moved = await this.patiently(() => this.call('legacyLogin', { password, registrationRequest: reg.request }));
+      return this.finishRecord(reg, moved, password);
+    }
+    const weak = this.weakKsf(first.value.ksf);
+    if (weak) return weak;
+    const proof = await finishLogin(login, first.value.loginResponse, password, first.value.ksf);
+    if (!proof) {
+      // Wrong password or unknown name (the authority's fake response fails the same way). A
+      // proof that cannot verify ends the exchange now: the authority counts and logs the failed
+      // attempt at once, instead of holding it "under way" until the exchange expires.
+      const given = await this.patiently(() => this.call('loginFinish', { finishLoginRequest: unprovable() }));
+      return given.ok ? fail('WRONG_CREDENTIALS') : given;
+    }
+    return this.started(await this.patiently(() => this.call('loginFinish', { finishLoginRequest: proof.finishLoginRequest })));
+  }
+
+  /** Chooses a new password with an admin's one-time reset code, and logs in. */
+  async resetPassword(username: string, code: string, newPassword: string): Promise<Outcome<SessionInfo>> {
+    this.closedByUser = false;
+    const opened = await this.connect();
+    if (!opened.ok) return opened;
+    const policy = await this.checkNewPassword(newPassword, username);
+    if (!policy.ok) return policy;
+    const reg = await startRegistration(newPassword);
+    const clientVersion = this.options.clientVersion;
+    const first = await this.patiently(() => this.call('resetStart', { username, code, registrationRequest: reg.request, clientVersion }));
+    return this.finishRecord(reg, first, newPassword);
+  }
+
+  /**
+   * Proves the password again (reauthStart, then OPAQUE's finish here): the proof for the request
+   * that needs it, with the new record when `newPassword` is given. WRONG_PASSWORD when it is not
+   * the account's (the authority counts the attempt).
+   */
+  private async reauthenticate(
+    password: string,
+    newPassword?: string,
+  ): Promise<Outcome<{ finishLoginRequest: string; registrationRecord?: string }>> {
+    const login = await startLogin(password);
+    const reg = newPassword === undefined ? null : await startRegistration(newPassword);
+    const first = await this.patiently(() =>
+      this.call('reauthStart', reg ? { startLoginRequest: login.request, registrationRequest: reg.request } : { startLoginRequest: login.request }),
+    );
+    if (!first.ok) return first;
+    const weak = this.weakKsf(first.value.ksf) ?? (first.value.newKsf ? this.weakKsf(first.value.newKsf) : null);
+    if (weak) return weak;
+    const proof = await finishLogin(login, first.value.loginResponse, password, first.value.ksf);
+    if (!proof) return fail('WRONG_PASSWORD');
+    if (!reg) return { ok: true, value: { finishLoginRequest: proof.finishLoginRequest } };
+    const { registrationResponse, newKsf } = first.value;
+    const record = registrationResponse && newKsf ? await finishRegistration(reg, registrationResponse, newPassword!, newKsf) : null;
+    if (!record) return fail('BAD_REPLY', { message: 'the registration response does not verify' });
+    return { ok: true, value: { finishLoginRequest: proof.finishLoginRequest, registrationRecord: record.record } };
   }
 
   /** Resumes a saved session token (the desktop app after a restart). */
@@ -306,10 +432,25 @@ export class ChandlerClient extends Emitter<ClientEvents> {
   }
 
   async changePassword(oldPassword: string, newPassword: string): Promise<Outcome<{ ok: true }>> {
-    const r = await this.call('changePassword', { oldPassword, newPassword });
+    const username = this.username;
+    if (!username) return fail('NOT_AUTHENTICATED');
+    const policy = await this.checkNewPassword(newPassword, username);
+    if (!policy.ok) return policy;
+    const proven = await this.reauthenticate(oldPassword, newPassword);
+    if (!proven.ok) return proven;
+    const { finishLoginRequest, registrationRecord } = proven.value;
+    const r = await this.patiently(() => this.call('changePassword', { finishLoginRequest, registrationRecord: registrationRecord! }));
     if (r.ok && this.session) this.session = { ...this.session, user: { ...this.session.user, mustChangePassword: false } };
     if (r.ok && this.status !== 'ready') await this.afterLogin(false);
     return r;
+  }
+
+  /** Erases this account and everything of it on the authority (GDPR), after proving the password. */
+  async deleteAccount(password: string): Promise<Outcome<{ ok: true }>> {
+    const proven = await this.reauthenticate(password);
+    if (!proven.ok) return proven;
+    const { finishLoginRequest } = proven.value;
+    return this.patiently(() => this.call('deleteAccount', { finishLoginRequest }));
   }
 
   /** Ends the session (on every connection that uses it); `everywhere`: every session of this user. */

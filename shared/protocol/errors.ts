@@ -45,6 +45,8 @@ export const ERROR_CODES = [
   'PEER_OFFLINE',
   'SHUTTING_DOWN',
   'CANNOT_TARGET_SELF', // an admin may not ban or kick their own account
+  'INVALID_AUTH_MESSAGE', // an OPAQUE message (login, registration) that does not parse or does not verify
+  'NO_AUTH_EXCHANGE', // the second half of a login or registration with no first half under way on this connection
   'INTERNAL',
 ] as const;
 
@@ -93,6 +95,8 @@ export const ERROR_TEXT: Record<ErrorCode, string> = {
   PEER_OFFLINE: 'that friend is not connected',
   SHUTTING_DOWN: 'the server is shutting down',
   CANNOT_TARGET_SELF: 'you cannot do that to your own account',
+  INVALID_AUTH_MESSAGE: 'the login or registration message is malformed',
+  NO_AUTH_EXCHANGE: 'no login or registration is under way on this connection (it expired, or was finished): start again',
   INTERNAL: 'internal error',
 };
 
@@ -105,6 +109,7 @@ export const LOCAL_ERROR_CODES = [
   'KEY_CHANGED', // a friend's key changed: sending is blocked until it is trusted
   'LOCKED', // the DM engine has no unlocked identity yet
   'CLOSED', // the DM engine was closed
+  'WEAK_KEY_STRETCHING', // the server asked for less password stretching than this client accepts
 ] as const;
 
 export type LocalErrorCode = (typeof LOCAL_ERROR_CODES)[number];
@@ -128,6 +133,7 @@ export const LOCAL_ERROR_TEXT: Record<LocalErrorCode, string> = {
   KEY_CHANGED: "the friend's key changed: check the safety number, then trust it",
   LOCKED: 'direct messages are locked: unlock them with your password',
   CLOSED: 'direct messages are closed for this session',
+  WEAK_KEY_STRETCHING: 'the server asked for weaker password protection than this app accepts: ask your administrator',
 };
 
 export function errorText(code: AnyErrorCode): string {

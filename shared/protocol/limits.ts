@@ -10,6 +10,16 @@ export const LIMITS = {
   roomNameMax: 48,
   passwordMin: 12,
   passwordMax: 256,
+  /** Longest OPAQUE message (base64url): the largest, a login response, is 427 characters. */
+  maxOpaqueMessageChars: 1024,
+  /** An admin's one-time reset code as typed (it is 19 characters: four groups of four). */
+  maxResetCodeChars: 64,
+  /**
+   * How long the second half of a login or registration may take after the first: the client's
+   * key stretching takes a fraction of a second, a slow machine under load a few; past it the
+   * exchange is dropped (NO_AUTH_EXCHANGE) and a login counts as failed.
+   */
+  authExchangeMs: 60_000,
   /** Largest history page. */
   maxPageSize: 100,
   defaultPageSize: 50,

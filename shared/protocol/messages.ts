@@ -41,6 +41,27 @@ export const FriendState = z.enum(['friends', 'incoming', 'outgoing']);
 export const Token = z.string().min(16).max(LIMITS.maxTokenChars);
 export const ClientVersion = z.string().max(LIMITS.maxClientVersionChars).optional();
 const Base64 = z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/);
+/** An OPAQUE protocol message (RFC 9807), base64url: the authority checks it further, in a worker. */
+export const OpaqueMessage = z.string().min(1).max(LIMITS.maxOpaqueMessageChars).regex(/^[A-Za-z0-9_-]+$/);
+export const ResetCode = z.string().min(1).max(LIMITS.maxResetCodeChars);
+/**
+ * The key stretching (Argon2id) a client runs on the password inside OPAQUE: the authority says
+ * which, per account (the record was made with it); `memory` in KiB.
+ */
+export const OpaqueKsf = z
+  .object({
+    iterations: z.number().int().min(1).max(16),
+    memory: z.number().int().min(8).max(1024 * 1024),
+    parallelism: z.number().int().min(1).max(4),
+  })
+  .strict()
+  .refine((k) => k.memory >= 8 * k.parallelism, 'Argon2 needs at least 8 KiB per lane');
+export type OpaqueKsf = z.infer<typeof OpaqueKsf>;
+/**
+ * The authority's default for new records: 32 MiB and three passes, the memory of the scrypt
+ * used before OPAQUE (N=2^15, r=8) and about its time. The desktop app accepts no less.
+ */
+export const DEFAULT_OPAQUE_KSF: OpaqueKsf = { iterations: 3, memory: 32 * 1024, parallelism: 1 };
 
 export function isCleanText(text: string): boolean {
   return !TEXT_FORBIDDEN_CHARS.test(text) && text.trim().length > 0;
@@ -157,17 +178,55 @@ function req<P extends z.ZodRawShape, R extends z.ZodTypeAny>(params: P, result:
 
 /** Every request a client can make: its params and the result of a success. */
 export const REQUESTS = {
-  register: req(
-    { username: UsernameInput, password: Password, clientVersion: ClientVersion },
-    SessionInfo,
+  /**
+   * Logging in and registering are OPAQUE exchanges (RFC 9807): the password never leaves the
+   * client. Each takes two requests on one connection, a start and a finish; an exchange not
+   * finished within LIMITS.authExchangeMs is dropped (a login then counts as a failed attempt).
+   * The password policy's figures come first, so that a client checks a new password before
+   * spending a registration attempt on it.
+   */
+  authPolicy: req({}, z.object({ minLength: z.number().int(), minScore: z.number().int(), ksf: OpaqueKsf })),
+  /** A new account's first half: USERNAME_TAKEN / LOOKALIKE here, before any password work. */
+  registerStart: req(
+    { username: UsernameInput, registrationRequest: OpaqueMessage, clientVersion: ClientVersion },
+    z.object({ registrationResponse: OpaqueMessage, ksf: OpaqueKsf }),
   ),
-  login: req({ username: UsernameInput, password: Password, clientVersion: ClientVersion }, SessionInfo),
+  /** Finishes registerStart, legacyLogin or resetStart: the record is stored and a session starts. */
+  registerFinish: req({ registrationRecord: OpaqueMessage }, SessionInfo),
+  /**
+   * `legacy`: the account was made before OPAQUE and has no record yet; the client sends
+   * legacyLogin instead, once (the one time its password crosses, over TLS).
+   */
+  loginStart: req(
+    { username: UsernameInput, startLoginRequest: OpaqueMessage, clientVersion: ClientVersion },
+    z.union([z.object({ loginResponse: OpaqueMessage, ksf: OpaqueKsf }), z.object({ legacy: z.literal(true) })]),
+  ),
+  loginFinish: req({ finishLoginRequest: OpaqueMessage }, SessionInfo),
+  /** After loginStart answered legacy: the old password, checked against its scrypt hash, and the new record's first half. */
+  legacyLogin: req(
+    { password: Password, registrationRequest: OpaqueMessage },
+    z.object({ registrationResponse: OpaqueMessage, ksf: OpaqueKsf }),
+  ),
+  /** An admin's one-time reset code, and the new record's first half (then registerFinish). */
+  resetStart: req(
+    { username: UsernameInput, code: ResetCode, registrationRequest: OpaqueMessage, clientVersion: ClientVersion },
+    z.object({ registrationResponse: OpaqueMessage, ksf: OpaqueKsf }),
+  ),
+  /**
+   * A signed-in user proves the password again (changePassword, deleteAccount finish it); with
+   * `registrationRequest`, the first half of the new password's record as well.
+   */
+  reauthStart: req(
+    { startLoginRequest: OpaqueMessage, registrationRequest: OpaqueMessage.optional() },
+    z.object({ loginResponse: OpaqueMessage, ksf: OpaqueKsf, registrationResponse: OpaqueMessage.optional(), newKsf: OpaqueKsf.optional() }),
+  ),
   resume: req({ token: Token, clientVersion: ClientVersion }, SessionInfo),
   /** Ends this session on all its connections; `everywhere`: every session of the user. */
   logout: req({ everywhere: z.boolean().optional() }, Ok),
-  changePassword: req({ oldPassword: Password, newPassword: Password }, Ok),
-  /** GDPR erasure of one's own account (the export is GET /api/export, as it can be large). */
-  deleteAccount: req({ password: Password }, Ok),
+  /** Finishes a reauthStart that had a registrationRequest: the old password's proof and the new record. */
+  changePassword: req({ finishLoginRequest: OpaqueMessage, registrationRecord: OpaqueMessage }, Ok),
+  /** GDPR erasure of one's own account, after reauthStart (the export is GET /api/export, as it can be large). */
+  deleteAccount: req({ finishLoginRequest: OpaqueMessage }, Ok),
 
   listRooms: req({}, z.object({ rooms: z.array(RoomInfo) })),
   requestAccess: req({ room: RoomName }, z.object({ access: Access })),

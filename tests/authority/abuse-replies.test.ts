@@ -10,7 +10,7 @@ import { EXPORT_PATH } from '../../authority/src/handlers/privacy.js';
 import { FRAMES_PER_TURN } from '../../authority/src/inbox.js';
 import { READS_WAITING_PER_USER } from '../../authority/src/read-turns.js';
 import { LIMITS, type RoomMessage } from '../../shared/protocol/index.js';
-import { adminClient, newClient, PASSWORD, registered, startAuthority, until, type TestAuthority } from '../helpers/authority.js';
+import { adminClient, newClient, NO_LOGIN, PASSWORD, registered, startAuthority, until, type TestAuthority } from '../helpers/authority.js';
 import { countLoopTurns } from '../helpers/loop-turns.js';
 import { LOADED_MS } from '../helpers/timing.js';
 import { RawConn } from '../reliability/support/raw.js';
@@ -121,7 +121,7 @@ describe('replies that could be huge', () => {
     const [a, b] = [await registered(t), await registered(t)];
     const login = async (name: string) => {
       const raw = await RawConn.open(t.url);
-      expect((await raw.request(1, 'login', { username: name, password: PASSWORD })).ok).toBe(true);
+      expect((await raw.login(name, PASSWORD)).ok).toBe(true);
       return raw;
     };
     const raws = [await login(a.username!), await login(a.username!), await login(b.username!)];
@@ -163,7 +163,7 @@ describe('replies that could be huge', () => {
     // (how the test above once failed on a loaded machine). Now a page waits for room.
     const a = await registered(t);
     const raw = await RawConn.open(t.url);
-    expect((await raw.request(1, 'login', { username: a.username!, password: PASSWORD })).ok).toBe(true);
+    expect((await raw.login(a.username!, PASSWORD)).ok).toBe(true);
     a.close();
     const userId = t.authority.store.users.byName(a.username!)!.id;
     await until(() => t.authority.hub.connectionsOf(userId).size === 1, 'only the bare connection left');
@@ -222,7 +222,7 @@ describe('frames pipelined on one connection', () => {
     // (a flood of 400 held every other socket ~80 ms). Now past 32 they wait for the next turn.
     const a = await registered(t);
     const raw = await RawConn.open(t.url);
-    expect((await raw.request(1, 'login', { username: a.username!, password: PASSWORD })).ok).toBe(true);
+    expect((await raw.login(a.username!, PASSWORD)).ok).toBe(true);
     a.close();
     const loop = countLoopTurns();
     const counters = t.authority.counters;
@@ -250,6 +250,26 @@ describe('frames pipelined on one connection', () => {
     for (const x of turns) perTurn.set(x, (perTurn.get(x) ?? 0) + 1);
     expect(Math.max(...perTurn.values())).toBe(FRAMES_PER_TURN); // the first read brought more than that
     expect(perTurn.size).toBeGreaterThanOrEqual(Math.ceil(N / FRAMES_PER_TURN));
+    raw.close();
+  });
+});
+
+describe('reads waiting for their turn', () => {
+  it('end with INVALID_SESSION when the session ends meanwhile, not with a crash of the handler', async () => {
+    // Found by the fuzz soak: syncRooms read c.user after waiting for its turn, and a logout
+    // sent behind it on the same connection had set it to null (INTERNAL, handler_failed).
+    const a = await registered(t);
+    const raw = await RawConn.open(t.url);
+    expect((await raw.login(a.username!, PASSWORD)).ok).toBe(true);
+    a.close();
+    const N = 12;
+    for (let i = 0; i < N; i++) raw.send(JSON.stringify({ id: 100 + i, type: i % 2 ? 'syncRooms' : 'fetchHistory', ...(i % 2 ? { cursors: { [ROOM]: 0 } } : { room: ROOM }) }));
+    raw.send(JSON.stringify({ id: 200, type: 'logout' }));
+    expect(await raw.until(() => raw.replies.filter((r) => r.re! >= 100).length === N + 1, LOADED_MS)).toBe(true);
+    const codes = raw.replies.filter((r) => r.re! >= 100 && r.re! < 200).map((r) => (r.ok ? 'ok' : r.error!.code));
+    expect(codes.filter((x) => x !== 'ok' && x !== 'INVALID_SESSION')).toEqual([]);
+    expect(codes).toContain('INVALID_SESSION'); // some waited past the logout
+    expect(t.logs.filter((l) => l.includes('handler_failed'))).toEqual([]);
     raw.close();
   });
 });
@@ -333,7 +353,7 @@ describe('lists that grow with the number of accounts', () => {
     const EXTRA = 1200;
     store.transaction(() => {
       for (let i = 0; i < EXTRA; i++) {
-        const u = store.users.create(`crowd${process.pid % 1000}_${String(i).padStart(4, '0')}`, 'x', false, now);
+        const u = store.users.create(`crowd${process.pid % 1000}_${String(i).padStart(4, '0')}`, NO_LOGIN, false, now);
         store.rooms.addMember(u.id, general.id, now);
         store.friends.addRequest(u.id, meRow.id, now + i);
         if (i < 700) store.rooms.addRequest(u.id, approval.id, now + i);

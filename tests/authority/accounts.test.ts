@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startLogin } from '../../shared/crypto/opaque.js';
 import { newClient, PASSWORD, reconnectedAfterCut, registered, startAuthority, uniqueName, until, type TestAuthority } from '../helpers/authority.js';
 import { kickUser } from '../../authority/src/handlers/moderation.js';
 
@@ -85,7 +86,7 @@ describe('accounts', () => {
     expect(!r.ok && r.error.code).toBe('NOT_AUTHENTICATED');
     const name = uniqueName();
     expect((await c.register(name, PASSWORD)).ok).toBe(true);
-    const again = await c.call('login', { username: name, password: PASSWORD });
+    const again = await c.call('loginStart', { username: name, startLoginRequest: (await startLogin(PASSWORD)).request });
     expect(!again.ok && again.error.code).toBe('ALREADY_AUTHENTICATED');
     c.close();
   });
@@ -105,13 +106,15 @@ describe('accounts', () => {
     c.close();
   });
 
-  it('stores only a hash of session tokens and passwords', async () => {
+  it('stores only a hash of session tokens, and of a password only its OPAQUE record', async () => {
     const a = await registered(t);
     const token = a.session!.token;
     const rows = t.authority.store.db.prepare('SELECT token_hash FROM sessions').all() as { token_hash: string }[];
     expect(rows.some((r) => r.token_hash === token)).toBe(false);
-    const users = t.authority.store.db.prepare('SELECT pass_hash FROM users').all() as { pass_hash: string }[];
-    expect(users.every((u) => u.pass_hash.startsWith('scrypt$') && !u.pass_hash.includes(PASSWORD))).toBe(true);
+    const user = t.authority.store.users.byName(a.username!)!;
+    expect(user.pass_hash).toBe(''); // no scrypt hash: the authority never had the password
+    expect(Buffer.from(user.opaque_record!, 'base64url')).toHaveLength(192);
+    expect(JSON.parse(user.opaque_ksf!)).toEqual(t.config.opaqueKsf);
     a.close();
   });
 });

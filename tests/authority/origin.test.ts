@@ -12,6 +12,8 @@ import type { Browser } from 'playwright-core';
 import { canonicalOrigin, DESKTOP_APP_ORIGIN, originAllowed } from '../../authority/src/origins.js';
 import { parseCommandLine } from '../../authority/src/config.js';
 import { APP_ORIGIN } from '../../desktop/src/main/security.js';
+import { finishRegistration, startRegistration } from '../../shared/crypto/opaque.js';
+import type { OpaqueKsf } from '../../shared/protocol/index.js';
 import { PASSWORD, startAuthority, uniqueName, type TestAuthority } from '../helpers/authority.js';
 import { LOADED_MS } from '../helpers/timing.js';
 import { launchChromium, originOf } from '../e2e/support/web.js';
@@ -26,8 +28,9 @@ afterAll(async () => {
 
 type Outcome = { opened: true; reply: { ok?: boolean; error?: { code: string } } } | { opened: false; status: number };
 
-/** Opens the socket as a browser would from `origin`, then tries to register `name`. */
-function attempt(origin: string | undefined, name: string): Promise<Outcome> {
+/** Opens the socket as a browser would from `origin`, then tries to start registering `name` (its first half: nothing is made yet). */
+async function attempt(origin: string | undefined, name: string): Promise<Outcome> {
+  const { request } = await startRegistration(PASSWORD);
   return new Promise((resolve, reject) => {
     const ws = new WsClient(t.url, { rejectUnauthorized: false, ...(origin === undefined ? {} : { origin }) });
     ws.once('unexpected-response', (_req, res) => {
@@ -35,7 +38,7 @@ function attempt(origin: string | undefined, name: string): Promise<Outcome> {
       res.resume();
       ws.terminate();
     });
-    ws.once('open', () => ws.send(JSON.stringify({ id: 1, type: 'register', username: name, password: PASSWORD })));
+    ws.once('open', () => ws.send(JSON.stringify({ id: 1, type: 'registerStart', username: name, registrationRequest: request })));
     ws.once('message', (data) => {
       resolve({ opened: true, reply: JSON.parse(data.toString()) });
       ws.close();
@@ -108,28 +111,43 @@ describe('in a real browser', () => {
     await new Promise((r) => evil?.close(r));
   });
 
-  /** In the page: open the authority's socket, try to register, report what happened. */
+  /**
+   * In the page: open the authority's socket, try to register (both halves of OPAQUE; the
+   * client's arithmetic is done here in Node through an exposed function), report the last reply.
+   */
   async function fromPage(pageUrl: string, name: string): Promise<{ opened: boolean; reply: string | null }> {
     const context = await browser.newContext();
     try {
       const page = await context.newPage();
+      const started = await startRegistration(PASSWORD);
+      await page.exposeFunction('recordFor', async (response: string, ksf: OpaqueKsf) => {
+        const done = await finishRegistration(started, response, PASSWORD, ksf);
+        return done?.record ?? '';
+      });
       await page.goto(pageUrl);
       return await page.evaluate(
-        ({ url, name, password }) =>
+        ({ url, name, request }) =>
           new Promise<{ opened: boolean; reply: string | null }>((resolve) => {
+            const recordFor = (window as unknown as { recordFor: (r: string, k: unknown) => Promise<string> }).recordFor;
             const ws = new WebSocket(url);
             let opened = false;
             ws.onopen = () => {
               opened = true;
-              ws.send(JSON.stringify({ id: 1, type: 'register', username: name, password }));
+              ws.send(JSON.stringify({ id: 1, type: 'registerStart', username: name, registrationRequest: request }));
             };
-            ws.onmessage = (e) => {
+            ws.onmessage = async (e) => {
+              const reply = JSON.parse(String(e.data)) as { re: number; ok: boolean; result?: { registrationResponse: string; ksf: unknown } };
+              if (reply.re === 1 && reply.ok && reply.result) {
+                const record = await recordFor(reply.result.registrationResponse, reply.result.ksf);
+                ws.send(JSON.stringify({ id: 2, type: 'registerFinish', registrationRecord: record }));
+                return;
+              }
               resolve({ opened, reply: String(e.data) });
               ws.close();
             };
             ws.onclose = () => resolve({ opened, reply: null });
           }),
-        { url: t.url, name, password: PASSWORD },
+        { url: t.url, name, request: started.request },
       );
     } finally {
       await context.close();

@@ -29,7 +29,7 @@ describe('PasswordPool queue', () => {
       expect(stored.ok).toBe(true);
       const order: string[] = [];
       const job = (key: string, label: string) =>
-        pool.verify('wrong-password!', stored.ok ? stored.value : null, key).then((r) => {
+        pool.verify('wrong-password!', stored.ok ? stored.value : '', key).then((r) => {
           expect(r.ok).toBe(true);
           order.push(label);
         });

@@ -61,9 +61,9 @@ describe('GDPR', () => {
     await a.settled(a.post('Général', 'erase me please'));
     const other = newClient(t);
     await other.login(a.username!, PASSWORD);
-    const wrong = await a.call('deleteAccount', { password: 'not-my-password!' });
+    const wrong = await a.deleteAccount('not-my-password!');
     expect(!wrong.ok && wrong.error.code).toBe('WRONG_PASSWORD');
-    const r = await a.call('deleteAccount', { password: PASSWORD });
+    const r = await a.deleteAccount(PASSWORD);
     expect(r.ok).toBe(true);
     await until(() => other.status === 'closed', 'other session ended');
     expect(other.closeInfo?.code).toBe(CLOSE_CODES.ACCOUNT_DELETED);

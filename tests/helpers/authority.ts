@@ -16,6 +16,13 @@ export const PASSWORD = 'correct-horse-battery!';
 
 /** Cheaper scrypt for tests that make many accounts; the format and code path are the same. */
 export const TEST_SCRYPT = { N: 1 << 12, r: 8, p: 1 };
+/** Cheaper key stretching inside OPAQUE (1 MiB, one pass: a few ms) for the same reason. */
+export const TEST_KSF = { iterations: 1, memory: 1024, parallelism: 1 };
+/**
+ * The login of an account written straight into the store by a test: a record of the right size
+ * that no password opens (its envelope is zeros), for accounts that are only listed, never logged in.
+ */
+export const NO_LOGIN = { record: Buffer.alloc(192).toString('base64url'), ksf: JSON.stringify(TEST_KSF) };
 
 export interface TestAuthority {
   authority: Authority;
@@ -49,6 +56,7 @@ export async function startAuthority(
     port: 0,
     dataDir,
     scrypt: TEST_SCRYPT,
+    opaqueKsf: TEST_KSF,
     hashWorkers: 1,
     ...overrides,
     // Every test client comes from 127.0.0.1 unless it says otherwise: the per-address limits of a

@@ -1,9 +1,16 @@
-/** `npm start -- --data DIR --create-admin NAME`: the way the first admin is made. */
+/**
+ * `npm start -- --data DIR --create-admin NAME`: the way the first admin is made. Both halves
+ * of the OPAQUE registration run here, in one process: the password is typed on the server's
+ * terminal, but only the record is stored, as for any other account.
+ */
 import { stderr, stdout } from 'node:process';
+import * as opaque from '@serenity-kit/opaque';
+import { finishRegistration, startRegistration } from '../../../shared/crypto/opaque.js';
+import { passwordPolicyError } from '../../../shared/password-policy.js';
 import type { AuthorityConfig } from '../config.js';
-import { passwordPolicyError, validUsername } from '../accounts-policy.js';
+import { opaqueIdentifier, validUsername } from '../accounts-policy.js';
 import { nameTaken } from '../handlers/accounts.js';
-import { PasswordPool } from '../passwords.js';
+import { loadOpaqueSetup } from '../opaque-setup.js';
 import { Store } from '../store/index.js';
 import { DEFAULT_ROOM } from '../store/rooms.js';
 import { readSecret, releaseInput } from '../../../terminal/prompt.js';
@@ -17,8 +24,6 @@ export async function createAdmin(config: AuthorityConfig, rawName: string): Pro
     return 1;
   }
   const store = Store.openInDir(config.dataDir);
-  // Made when a password is to be hashed, not before: a refusal never starts a worker.
-  let pool: PasswordPool | null = null;
   try {
     const taken = nameTaken({ store }, username);
     if (taken) {
@@ -40,21 +45,24 @@ export async function createAdmin(config: AuthorityConfig, rawName: string): Pro
         return 1;
       }
     }
-    const weak = passwordPolicyError(password, config, username);
+    const weak = await passwordPolicyError(password, config, username);
     if (weak) {
       stderr.write(`error WEAK_PASSWORD (${weak.reason}): ${weak.message}\n`);
       return 1;
     }
-    pool = new PasswordPool(1, config.scrypt);
-    const hashed = await pool.hash(password, 'create-admin');
-    if (!hashed.ok) {
-      stderr.write('error BUSY: the password workers are busy, try again\n');
-      return 1;
-    }
-    const hash = hashed.value;
+    const serverSetup = await loadOpaqueSetup(config.dataDir, store.users.loginCounts().opaque);
+    const started = await startRegistration(password);
+    const { registrationResponse } = opaque.server.createRegistrationResponse({
+      serverSetup,
+      userIdentifier: opaqueIdentifier(username),
+      registrationRequest: started.request,
+    });
+    const finished = await finishRegistration(started, registrationResponse, password, config.opaqueKsf);
+    if (!finished) throw new Error('the OPAQUE registration did not finish'); // both halves are ours: a bug
+    const login = { record: finished.record, ksf: JSON.stringify(config.opaqueKsf) };
     const now = Date.now();
     store.transaction(() => {
-      const user = store.users.create(username, hash, true, now);
+      const user = store.users.create(username, login, true, now);
       const general = store.rooms.byName(DEFAULT_ROOM);
       if (general) store.rooms.addMember(user.id, general.id, now);
     });
@@ -62,7 +70,6 @@ export async function createAdmin(config: AuthorityConfig, rawName: string): Pro
     return 0;
   } finally {
     releaseInput();
-    await pool?.close();
     store.close();
   }
 }

@@ -1,14 +1,31 @@
 /**
  * Register, log in, resume, log out, change password; and what happens when a session starts
  * (subscriptions, presence, the stored-DM backlog) or ends.
+ *
+ * Passwords never reach the authority: each login and registration is an OPAQUE exchange
+ * (RFC 9807) of two requests, its state between them held on the connection (auth-exchange.ts),
+ * its server steps run in the password workers. An account made before OPAQUE moves to it at
+ * its next login (legacyLogin: its password crosses once, over TLS, and its scrypt hash is
+ * deleted). An admin's reset leaves a one-time code with which the user registers anew.
  */
-import { randomBytes } from 'node:crypto';
-import { CLOSE_CODES, fail, ok, type ErrorCode, type Failure, type Outcome, type SessionInfo } from '../../../shared/protocol/index.js';
-import { hashToken, validUsername } from '../accounts-policy.js';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import {
+  CLOSE_CODES,
+  fail,
+  OpaqueKsf,
+  ok,
+  type ErrorCode,
+  type Failure,
+  type Outcome,
+  type SessionInfo,
+} from '../../../shared/protocol/index.js';
+import { hashToken, opaqueIdentifier, resetCodeHash, validUsername } from '../accounts-policy.js';
+import type { AuthExchange } from '../auth-exchange.js';
 import type { Connection } from '../connection.js';
 import type { Handler, Services } from '../context.js';
 import { deliverStoredDms } from '../dm-delivery.js';
-import { checkOwnPassword, hashNewPassword, poolBusy, refusedAnswer, userKey } from '../password-checks.js';
+import { busyAgain, poolBusy, provePassword, refusedAnswer, userKey } from '../password-checks.js';
+import type { PoolAnswer } from '../passwords.js';
 import { announcePresence } from '../presence.js';
 import type { UserRow } from '../store/index.js';
 import { DEFAULT_ROOM } from '../store/rooms.js';
@@ -82,6 +99,37 @@ function authGate(s: Services, c: Connection): Outcome<never, ErrorCode> | null 
   return null;
 }
 
+/** The key stretching an account's record was made with (the current default for none). */
+function recordKsf(s: Services, user: UserRow | undefined): OpaqueKsf {
+  if (!user?.opaque_ksf) return s.config.opaqueKsf;
+  const parsed = OpaqueKsf.safeParse(JSON.parse(user.opaque_ksf));
+  return parsed.success ? parsed.data : s.config.opaqueKsf;
+}
+
+/** A registration record is 192 bytes with this suite (ristretto255, SHA-512): anything else cannot log in. */
+const RECORD_BYTES = 192;
+
+function validRecord(record: string): boolean {
+  return Buffer.from(record, 'base64url').length === RECORD_BYTES;
+}
+
+/**
+ * Runs one pool step of an anonymous connection's exchange, marked authenticating meanwhile: a
+ * second request in that time is answered BUSY (one step at a time per connection).
+ */
+async function step<T>(c: Connection, work: () => Promise<PoolAnswer<T>>): Promise<PoolAnswer<T>> {
+  c.state = 'authenticating';
+  try {
+    return await work();
+  } finally {
+    if (c.state === 'authenticating') c.state = 'anonymous';
+  }
+}
+
+/** The password policy clients apply to a new password (the authority never sees it), and the key stretching of new records. */
+export const authPolicy: Handler<'authPolicy'> = (s) =>
+  ok({ minLength: s.config.passwordMinLength, minScore: s.config.passwordMinScore, ksf: s.config.opaqueKsf });
+
 /** USERNAME_TAKEN, or USERNAME_LOOKALIKE naming the account it looks like; null when free. */
 export function nameTaken(
   s: Pick<Services, 'store'>,
@@ -93,49 +141,82 @@ export function nameTaken(
   return null;
 }
 
-export const register: Handler<'register'> = async (s, c, p) => {
+export const registerStart: Handler<'registerStart'> = async (s, c, p) => {
   const gate = authGate(s, c) ?? ipBlock(s, c.ip);
   if (gate) return gate;
-  // Every attempt counts, whatever its answer ("name taken" included): reserved before the
-  // hash, so parallel registrations cannot all pass the check.
+  c.exchange.drop(); // one at a time: the one before counts as given up, before this one's slots are taken
+  // Every attempt counts, whatever its answer ("name taken" included): reserved first, so
+  // parallel registrations cannot all pass the check. The exchange holds it until its end.
   const slot = s.throttles.registerPerIp.reserve(c.ip, s.now());
   if (isRefusal(slot)) return refusedAnswer(slot, 'too many accounts created from this address, try later');
-  // A full hashing queue (BUSY) is the one answer that gives the slot back: nothing was tried.
-  let spent = true;
-  try {
-    const username = p.username.normalize('NFC');
-    if (!validUsername(username)) return fail('INVALID_USERNAME');
-    const taken = nameTaken(s, username);
-    if (taken) return taken;
+  const username = p.username.normalize('NFC');
+  const refused = !validUsername(username) ? fail('INVALID_USERNAME') : nameTaken(s, username);
+  if (refused) {
+    slot.keep(s.now());
+    return refused;
+  }
+  const setup = await s.opaqueSetup;
+  const r = await step(c, () => s.passwords.opaqueRegistration(setup, opaqueIdentifier(username), p.registrationRequest, `ip:${c.ip}`));
+  if (!r.ok) {
+    slot.release(); // BUSY: nothing was tried
+    return poolBusy(r);
+  }
+  if (r.value === null || c.closed) {
+    slot.keep(s.now());
+    return fail(c.closed ? 'INVALID_SESSION' : 'INVALID_AUTH_MESSAGE');
+  }
+  const ksf = s.config.opaqueKsf;
+  c.exchange.begin({ kind: 'register', username, ksf, slot, askedAt: s.now(), clientVersion: p.clientVersion ?? '' });
+  return ok({ registrationResponse: r.value, ksf });
+};
 
-    c.state = 'authenticating';
-    let hashed;
-    try {
-      hashed = await hashNewPassword(s, p.password, username, `ip:${c.ip}`);
-    } finally {
-      if (c.state === 'authenticating') c.state = 'anonymous';
-    }
-    if (!hashed.ok) {
-      spent = hashed.error.code !== 'BUSY';
-      return hashed;
-    }
-    if (c.closed) return fail('INVALID_SESSION');
-    const takenMeanwhile = nameTaken(s, username); // taken while we hashed
-    if (takenMeanwhile) return takenMeanwhile;
+/** The record's login settings as stored. */
+function recordOf(record: string, ksf: OpaqueKsf): { record: string; ksf: string } {
+  return { record, ksf: JSON.stringify(ksf) };
+}
+
+/**
+ * The second half of registerStart (a new account), legacyLogin (an account moving to OPAQUE)
+ * or resetStart (an admin's reset): the record is stored and the session starts.
+ */
+export const registerFinish: Handler<'registerFinish'> = (s, c, p) => {
+  const gate = authGate(s, c);
+  if (gate) return gate;
+  const ex = c.exchange.take('register', 'migrate', 'reset');
+  if (!ex) return fail('NO_AUTH_EXCHANGE');
+  c.clientVersion = ex.clientVersion;
+  if (!validRecord(p.registrationRecord)) {
+    if (ex.kind === 'register') ex.slot.keep(s.now());
+    return fail('INVALID_AUTH_MESSAGE');
+  }
+  const login = recordOf(p.registrationRecord, ex.ksf);
+  if (ex.kind === 'register') {
+    ex.slot.keep(s.now());
+    const taken = nameTaken(s, ex.username); // taken between the two halves
+    if (taken) return taken;
     const now = s.now();
     const user = s.store.transaction(() => {
-      const row = s.store.users.create(username, hashed.value, false, now);
+      const row = s.store.users.create(ex.username, login, false, now);
       const general = s.store.rooms.byName(DEFAULT_ROOM);
       if (general) s.store.rooms.addMember(row.id, general.id, now);
       return row;
     });
-    c.clientVersion = p.clientVersion ?? '';
-    s.log.info('user_registered', { user: username, ip: c.ip });
+    s.log.info('user_registered', { user: ex.username, ip: c.ip });
     return ok(newSession(s, c, user));
-  } finally {
-    if (spent) slot.keep(s.now());
-    else slot.release();
   }
+  const user = s.store.users.byId(ex.userId);
+  if (!user) return fail('WRONG_CREDENTIALS'); // erased meanwhile
+  // A reset code used up meanwhile (another device), or replaced by a newer reset: this one is void.
+  if (ex.kind === 'reset' && user.reset_code_hash !== ex.resetCodeHash) return fail('NO_AUTH_EXCHANGE');
+  s.store.transaction(() => {
+    s.store.users.setRecord(user.id, login, ex.kind === 'migrate' && user.must_change_password === 1);
+    if (ex.kind === 'reset') s.store.users.deleteSessionsOf(user.id);
+  });
+  s.log.info(ex.kind === 'migrate' ? 'account_migrated' : 'password_reset_used', { user: user.username, ip: c.ip });
+  const fresh = s.store.users.byId(user.id)!;
+  const blocked = accountBlock(s, fresh, ex.askedAt);
+  if (blocked) return blocked;
+  return ok(newSession(s, c, fresh));
 };
 
 /**
@@ -152,9 +233,16 @@ function loginSlots(s: Services, key: string, user: UserRow | undefined, ip: str
   return slots;
 }
 
-export const login: Handler<'login'> = async (s, c, p) => {
+/**
+ * A login's first half. The attempt is counted here: the client learns from this reply alone
+ * whether its password is right, so a guess costs a slot whether or not it is finished. An
+ * unknown name gets a fake response of the same size and work, so the reply says nothing; an
+ * account made before OPAQUE answers `legacy` (see docs/SECURITY.md: that much is told).
+ */
+export const loginStart: Handler<'loginStart'> = async (s, c, p) => {
   const gate = authGate(s, c) ?? ipBlock(s, c.ip);
   if (gate) return gate;
+  c.exchange.drop(); // one at a time: the one before counts as given up, before this one's slots are taken
   const username = p.username.normalize('NFC');
   if (!validUsername(username)) return fail('INVALID_USERNAME'); // a name no account can have: says nothing
   const key = username.toLowerCase();
@@ -162,38 +250,127 @@ export const login: Handler<'login'> = async (s, c, p) => {
   const user = s.store.users.byName(username);
   const slot = reserveAll(loginSlots(s, key, user, c.ip), askedAt);
   if (isRefusal(slot)) return refusedAnswer(slot);
+  const clientVersion = p.clientVersion ?? '';
+  if (user && user.opaque_record === null && user.pass_hash !== '') {
+    c.exchange.begin({ kind: 'legacy', key, userId: user.id, slot, askedAt, clientVersion });
+    return ok({ legacy: true as const });
+  }
+  const setup = await s.opaqueSetup;
+  const record = user?.opaque_record ?? null; // none: unknown, or reset by an admin (only the code opens it)
+  const r = await step(c, () => s.passwords.opaqueLoginStart(setup, opaqueIdentifier(username), record, p.startLoginRequest, `ip:${c.ip}`));
+  if (!r.ok || r.value === null || c.closed) {
+    slot.release(); // nothing was tried
+    return !r.ok ? poolBusy(r) : fail(c.closed ? 'INVALID_SESSION' : 'INVALID_AUTH_MESSAGE');
+  }
+  const userId = record === null ? null : user!.id;
+  const ip = c.ip;
+  // Logged alike for a known and an unknown name, as a failed login is (known= is for the admin).
+  const onAbandoned = () => s.log.warn('login_failed', { user: username, known: userId !== null, ip, finished: false });
+  c.exchange.begin({ kind: 'login', key, username, userId, serverLoginState: r.value.serverLoginState, slot, askedAt, clientVersion, onAbandoned });
+  return ok({ loginResponse: r.value.loginResponse, ksf: recordKsf(s, record === null ? undefined : user) });
+};
 
-  // An unknown name is checked against a dummy hash: the same work and the same answer as a
-  // wrong password. Ban and kick details only after the right password.
-  c.state = 'authenticating';
-  let checked;
-  try {
-    checked = await s.passwords.verify(p.password, user?.pass_hash ?? null, `ip:${c.ip}`);
-  } catch (err) {
-    slot.release(); // the pool failed (closing): the attempt never ran
-    throw err;
-  } finally {
-    if (c.state === 'authenticating') c.state = 'anonymous';
+/** A login's second half: the client's proof that it knew the password. */
+export const loginFinish: Handler<'loginFinish'> = async (s, c, p) => {
+  const gate = authGate(s, c);
+  if (gate) return gate;
+  const ex = c.exchange.take('login');
+  if (!ex) return fail('NO_AUTH_EXCHANGE');
+  const r = await step(c, () => s.passwords.opaqueLoginFinish(ex.serverLoginState, p.finishLoginRequest, `ip:${c.ip}`));
+  if (!r.ok) return busyAgain(c, ex, r);
+  if (!r.value || ex.userId === null) {
+    ex.slot.keep(s.now());
+    s.log.warn('login_failed', { user: ex.username, known: ex.userId !== null, ip: c.ip });
+    return fail('WRONG_CREDENTIALS');
   }
-  if (!checked.ok) {
-    slot.release();
-    return poolBusy(checked);
+  return loggedIn(s, c, ex);
+};
+
+/** A login proven (OPAQUE, or a legacy password): the attempt's slot is given back and the session starts. */
+function loggedIn(s: Services, c: Connection, ex: Extract<AuthExchange, { kind: 'login' | 'legacy' }>) {
+  ex.slot.release();
+  s.throttles.loginPerAccountIp.reset(`${ex.key}|${c.ip}`);
+  if (c.closed) return fail('INVALID_SESSION');
+  // Re-read: a ban or kick may have landed meanwhile.
+  const fresh = ex.userId === null ? undefined : s.store.users.byId(ex.userId);
+  if (!fresh) return fail('WRONG_CREDENTIALS');
+  const blocked = accountBlock(s, fresh, ex.askedAt);
+  if (blocked) return blocked;
+  c.clientVersion = ex.clientVersion;
+  return ok(newSession(s, c, fresh));
+}
+
+/**
+ * An account made before OPAQUE (loginStart answered legacy): its password is checked against
+ * the scrypt hash, once, and the reply is the first half of its record's registration; the
+ * registerFinish that follows stores the record and deletes the hash.
+ */
+export const legacyLogin: Handler<'legacyLogin'> = async (s, c, p) => {
+  const gate = authGate(s, c);
+  if (gate) return gate;
+  const ex = c.exchange.take('legacy');
+  if (!ex) return fail('NO_AUTH_EXCHANGE');
+  const user = s.store.users.byId(ex.userId);
+  if (!user || user.pass_hash === '') {
+    ex.slot.keep(s.now());
+    return fail('WRONG_CREDENTIALS'); // erased, or moved to OPAQUE from another connection meanwhile
   }
-  if (!user || !checked.value) {
+  const checked = await step(c, () => s.passwords.verify(p.password, user.pass_hash, `ip:${c.ip}`));
+  if (!checked.ok) return busyAgain(c, ex, checked);
+  if (!checked.value) {
+    ex.slot.keep(s.now());
+    s.log.warn('login_failed', { user: user.username, known: true, ip: c.ip });
+    return fail('WRONG_CREDENTIALS');
+  }
+  const setup = await s.opaqueSetup;
+  const r = await step(c, () => s.passwords.opaqueRegistration(setup, opaqueIdentifier(user.username), p.registrationRequest, `ip:${c.ip}`));
+  if (!r.ok) return busyAgain(c, ex, r);
+  if (r.value === null) {
+    ex.slot.release(); // the password was right: not a failed guess
+    return fail('INVALID_AUTH_MESSAGE');
+  }
+  ex.slot.release();
+  s.throttles.loginPerAccountIp.reset(`${ex.key}|${c.ip}`);
+  const ksf = s.config.opaqueKsf;
+  c.exchange.begin({ kind: 'migrate', userId: user.id, ksf, askedAt: ex.askedAt, clientVersion: ex.clientVersion });
+  return ok({ registrationResponse: r.value, ksf });
+};
+
+/** An admin's one-time code and the first half of the new record (registerFinish stores it). Throttled like logins. */
+export const resetStart: Handler<'resetStart'> = async (s, c, p) => {
+  const gate = authGate(s, c) ?? ipBlock(s, c.ip);
+  if (gate) return gate;
+  c.exchange.drop(); // one at a time: the one before counts as given up, before this one's slots are taken
+  const username = p.username.normalize('NFC');
+  if (!validUsername(username)) return fail('INVALID_USERNAME');
+  const key = username.toLowerCase();
+  const askedAt = s.now();
+  const user = s.store.users.byName(username);
+  const slot = reserveAll(loginSlots(s, key, user, c.ip), askedAt);
+  if (isRefusal(slot)) return refusedAnswer(slot);
+  const given = Buffer.from(resetCodeHash(p.code), 'hex');
+  const stored = user?.reset_code_hash ? Buffer.from(user.reset_code_hash, 'hex') : null;
+  const valid = user && stored && stored.length === given.length && timingSafeEqual(stored, given) && (user.reset_expires ?? 0) > askedAt;
+  if (!valid) {
     slot.keep(s.now());
-    s.log.warn('login_failed', { user: username, known: user !== undefined, ip: c.ip });
+    s.log.warn('reset_code_refused', { user: username, ip: c.ip });
     return fail('WRONG_CREDENTIALS');
   }
   slot.release();
-  s.throttles.loginPerAccountIp.reset(`${key}|${c.ip}`);
-  if (c.closed) return fail('INVALID_SESSION');
-  // Re-read: a ban or kick may have landed while the hash ran.
-  const fresh = s.store.users.byId(user.id);
-  if (!fresh) return fail('WRONG_CREDENTIALS');
-  const blocked = accountBlock(s, fresh, askedAt);
-  if (blocked) return blocked;
-  c.clientVersion = p.clientVersion ?? '';
-  return ok(newSession(s, c, fresh));
+  const setup = await s.opaqueSetup;
+  const r = await step(c, () => s.passwords.opaqueRegistration(setup, opaqueIdentifier(user.username), p.registrationRequest, `ip:${c.ip}`));
+  if (!r.ok) return poolBusy(r);
+  if (r.value === null) return fail('INVALID_AUTH_MESSAGE');
+  const ksf = s.config.opaqueKsf;
+  c.exchange.begin({
+    kind: 'reset',
+    userId: user.id,
+    ksf,
+    resetCodeHash: user.reset_code_hash!,
+    askedAt,
+    clientVersion: p.clientVersion ?? '',
+  });
+  return ok({ registrationResponse: r.value, ksf });
 };
 
 export const resume: Handler<'resume'> = (s, c, p) => {
@@ -234,21 +411,76 @@ export const logout: Handler<'logout'> = (s, c, p) => {
   return ok({ ok: true as const });
 };
 
-export const changePassword: Handler<'changePassword'> = async (s, c, p) => {
+/**
+ * A signed-in user proves the password again before changing it or erasing the account: the
+ * first half of an OPAQUE login against their record (and, for a change, the first half of the
+ * new record's registration). Throttled per user: a stolen session cannot guess without limit.
+ */
+export const reauthStart: Handler<'reauthStart'> = async (s, c, p) => {
   const me = c.user;
   if (!me) return fail('NOT_AUTHENTICATED');
   const row = s.store.users.byId(me.id);
   if (!row) return fail('UNKNOWN_USER');
-  // The old password first: it is throttled, and the new one's estimate and hash (a password
-  // worker's time) are then paid only by someone who knows the password, not by a flood of guesses.
-  const checked = await checkOwnPassword(s, me.id, p.oldPassword, row.pass_hash);
-  if (!checked.ok) return checked;
-  const hashed = await hashNewPassword(s, p.newPassword, row.username, userKey(me.id));
-  if (!hashed.ok) return hashed;
-  // While the hashes ran, the connection or session may have ended, or the account been erased.
-  if (c.closed || c.user !== me || !s.store.users.byId(me.id)) return fail('INVALID_SESSION');
+  if (row.opaque_record === null) {
+    // A session from before OPAQUE (resumed): logging in once with the password moves the account.
+    return fail('INVALID_SESSION', { message: 'log out and in again with your password first (once: the account moves to the new login)' });
+  }
+  // One at a time: the check before counts as given up (a client whose password was wrong sends
+  // no finish), before this one's slot is taken; else it would hold the limit "in flight" for good.
+  c.exchange.drop();
+  const slot = s.throttles.passwordChecksPerUser.reserve(String(me.id), s.now());
+  if (isRefusal(slot)) return refusedAnswer(slot, 'too many wrong passwords, try later');
+  const setup = await s.opaqueSetup;
+  const key = userKey(me.id);
+  const started = await s.passwords.opaqueLoginStart(setup, opaqueIdentifier(row.username), row.opaque_record, p.startLoginRequest, key);
+  const registered = started.ok && started.value && p.registrationRequest
+    ? await s.passwords.opaqueRegistration(setup, opaqueIdentifier(row.username), p.registrationRequest, key)
+    : null;
+  for (const r of [started, registered]) {
+    if (r && !r.ok) {
+      slot.release();
+      return poolBusy(r);
+    }
+  }
+  const start = started.ok ? started.value : null;
+  const response = registered?.ok ? registered.value : null;
+  if (!start || (p.registrationRequest && !response)) {
+    slot.release();
+    return fail('INVALID_AUTH_MESSAGE');
+  }
+  if (c.closed || c.user !== me) {
+    slot.release();
+    return fail('INVALID_SESSION');
+  }
+  const newKsf = response ? s.config.opaqueKsf : null;
+  const onAbandoned = () => s.log.warn('password_check_failed', { userId: me.id, finished: false });
+  c.exchange.begin({
+    kind: 'reauth',
+    userId: me.id,
+    serverLoginState: start.serverLoginState,
+    newKsf,
+    slot,
+    askedAt: s.now(),
+    clientVersion: c.clientVersion,
+    onAbandoned,
+  });
+  return ok({
+    loginResponse: start.loginResponse,
+    ksf: recordKsf(s, row),
+    ...(response && newKsf ? { registrationResponse: response, newKsf } : {}),
+  });
+};
+
+export const changePassword: Handler<'changePassword'> = async (s, c, p) => {
+  const me = c.user;
+  if (!me) return fail('NOT_AUTHENTICATED');
+  const proven = await provePassword(s, c, p.finishLoginRequest);
+  if (!proven.ok) return proven;
+  const newKsf = proven.value.newKsf;
+  if (!newKsf) return fail('NO_AUTH_EXCHANGE', { message: 'reauthStart had no registrationRequest for the new password' });
+  if (!validRecord(p.registrationRecord)) return fail('INVALID_AUTH_MESSAGE');
   s.store.transaction(() => {
-    s.store.users.setPassword(me.id, hashed.value, false);
+    s.store.users.setRecord(me.id, recordOf(p.registrationRecord, newKsf), false);
     s.store.users.deleteSessionsOf(me.id);
     if (c.tokenHash) s.store.users.createSession(c.tokenHash, me.id, s.now());
   });

@@ -18,13 +18,14 @@ import { rangeHolding } from '../addresses.js';
 import type { Connection } from '../connection.js';
 import { acknowledged, actorOf, isRow, type Actor, type Handler, type Services } from '../context.js';
 import { findUser } from '../lookup.js';
-import { hashNewPassword } from '../password-checks.js';
+import { resetCodeHash } from '../accounts-policy.js';
 
+/** Reset codes: 16 characters of 31 (no 0/o, 1/l/i), about 79 bits, read aloud or copied by hand. */
 const ONE_TIME_ALPHABET = 'abcdefghjkmnpqrstuvwxyz23456789';
 const ONE_TIME_GROUPS = 4;
 const ONE_TIME_GROUP_CHARS = 4;
-/** Draws before giving up on a one-time password the policy accepts; nearly every draw passes. */
-const ONE_TIME_DRAWS = 10;
+/** How long a reset code holds: two days to reach the user; a new reset replaces it. */
+export const RESET_CODE_TTL_MS = 48 * 3600_000;
 
 export function listUsers(s: Services): AdminUserInfo[] {
   const now = s.now();
@@ -147,8 +148,8 @@ export function kickUser(
   return ok({ user: user.username, until, closed });
 }
 
-/** A one-time password that meets the policy: four groups of four, joined by hyphens. */
-export function oneTimePassword(): string {
+/** A one-time reset code: four groups of four, joined by hyphens. */
+export function oneTimeCode(): string {
   const groups: string[] = [];
   for (let g = 0; g < ONE_TIME_GROUPS; g++) {
     let group = '';
@@ -159,44 +160,27 @@ export function oneTimePassword(): string {
 }
 
 /**
- * A one-time password that this authority's policy accepts for `username`, hashed (random draws
- * rarely fail the policy), or BUSY from the password workers.
+ * Resets an account's password: its record (and any scrypt hash) is deleted, every session
+ * ended, and the result is a one-time code the admin hands to the user, who registers a new
+ * password with it before it expires (resetStart). The authority never sees the new password;
+ * it keeps only the code's SHA-256.
  */
-async function acceptedOneTimePassword(s: Services, username: string, key: string): Promise<Outcome<{ password: string; hash: string }, ErrorCode>> {
-  for (let i = 0; i < ONE_TIME_DRAWS; i++) {
-    const drawn = oneTimePassword();
-    const hashed = await hashNewPassword(s, drawn, username, key);
-    if (hashed.ok) return ok({ password: drawn, hash: hashed.value });
-    if (hashed.error.code !== 'WEAK_PASSWORD') return hashed;
-  }
-  throw new Error('no generated one-time password met the password policy'); // a bug: the generator or the policy changed
-}
-
-/**
- * Sets a new password (or a generated one-time password that must be changed at next login)
- * and ends every session of the account.
- */
-export async function resetPassword(
+export function resetPassword(
   s: Services,
   actor: Actor,
   username: string,
-  password: string | null,
-): Promise<Outcome<{ user: string; oneTime: string | null; closed: number }, ErrorCode>> {
+): Outcome<{ user: string; code: string; expires: number; closed: number }, ErrorCode> {
   const user = findUser(s, username);
   if (!isRow(user)) return user;
-  const key = `admin:${actor.name}`;
-  const drawn = password === null ? await acceptedOneTimePassword(s, user.username, key) : null;
-  if (drawn && !drawn.ok) return drawn;
-  const oneTime = drawn?.value.password ?? null;
-  const hashed = drawn ? ok(drawn.value.hash) : await hashNewPassword(s, password!, user.username, key);
-  if (!hashed.ok) return hashed;
+  const code = oneTimeCode();
+  const expires = s.now() + RESET_CODE_TTL_MS;
   s.store.transaction(() => {
-    s.store.users.setPassword(user.id, hashed.value, oneTime !== null);
+    s.store.users.setResetCode(user.id, resetCodeHash(code), expires);
     s.store.users.deleteSessionsOf(user.id);
   });
   const closed = s.hub.closeUser(user.id, CLOSE_CODES.SESSION_ENDED, 'password reset by an administrator');
-  s.audit(actor, 'change_password', user.username, oneTime ? 'one-time password, to change at next login' : 'new password set');
-  return ok({ user: user.username, oneTime, closed });
+  s.audit(actor, 'change_password', user.username, `reset code, valid until ${new Date(expires).toISOString()}`);
+  return ok({ user: user.username, code, expires, closed });
 }
 
 /** Grants or withdraws admin rights; live connections follow at once (every room, or only theirs). */

@@ -12,7 +12,7 @@ import { CLOSE_CODES, fail, LIMITS, ok, type ErrorCode, type Outcome } from '../
 import { hashToken } from '../accounts-policy.js';
 import { isRow, type Actor, type Handler, type Services } from '../context.js';
 import { findUser } from '../lookup.js';
-import { checkOwnPassword } from '../password-checks.js';
+import { provePassword } from '../password-checks.js';
 import type { UserExport } from '../store/privacy.js';
 
 export const EXPORT_PATH = '/api/export';
@@ -131,10 +131,8 @@ export function deleteUser(
 
 export const deleteAccount: Handler<'deleteAccount'> = async (s, c, p) => {
   const me = c.user!;
-  const row = s.store.users.byId(me.id);
-  if (!row) return fail('UNKNOWN_USER');
-  const checked = await checkOwnPassword(s, me.id, p.password, row.pass_hash);
-  if (!checked.ok) return checked;
+  const proven = await provePassword(s, c, p.finishLoginRequest);
+  if (!proven.ok) return proven;
   // Reply first, then cut: the client learns it worked before its socket closes.
   setImmediate(() => eraseAccount(s, me.id, me.username));
   return ok({ ok: true as const });

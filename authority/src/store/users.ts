@@ -11,6 +11,13 @@ export interface UserRow {
   banned_at: number | null;
   ban_reason: string | null;
   kicked_until: number | null;
+  /** The OPAQUE registration record (null: not migrated yet, or reset by an admin). */
+  opaque_record: string | null;
+  /** JSON of the key stretching the record was made with (OpaqueKsf). */
+  opaque_ksf: string | null;
+  /** SHA-256 (hex) of an admin's one-time reset code, and until when it holds. */
+  reset_code_hash: string | null;
+  reset_expires: number | null;
 }
 
 export interface SessionRow {
@@ -29,12 +36,20 @@ export class UserRepo {
       bySkeleton: db.prepare<[string], UserRow>('SELECT * FROM users WHERE name_skeleton = ? LIMIT 1'),
       byId: db.prepare<[number], UserRow>('SELECT * FROM users WHERE id = ?'),
       all: db.prepare<[], UserRow>('SELECT * FROM users ORDER BY username'),
-      insert: db.prepare<[string, string, number, number, string]>(
-        'INSERT INTO users (username, pass_hash, is_admin, created_at, name_skeleton) VALUES (?, ?, ?, ?, ?)',
+      insert: db.prepare<[string, string, string, number, number, string]>(
+        `INSERT INTO users (username, pass_hash, opaque_record, opaque_ksf, is_admin, created_at, name_skeleton)
+         VALUES (?, '', ?, ?, ?, ?, ?)`,
       ),
-      setPassword: db.prepare<[string, number, number]>(
-        'UPDATE users SET pass_hash = ?, must_change_password = ? WHERE id = ?',
+      setRecord: db.prepare<[string, string, number, number]>(
+        `UPDATE users SET opaque_record = ?, opaque_ksf = ?, pass_hash = '', must_change_password = ?,
+           reset_code_hash = NULL, reset_expires = NULL WHERE id = ?`,
       ),
+      setResetCode: db.prepare<[string, number, number]>(
+        `UPDATE users SET opaque_record = NULL, opaque_ksf = NULL, pass_hash = '', reset_code_hash = ?, reset_expires = ?
+         WHERE id = ?`,
+      ),
+      legacyCount: db.prepare<[], { n: number }>("SELECT count(*) AS n FROM users WHERE pass_hash != ''"),
+      recordCount: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM users WHERE opaque_record IS NOT NULL'),
       setAdmin: db.prepare<[number, number]>('UPDATE users SET is_admin = ? WHERE id = ?'),
       ban: db.prepare<[number, string | null, number]>('UPDATE users SET banned_at = ?, ban_reason = ? WHERE id = ?'),
       unban: db.prepare<[number]>('UPDATE users SET banned_at = NULL, ban_reason = NULL WHERE id = ?'),
@@ -92,16 +107,31 @@ export class UserRepo {
     return this.q.bySkeleton.get(nameSkeleton(username));
   }
 
-  /** Creates the user; the caller checked byName and lookalike in the same turn. */
-  create(username: string, passHash: string, admin: boolean, now: number): UserRow {
-    const info = this.q.insert.run(username, passHash, admin ? 1 : 0, now, nameSkeleton(username));
+  /** Creates the user with its OPAQUE record; the caller checked byName and lookalike in the same turn. */
+  create(username: string, login: { record: string; ksf: string }, admin: boolean, now: number): UserRow {
+    const info = this.q.insert.run(username, login.record, login.ksf, admin ? 1 : 0, now, nameSkeleton(username));
     const row = this.q.byId.get(Number(info.lastInsertRowid));
     if (!row) throw new Error('user vanished after insert');
     return row;
   }
 
-  setPassword(userId: number, passHash: string, mustChange: boolean): void {
-    this.q.setPassword.run(passHash, mustChange ? 1 : 0, userId);
+  /**
+   * A new OPAQUE record (a password changed, an account migrated or reset): the scrypt hash of
+   * before and a reset code are gone with the old password. `mustChange`: an account that
+   * migrates with a one-time password an admin set before OPAQUE must still replace it.
+   */
+  setRecord(userId: number, login: { record: string; ksf: string }, mustChange: boolean): void {
+    this.q.setRecord.run(login.record, login.ksf, mustChange ? 1 : 0, userId);
+  }
+
+  /** An admin's reset: no password opens the account any more, only the code (its hash) until `expires`. */
+  setResetCode(userId: number, codeHash: string, expires: number): void {
+    this.q.setResetCode.run(codeHash, expires, userId);
+  }
+
+  /** Accounts that still have a scrypt hash (not logged in since OPAQUE), and accounts with a record. */
+  loginCounts(): { legacy: number; opaque: number } {
+    return { legacy: this.q.legacyCount.get()!.n, opaque: this.q.recordCount.get()!.n };
   }
 
   setAdmin(userId: number, admin: boolean): void {

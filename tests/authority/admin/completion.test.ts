@@ -1,13 +1,13 @@
 /** Tab completion and line parsing of the console, against a real authority's users and rooms. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { complete, tokenize } from '../../../authority/src/admin/commands/index.js';
-import { startAuthority, type TestAuthority } from '../../helpers/authority.js';
+import { NO_LOGIN, startAuthority, type TestAuthority } from '../../helpers/authority.js';
 
 let t: TestAuthority;
 beforeAll(async () => {
   t = await startAuthority();
   const now = Date.now();
-  for (const name of ['alice', 'albert', 'bob']) t.authority.store.users.create(name, 'scrypt$x', false, now);
+  for (const name of ['alice', 'albert', 'bob']) t.authority.store.users.create(name, NO_LOGIN, false, now);
   t.authority.store.rooms.create('Salle projets', 'closed', now);
 });
 afterAll(async () => {

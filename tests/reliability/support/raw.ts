@@ -4,6 +4,8 @@
  */
 import type { Socket } from 'node:net';
 import WebSocket from 'ws';
+import { finishLogin, finishRegistration, startLogin, startRegistration } from '../../../shared/crypto/opaque.js';
+import type { OpaqueKsf } from '../../../shared/protocol/index.js';
 import { LOADED_MS } from '../../helpers/timing.js';
 
 export interface RawReply {
@@ -62,8 +64,12 @@ export class RawConn {
     );
   }
 
-  static async open(url: string): Promise<RawConn> {
-    const c = new RawConn(url);
+  /** `localAddress`: a loopback source of its own (127.0.0.2, …), for tests of per-address limits. */
+  static async open(url: string, options: { localAddress?: string } = {}): Promise<RawConn> {
+    const c = new RawConn(
+      url,
+      new WebSocket(url, { rejectUnauthorized: false, perMessageDeflate: false, maxPayload: 16 * 1024 * 1024, localAddress: options.localAddress }),
+    );
     await c.opened;
     return c;
   }
@@ -111,6 +117,32 @@ export class RawConn {
       throw new Error(`no reply to ${type} #${id} (closed: ${this.closeCode ?? 'no'})`);
     }
     return found()!;
+  }
+
+  /**
+   * Logs in as the client core does, both halves of OPAQUE (requests `id` and `id + 1`): the
+   * last reply, or the first when it refused; a wrong password gives a reply of its own making,
+   * WRONG_CREDENTIALS with `re: null` (the client finds it out alone; nothing more is sent).
+   */
+  async login(username: string, password: string, id = 1, extra: Record<string, unknown> = {}): Promise<RawReply> {
+    const started = await startLogin(password);
+    const first = await this.request(id, 'loginStart', { username, startLoginRequest: started.request, ...extra });
+    if (!first.ok) return first;
+    const r = first.result as { loginResponse: string; ksf: OpaqueKsf };
+    const proof = await finishLogin(started, r.loginResponse, password, r.ksf);
+    if (!proof) return { re: null, ok: false, error: { code: 'WRONG_CREDENTIALS', message: 'the password does not open the response' } };
+    return this.request(id + 1, 'loginFinish', { finishLoginRequest: proof.finishLoginRequest });
+  }
+
+  /** Registers as the client core does (requests `id` and `id + 1`), without its password policy check. */
+  async register(username: string, password: string, id = 1, extra: Record<string, unknown> = {}): Promise<RawReply> {
+    const started = await startRegistration(password);
+    const first = await this.request(id, 'registerStart', { username, registrationRequest: started.request, ...extra });
+    if (!first.ok) return first;
+    const r = first.result as { registrationResponse: string; ksf: OpaqueKsf };
+    const record = await finishRegistration(started, r.registrationResponse, password, r.ksf);
+    if (!record) throw new Error('the registration response does not verify');
+    return this.request(id + 1, 'registerFinish', { registrationRecord: record.record });
   }
 
   close(): void {

@@ -147,28 +147,18 @@ const changePassword: Command = {
   name: 'change_password',
   args: [{ name: 'user', kind: 'user' }],
   flags: ['--generate'],
-  summary: 'reset password; ends their sessions',
-  async run({ services: s, actor, io }, { args, flags }) {
+  summary: 'reset password: a one-time code for the user; ends their sessions',
+  async run({ services: s, actor }, { args }) {
+    // --generate is accepted as before: a code is always generated now (the authority never
+    // learns a password, so it cannot set one).
     if (args.length !== 1) return usage(changePassword);
-    const user = findUser(s, args[0]!);
-    if (!isRow(user)) return refused(user.error);
-    let password: string | null = null;
-    if (!flags.has('--generate')) {
-      password = await io.secret(`New password for ${user.username}: `);
-      if (password === null) {
-        return failed('error: no password given (type it at the prompt, or use --generate for a one-time password)');
-      }
-    }
-    const r = await resetPassword(s, actor, user.username, password);
+    const r = resetPassword(s, actor, args[0]!);
     if (!r.ok) return refused(r.error);
-    const ended = `${plural(r.value.closed, 'connection')} closed, every session ended`;
-    if (r.value.oneTime) {
-      return done(
-        `one-time password for ${r.value.user}: ${r.value.oneTime}\n` +
-          `(they must choose a new one at next login; ${ended})`,
-      );
-    }
-    return done(`password of ${r.value.user} changed: ${ended}`);
+    return done(
+      `reset code for ${r.value.user}: ${r.value.code}\n` +
+        `(valid until ${localTime(r.value.expires)}: they choose a new password with it at the login screen, "I have a reset code"; ` +
+        `their old password no longer works; ${plural(r.value.closed, 'connection')} closed, every session ended)`,
+    );
   },
 };
 

@@ -91,7 +91,7 @@ export function DeleteAccountDialog({ session, onClose, onDeleted }: { session: 
     }
     setBusy(true);
     setProblem(null);
-    const r = await session.client.call('deleteAccount', { password });
+    const r = await session.client.deleteAccount(password);
     if (r.ok) {
       onDeleted();
       return;
