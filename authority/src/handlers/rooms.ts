@@ -125,7 +125,8 @@ async function readTurn(s: Services, c: Connection) {
     const turn = s.readTurns.take(user);
     if (!turn) return fail('RATE_LIMITED', { until: s.now() + TURN_RETRY_MS, message: 'too many reads waiting, try again shortly' });
     await turn;
-    if (c.closed) return fail('INVALID_SESSION');
+    // The session may have ended while the turn came (a logout on this connection, a kick).
+    if (c.closed || c.user?.id !== user) return fail('INVALID_SESSION');
     if (s.isShuttingDown()) return fail('SHUTTING_DOWN');
     if (c.hasRoomFor(LIMITS.maxReplyBytes)) return null;
     const release = s.readTurns.hold(user);
