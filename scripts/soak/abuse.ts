@@ -124,10 +124,10 @@ async function setupAttacker(url: string, bigRooms: string[]): Promise<void> {
   for (const n of [1, 2, 3, 4, 7]) {
     const c = rawFrom(url, attackerAddress(0, 1));
     await c.opened;
-    const r = await c.request(1, 'register', { username: attacker(n), password: PASSWORD, clientVersion: 'abuse/1' });
+    const r = await c.register(attacker(n), PASSWORD, 1, { clientVersion: 'abuse/1' });
     if (!r.ok) throw new Error(`attacker ${n} could not register: ${r.error?.code}`);
     if (n === 1) {
-      let id = 2;
+      let id = 3; // the registration took 1 and 2
       for (const room of bigRooms) {
         const j = await c.request(id++, 'requestAccess', { room });
         if (!j.ok) throw new Error(`attacker could not join ${room}: ${j.error?.code}`);

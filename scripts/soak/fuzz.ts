@@ -1,20 +1,19 @@
 /**
  * Hostile-input soak: `npx tsx scripts/soak/fuzz.ts [--frames 100000] [--seed N] [--minutes 30]`.
- * Generated frames of every request type (anonymous, user, admin) against a real authority on
- * 127.0.0.1 (port 0, temp dir), checked as in tests/reliability/fuzz.test.ts: every frame
- * answered or closed with a documented code, no crash, no hang, no corrupted row, nothing raw in
- * the logs. Stops by itself at the frame count or the time limit; exits 0 only when clean.
+ * Generated frames of every request type (anonymous, user, admin; OPAQUE exchanges with hostile
+ * or replayed finishes among them) against a real authority on 127.0.0.1 (port 0, temp dir, the
+ * login throttles lifted so that OPAQUE's steps are reached), checked as in
+ * tests/reliability/fuzz.test.ts: every frame answered or closed with a documented code, no
+ * crash, no hang, no corrupted row, nothing raw in the logs. Stops by itself at the frame count
+ * or the time limit; exits 0 only when clean.
  */
 import { startAuthority } from '../../tests/helpers/authority.js';
-import { runFuzz } from '../../tests/reliability/support/fuzz.js';
+import { FUZZ_LIMITS, runFuzz } from '../../tests/reliability/support/fuzz.js';
 import { numberArgs } from '../../tests/reliability/support/util.js';
 
 const args = numberArgs(process.argv.slice(2), { frames: 100_000, seed: Date.now() % 2 ** 31, minutes: 30, parallel: 8, 'per-connection': 60 });
 console.log(`seed=${args.seed} (replay the same frames with --seed ${args.seed})`);
-const t = await startAuthority({
-  hashWorkers: 2,
-  limits: { registrationsPerIp: 1_000_000_000, messagesPerSecond: 1000, messageBurst: 1000 },
-});
+const t = await startAuthority({ hashWorkers: 2, limits: FUZZ_LIMITS });
 let code = 1;
 try {
   const r = await runFuzz(t, {

@@ -60,7 +60,7 @@ describe('a stalled reader', () => {
     // The stalled one: logged in over a bare socket, then it stops reading.
     const stalled = await RawConn.open(t.url);
     const name = uniqueName('stalled');
-    const r = await stalled.request(1, 'register', { username: name, password: PASSWORD });
+    const r = await stalled.register(name, PASSWORD);
     expect(r.ok).toBe(true);
     const conn = serverConnOf(t, name);
     stalled.tcp.pause();

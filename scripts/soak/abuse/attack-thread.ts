@@ -12,9 +12,10 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { AttackContext, AttackName } from './attacks.js';
 
 /**
- * On a real network the attacker's CPU is his own machine's; here it is one of the two cores the
- * authority and the measuring clients need. At nice 19 the attack uses what they leave (its
- * requests per phase are in the table's last column), so the ratios are the authority's costs.
+ * On a real network the attacker's CPU (his key stretching of each guess included) is his own
+ * machine's; here it is one of the two cores the authority and the measuring clients need. At
+ * nice 19 the attack uses what they leave (its requests per phase are in the table's last
+ * column), so the ratios are the authority's costs.
  */
 const ATTACKER_NICE = 19;
 try {

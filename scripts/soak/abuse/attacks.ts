@@ -2,12 +2,19 @@
  * The attacker of the abuse soak: each attack of issue 12 runs until its window's deadline,
  * then closes everything it opened and says what it saw (reply codes by request kind). It must
  * work against the old authority and the fixed one, so it only counts answers, never expects one.
+ *
+ * Logins are OPAQUE exchanges: a guess costs the attacker one loginStart (or reauthStart) and
+ * the key stretching of its response, here, in his own thread: only then does he know whether
+ * the password was right ("guesses told" in the view). A wrong guess sends no finish.
  */
+import { randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
 import { Worker } from 'node:worker_threads';
+import { finishLogin, finishRegistration, startLogin, startRegistration, type Started } from '../../../shared/crypto/opaque.js';
+import { REQUESTS, type OpaqueKsf, type Result } from '../../../shared/protocol/index.js';
 import { PASSWORD } from '../../../tests/helpers/authority.js';
 import { LOADED_MS } from '../../../tests/helpers/timing.js';
-import type { RawConn } from '../../../tests/reliability/support/raw.js';
+import type { RawConn, RawReply } from '../../../tests/reliability/support/raw.js';
 import { pool, sleep } from '../../../tests/reliability/support/util.js';
 import { tally } from './load.js';
 import { attackerAddress, rawFrom, stalledSocket } from './net.js';
@@ -46,6 +53,10 @@ export type Attack = (ctx: AttackContext) => Promise<string>;
 
 const WRONG = 'not-the-password-at-all';
 const NEW_PASSWORD = 'an-entirely-new-password-1';
+const CLIENT_VERSION = 'abuse/1';
+/** Sizes of OPAQUE's messages with the authority's suite (ristretto255, SHA-512): a login's proof, a record. */
+const FINISH_LOGIN_BYTES = 64;
+const RECORD_BYTES = 192;
 /** Pause before opening again a connection the server closed. */
 const REOPEN_GAP_MS = 100;
 /** The shortest time a refused request of one lane takes before the lane's next request. */
@@ -56,14 +67,16 @@ let nextId = 1;
 class View {
   private readonly byKind = new Map<string, Map<string, number>>();
 
-  async ask(kind: string, conn: RawConn, type: string, params: Record<string, unknown>): Promise<void> {
+  /** Sends one request and counts its answer: the reply, or null when none came. */
+  async ask(kind: string, conn: RawConn, type: string, params: Record<string, unknown>): Promise<RawReply | null> {
     const codes = this.byKind.get(kind) ?? new Map<string, number>();
     this.byKind.set(kind, codes);
     const t0 = performance.now();
+    let reply: RawReply | null = null;
     try {
-      const r = await conn.request(nextId++, type, params, LOADED_MS);
-      tally(codes, r.ok ? 'ok' : r.error?.until ? `${r.error.code}(until)` : (r.error?.code ?? 'error'));
-      if (r.ok) return;
+      reply = await conn.request(nextId++, type, params, LOADED_MS);
+      tally(codes, reply.ok ? 'ok' : reply.error?.until ? `${reply.error.code}(until)` : (reply.error?.code ?? 'error'));
+      if (reply.ok) return reply;
     } catch {
       tally(codes, conn.closeCode !== null ? `closed${conn.closeCode}` : 'timeout');
     }
@@ -71,6 +84,7 @@ class View {
     // with a refusal waits a little, so that it measures the server and does not starve them.
     const elapsed = performance.now() - t0;
     if (elapsed < REFUSED_GAP_MS) await sleep(REFUSED_GAP_MS - elapsed);
+    return reply;
   }
 
   note(kind: string, what: string, n = 1): void {
@@ -85,6 +99,15 @@ class View {
       .join('; ');
   }
 }
+
+/** A successful reply's result, parsed by the protocol's schema for that request; null otherwise. */
+function resultOf<T extends 'loginStart' | 'registerStart' | 'reauthStart'>(type: T, r: RawReply | null) {
+  const parsed = r?.ok ? REQUESTS[type].result.safeParse(r.result) : null;
+  return parsed?.success ? (parsed.data as Result<T>) : null;
+}
+
+/** Random bytes as an OPAQUE message: well-formed, of the right length, proving nothing. */
+const noise = (bytes: number) => randomBytes(bytes).toString('base64url');
 
 async function open(ctx: AttackContext, address: string): Promise<RawConn | null> {
   const c = rawFrom(ctx.url, address);
@@ -103,7 +126,9 @@ async function session(ctx: AttackContext, attack: number, n: number, view: View
     view.note('connect', 'refused');
     return null;
   }
-  const r = await c.request(nextId++, 'login', { username: ctx.attacker(attack), password: PASSWORD, clientVersion: 'abuse/1' }).catch(() => null);
+  const id = nextId;
+  nextId += 2; // a login is two requests
+  const r = await c.login(ctx.attacker(attack), PASSWORD, id, { clientVersion: CLIENT_VERSION }).catch(() => null);
   if (r?.ok) return c;
   view.note('own login', r?.error?.code ?? 'no answer');
   c.close();
@@ -155,7 +180,21 @@ export const syncAmplification: Attack = async (ctx) => {
   return view.toString();
 };
 
-/** 2. Unthrottled password checks: wrong old passwords from one session, many in flight. */
+/**
+ * The key stretching of a guess's response, here: what tells the attacker whether it was right.
+ * Not begun past the deadline (it is the attacker's CPU, and the window is over).
+ */
+async function tell(ctx: AttackContext, view: View, guess: Started, response: { loginResponse: string; ksf: OpaqueKsf }): Promise<void> {
+  if (!live(ctx)) return view.note('guesses told', 'not (window over)');
+  const proof = await finishLogin(guess, response.loginResponse, WRONG, response.ksf);
+  view.note('guesses told', proof ? 'right' : 'wrong');
+}
+
+/**
+ * 2. Password checks of a signed-in session (a stolen one guessing): wrong passwords' reauthStart
+ * from one session, many in flight, each followed by the changePassword or deleteAccount that
+ * would finish it, its proof noise (a wrong password yields none), for the authority to check.
+ */
 export const passwordChecks: Attack = async (ctx) => {
   const view = new View();
   const conn = await session(ctx, 2, 1, view);
@@ -163,8 +202,17 @@ export const passwordChecks: Attack = async (ctx) => {
   await Promise.all(
     Array.from({ length: ctx.counts.pwParallel }, async (_, k) => {
       for (let i = 0; live(ctx) && conn.isOpen; i++) {
-        if ((i + k) % 2 === 0) await view.ask('changePassword', conn, 'changePassword', { oldPassword: WRONG, newPassword: NEW_PASSWORD });
-        else await view.ask('deleteAccount', conn, 'deleteAccount', { password: WRONG });
+        const change = (i + k) % 2 === 0;
+        const guess = await startLogin(WRONG);
+        const next = change ? await startRegistration(NEW_PASSWORD) : null;
+        const params = next ? { startLoginRequest: guess.request, registrationRequest: next.request } : { startLoginRequest: guess.request };
+        const answer = resultOf('reauthStart', await view.ask('reauthStart', conn, 'reauthStart', params));
+        if (answer) await tell(ctx, view, guess, answer);
+        if (change) {
+          await view.ask('changePassword', conn, 'changePassword', { finishLoginRequest: noise(FINISH_LOGIN_BYTES), registrationRecord: noise(RECORD_BYTES) });
+        } else {
+          await view.ask('deleteAccount', conn, 'deleteAccount', { finishLoginRequest: noise(FINISH_LOGIN_BYTES) });
+        }
       }
     }),
   );
@@ -172,7 +220,11 @@ export const passwordChecks: Attack = async (ctx) => {
   return view.toString();
 };
 
-/** One lane of wrong logins on `victim` from `address` until the deadline, reopening what the server closes. */
+/**
+ * One lane of wrong guesses at `victim`'s password from `address` until the deadline, reopening
+ * what the server closes: a loginStart each, then the key stretching that tells the guess (the
+ * next loginStart leaves the exchange unfinished, as a guesser who learnt "wrong" would).
+ */
 async function wrongLogins(ctx: AttackContext, view: View, address: string, victim: string): Promise<void> {
   let conn: RawConn | null = null;
   while (live(ctx)) {
@@ -181,14 +233,47 @@ async function wrongLogins(ctx: AttackContext, view: View, address: string, vict
       conn?.close();
       conn = await open(ctx, address);
       if (!conn) {
-        view.note('login', 'refused');
+        view.note('connect', 'refused');
         await sleep(200);
         continue;
       }
     }
-    await view.ask('login', conn, 'login', { username: victim, password: WRONG, clientVersion: 'abuse/1' });
+    const guess = await startLogin(WRONG);
+    const r = await view.ask('loginStart', conn, 'loginStart', { username: victim, startLoginRequest: guess.request, clientVersion: CLIENT_VERSION });
+    const answer = resultOf('loginStart', r);
+    if (answer && 'loginResponse' in answer) await tell(ctx, view, guess, answer);
   }
   conn?.close();
+}
+
+/**
+ * A whole registration (registerStart, the record made here with its key stretching,
+ * registerFinish); past the deadline it is left half done.
+ */
+async function register(ctx: AttackContext, view: View, conn: RawConn, username: string): Promise<void> {
+  const started = await startRegistration(PASSWORD);
+  const r = await view.ask('registerStart', conn, 'registerStart', { username, registrationRequest: started.request, clientVersion: CLIENT_VERSION });
+  const answer = resultOf('registerStart', r);
+  if (!answer) return;
+  if (!live(ctx)) return view.note('registerFinish', 'not sent (window over)');
+  const record = await finishRegistration(started, answer.registrationResponse, PASSWORD, answer.ksf);
+  if (!record) return view.note('registerFinish', 'response does not verify');
+  await view.ask('registerFinish', conn, 'registerFinish', { registrationRecord: record.record });
+}
+
+/**
+ * A right login as the client core does it (loginStart, the key stretching here, loginFinish);
+ * past the deadline it is left half done.
+ */
+async function login(ctx: AttackContext, view: View, conn: RawConn, username: string): Promise<void> {
+  const started = await startLogin(PASSWORD);
+  const r = await view.ask('loginStart', conn, 'loginStart', { username, startLoginRequest: started.request, clientVersion: CLIENT_VERSION });
+  const answer = resultOf('loginStart', r);
+  if (!answer || !('loginResponse' in answer)) return;
+  if (!live(ctx)) return view.note('loginFinish', 'not sent (window over)');
+  const proof = await finishLogin(started, answer.loginResponse, PASSWORD, answer.ksf);
+  if (!proof) return view.note('loginFinish', 'response does not open');
+  await view.ask('loginFinish', conn, 'loginFinish', { finishLoginRequest: proof.finishLoginRequest });
 }
 
 /** 3. Login spray on a well-behaved account from parallel connections of one address; a burst of registrations. */
@@ -196,8 +281,8 @@ export const loginSpray: Attack = async (ctx) => {
   const view = new View();
   const registrations = pool(ctx.counts.registrations, ctx.counts.registrations, async (k) => {
     const c = await open(ctx, attackerAddress(3, 2));
-    if (!c) return view.note('register', 'refused');
-    await view.ask('register', c, 'register', { username: `${ctx.namePrefix}spray${k}`, password: PASSWORD, clientVersion: 'abuse/1' });
+    if (!c) return view.note('connect', 'refused');
+    await register(ctx, view, c, `${ctx.namePrefix}spray${k}`);
     c.close();
   });
   const spray = Array.from({ length: ctx.counts.spray }, () => wrongLogins(ctx, view, attackerAddress(3, 1), ctx.sprayVictim));
@@ -247,8 +332,8 @@ export const floods: Attack = async (ctx) => {
     );
     const logins = pool(n, n, async () => {
       const c = await open(ctx, attackerAddress(7, 2));
-      if (!c) return view.note('login', 'refused');
-      await view.ask('login', c, 'login', { username: ctx.attacker(7), password: PASSWORD, clientVersion: 'abuse/1' });
+      if (!c) return view.note('connect', 'refused');
+      await login(ctx, view, c, ctx.attacker(7));
       return c;
     });
     await Promise.all([...access, ...friends]);

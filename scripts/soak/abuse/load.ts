@@ -2,7 +2,12 @@
  * The well-behaved side of the abuse soak: real client cores, one source address each. Posters
  * post in a few rooms at a modest rate; cyclers log out and in again so logins are measured.
  * Every sample and every failure is filed under the phase that was current when it started.
+ *
+ * The cyclers live in a thread of their own (cycler-thread.ts): a login runs OPAQUE's key
+ * stretching in the client (Argon2id, 100–200 ms of CPU), and on the event loop that times the
+ * posters' deliveries it would be measured as the authority's delay.
  */
+import { Worker } from 'node:worker_threads';
 import { Histogram } from '../../../bench/histogram.js';
 import { ChandlerClient, type ClientStatus } from '../../../shared/client/index.js';
 import type { RoomMessage } from '../../../shared/protocol/index.js';
@@ -39,6 +44,32 @@ export interface LoadOptions {
   log: (line: string) => void;
 }
 
+/** The parent's orders to the cycler thread: create the account, or log out and in again. */
+export interface CyclerOrder {
+  kind: 'register' | 'cycle';
+  name: string;
+  address: string;
+}
+
+/** What the cycler thread says: loaded; an order done (`ms`: the login's time); a cycler's connection dropped. */
+export type CyclerReport =
+  | { kind: 'ready' }
+  | { kind: 'done'; name: string; ok: true; ms: number }
+  | { kind: 'done'; name: string; ok: false; code: string }
+  | { kind: 'dropped'; name: string };
+type Done = Extract<CyclerReport, { kind: 'done' }>;
+
+/** A well-behaved client core from its own source address. */
+export function wellBehavedClient(url: string, fingerprint: string, address: string): ChandlerClient {
+  return new ChandlerClient({
+    url,
+    socketFactory: sourcedSocketFactory(fingerprint, address),
+    clientVersion: 'abuse-soak/1',
+    reconnect: { initialMs: 500, maxMs: 4000 },
+    requestTimeoutMs: LOADED_MS,
+  });
+}
+
 interface Sent {
   phase: PhaseStats | null;
   sentMs: number;
@@ -51,21 +82,55 @@ export class WellBehaved {
   /** Where samples go now; null between phases (settling), when nothing is filed. */
   phase: PhaseStats | null = null;
   readonly posters: { name: string; client: ChandlerClient; room: string }[] = [];
-  readonly cyclers: { name: string; address: string; client: ChandlerClient | null; busy: boolean }[] = [];
+  readonly cyclers: { name: string; address: string; busy: boolean }[] = [];
   private readonly sent = new Map<string, Sent>();
   private nextId = 0;
   private running = false;
   private loops: Promise<void>[] = [];
+  private thread: Worker | null = null;
+  /** Orders sent to the cycler thread, by cycler name (one at a time each). */
+  private readonly ordered = new Map<string, (done: Done) => void>();
 
   constructor(private readonly o: LoadOptions) {}
 
   newClient(address: string): ChandlerClient {
-    return new ChandlerClient({
-      url: this.o.url,
-      socketFactory: sourcedSocketFactory(this.o.fingerprint, address),
-      clientVersion: 'abuse-soak/1',
-      reconnect: { initialMs: 500, maxMs: 4000 },
-      requestTimeoutMs: LOADED_MS,
+    return wellBehavedClient(this.o.url, this.o.fingerprint, address);
+  }
+
+  /** Starts the cycler thread and waits until it is loaded. */
+  private startThread(): Promise<void> {
+    const worker = new Worker(new URL('../../../authority/src/ts-worker.mjs', import.meta.url), {
+      workerData: { entry: new URL('./cycler-thread.ts', import.meta.url).href, url: this.o.url, fingerprint: this.o.fingerprint },
+    });
+    this.thread = worker;
+    const answerAll = (code: string) => {
+      for (const [name, done] of this.ordered) done({ kind: 'done', name, ok: false, code });
+      this.ordered.clear();
+    };
+    return new Promise((resolve, reject) => {
+      worker.on('message', (m: CyclerReport) => {
+        if (m.kind === 'ready') resolve();
+        else if (m.kind === 'dropped') {
+          if (this.phase) tally(this.phase.failures, 'closed');
+        } else {
+          const done = this.ordered.get(m.name);
+          this.ordered.delete(m.name);
+          done?.(m);
+        }
+      });
+      worker.once('error', (err) => {
+        this.o.log(`cycler thread failed: ${err.stack ?? String(err)}`);
+        answerAll('cycler thread failed');
+        reject(err);
+      });
+      worker.once('exit', () => answerAll('cycler thread exited'));
+    });
+  }
+
+  private order(kind: CyclerOrder['kind'], c: { name: string; address: string }): Promise<Done> {
+    return new Promise((resolve) => {
+      this.ordered.set(c.name, resolve);
+      this.thread!.postMessage({ kind, name: c.name, address: c.address } satisfies CyclerOrder);
     });
   }
 
@@ -73,28 +138,33 @@ export class WellBehaved {
     return [...this.posters.map((p) => p.name), ...this.cyclers.map((c) => c.name)];
   }
 
-  /** Registers everyone (posters join their room); one in ten (at least two) are cyclers. */
+  /**
+   * Registers everyone (posters join their room); one in ten (at least two) are cyclers, made
+   * by their thread meanwhile.
+   */
   async setup(): Promise<void> {
     const cyclers = Math.max(2, Math.round(this.o.clients / 10));
     const posters = Math.max(2, this.o.clients - cyclers);
     this.o.log(`registering ${posters} posters and ${cyclers} cyclers`);
-    await pool(posters + cyclers, 8, async (i) => {
+    await this.startThread();
+    const registerCyclers = pool(cyclers, 4, async (k) => {
+      const c = { name: `${this.o.namePrefix}${posters + k}`, address: clientAddress(posters + k), busy: false };
+      const r = await this.order('register', c);
+      if (!r.ok) throw new Error(`well-behaved ${c.name} could not register: ${r.code}`);
+      this.cyclers.push(c);
+    });
+    const registerPosters = pool(posters, 8, async (i) => {
       const name = `${this.o.namePrefix}${i}`;
-      const address = clientAddress(i);
-      const client = this.newClient(address);
+      const client = this.newClient(clientAddress(i));
       const r = await client.register(name, PASSWORD);
       if (!r.ok) throw new Error(`well-behaved ${name} could not register: ${r.error.code}`);
-      if (i < posters) {
-        const room = this.o.rooms[i % this.o.rooms.length]!;
-        const joined = await client.requestAccess(room);
-        if (!joined.ok) throw new Error(`${name} could not join ${room}: ${joined.error.code}`);
-        this.watch(name, client);
-        this.posters.push({ name, client, room });
-      } else {
-        this.watchClose(client);
-        this.cyclers.push({ name, address, client, busy: false });
-      }
+      const room = this.o.rooms[i % this.o.rooms.length]!;
+      const joined = await client.requestAccess(room);
+      if (!joined.ok) throw new Error(`${name} could not join ${room}: ${joined.error.code}`);
+      this.watch(name, client);
+      this.posters.push({ name, client, room });
     });
+    await Promise.all([registerCyclers, registerPosters]);
   }
 
   private watchClose(client: ChandlerClient): void {
@@ -167,21 +237,10 @@ export class WellBehaved {
   }
 
   private async cycle(c: WellBehaved['cyclers'][number]): Promise<void> {
-    const old = c.client;
-    c.client = null;
-    if (old) await old.logout().catch(() => old.close());
     const phase = this.phase;
-    const client = this.newClient(c.address);
-    const t0 = performance.now();
-    const r = await client.login(c.name, PASSWORD);
-    if (r.ok) {
-      phase?.login.record((performance.now() - t0) * 1000);
-      this.watchClose(client);
-      c.client = client;
-    } else {
-      if (phase) tally(phase.failures, `login ${r.error.code}`);
-      client.close();
-    }
+    const r = await this.order('cycle', c);
+    if (r.ok) phase?.login.record(r.ms * 1000);
+    else if (phase) tally(phase.failures, `login ${r.code}`);
   }
 
   /** Logs the named cycler out and in again now, unless it is doing so already. */
@@ -207,6 +266,6 @@ export class WellBehaved {
 
   close(): void {
     for (const p of this.posters) p.client.close();
-    for (const c of this.cyclers) c.client?.close();
+    void this.thread?.terminate(); // the cyclers' sockets end with it
   }
 }

@@ -5,14 +5,15 @@
  * frame itself sometimes malformed, truncated, binary, oversized, deeply nested or not UTF-8.
  *
  * Field generators are chosen by the schema (shared/protocol/messages.ts REQUESTS), refined by
- * field name where the name carries meaning (a username, a room, a token), so a request type
- * added to the protocol is fuzzed without touching this file.
+ * field name where the name carries meaning (a username, a room, a token, an OPAQUE message), so
+ * a request type added to the protocol is fuzzed without touching this file. OPAQUE's two-request
+ * exchanges also come as sequences (exchangeArb): a real start, then a finish hostile or replayed.
  */
 import fc from 'fast-check';
 import type { z } from 'zod';
 import { LIMITS, REQUEST_TYPES, REQUESTS, type PublicIdentity, type RequestType } from '../../../shared/protocol/index.js';
 
-/** Put into fields that must never reach the logs (texts, passwords, tokens, envelopes, signals). */
+/** Put into fields that must never reach the logs (texts, passwords, tokens, envelopes, signals, OPAQUE messages). */
 export const MARKER = 'FZ9MARK';
 
 /** What the fuzzer can aim at: real names, rooms, tokens, keys (refreshed between runs). */
@@ -25,11 +26,28 @@ export interface FuzzWorld {
   tokens: string[];
   identity: PublicIdentity;
   envelope: string;
+  /**
+   * Real OPAQUE messages (base64url): the starts reach the authority's worker steps; the finish
+   * and the record were used once already, so each is a replay.
+   */
+  opaque: Record<OpaqueField, string>;
 }
+
+export const OPAQUE_FIELDS = ['startLoginRequest', 'registrationRequest', 'finishLoginRequest', 'registrationRecord'] as const;
+export type OpaqueField = (typeof OPAQUE_FIELDS)[number];
+const isOpaqueField = (field: string): field is OpaqueField => (OPAQUE_FIELDS as readonly string[]).includes(field);
 
 /** One frame as generated; ids are given at send time unless the frame carries its own. */
 export type FrameSpec =
-  | { kind: 'request'; type: string; params: Record<string, unknown>; id: { auto: true } | { raw: unknown } | { omit: true }; extra?: [string, unknown] }
+  | {
+      kind: 'request';
+      type: string;
+      params: Record<string, unknown>;
+      id: { auto: true } | { raw: unknown } | { omit: true };
+      extra?: [string, unknown];
+      /** The sender waits for this reply before the next frame (the first half of an exchange). */
+      awaitReply?: boolean;
+    }
   | { kind: 'text'; label: string; text: string }
   | { kind: 'bytes'; label: string; bytes: Uint8Array; binary: boolean };
 
@@ -40,6 +58,8 @@ export interface Built {
   id: number | null;
   type: string | null;
   label: string;
+  /** Send nothing more on the connection until this frame is answered. */
+  awaitReply: boolean;
 }
 
 const sized = (label: string, text: string) => (Buffer.byteLength(text) > LIMITS.maxFrameBytes ? 'oversized' : label);
@@ -134,6 +154,44 @@ const numberish = fc.oneof(
 
 const validName = fc.stringMatching(/^[A-Za-z0-9._-]{3,32}$/);
 
+/**
+ * Base64url of n random bytes, its first characters the marker (base64url as well: OPAQUE
+ * messages are never logged either). The length in bytes is exact.
+ */
+const randomOpaque = (bytes: number) =>
+  fc
+    .uint8Array({ minLength: bytes, maxLength: bytes })
+    .map((b) => Buffer.from(b).toString('base64url'))
+    .map((x) => (x.length >= MARKER.length ? MARKER + x.slice(MARKER.length) : x));
+
+/**
+ * An OPAQUE message field: the real one (a start that reaches the worker, or a replayed finish),
+ * random bytes of its length (well-formed, meaningless), other lengths, not base64url, too long.
+ */
+function opaqueArb(real: string): fc.Arbitrary<unknown> {
+  const bytes = Buffer.from(real, 'base64url').length;
+  const standardBase64 = Buffer.from(real, 'base64url').toString('base64');
+  return fc.oneof(
+    { weight: 6, arbitrary: fc.constant(real) },
+    { weight: 5, arbitrary: randomOpaque(bytes) },
+    { weight: 2, arbitrary: fc.constantFrom(1, 31, 32, 33, 63, 64, 65, 95, 96, 97, 191, 192, 193, 320, bytes - 1, bytes + 1).chain(randomOpaque) },
+    { weight: 1, arbitrary: around(LIMITS.maxOpaqueMessageChars).map((x) => MARKER + 'A'.repeat(Math.max(0, x.length - MARKER.length))) },
+    {
+      weight: 2,
+      arbitrary: fc.constantFrom(
+        standardBase64, // padded, and + / where base64url has - _
+        `${MARKER}${real.slice(MARKER.length)}=`,
+        `${MARKER}${real.slice(MARKER.length, -1)}!`,
+        `${MARKER} ${real}`,
+        `${MARKER}${real}\u0000`,
+        `${MARKER}é${real}`,
+        '',
+      ),
+    },
+    { weight: 1, arbitrary: wrongType },
+  );
+}
+
 /** Mostly `likely`, sometimes anything else. */
 function mostly<T>(likely: fc.Arbitrary<T>, ...others: fc.Arbitrary<unknown>[]): fc.Arbitrary<unknown> {
   return fc.oneof({ weight: 4 * others.length, arbitrary: likely as fc.Arbitrary<unknown> }, ...others.map((a) => ({ weight: 1, arbitrary: a })));
@@ -187,7 +245,7 @@ function bySchema(s: z.ZodType, w: FuzzWorld, depth = 0): fc.Arbitrary<unknown> 
 }
 
 /** By field name first: names, rooms, secrets and ids are aimed at real ones often. */
-function fieldArb(field: string, s: z.ZodType, w: FuzzWorld, depth = 0, type?: RequestType): fc.Arbitrary<unknown> {
+function fieldArb(field: string, s: z.ZodType, w: FuzzWorld, depth = 0): fc.Arbitrary<unknown> {
   const variant = (x: string) =>
     fc.oneof(
       { weight: 6, arbitrary: fc.constant(x) },
@@ -227,11 +285,9 @@ function fieldArb(field: string, s: z.ZodType, w: FuzzWorld, depth = 0, type?: R
         { weight: 1, arbitrary: wrongType },
       );
     case 'password':
-    case 'oldPassword':
-    case 'newPassword':
-      // Rarely the right one for an erasure: a deleted account takes its messages along.
-      if (type === 'deleteAccount') return fc.oneof({ weight: 12, arbitrary: secret(LIMITS.passwordMax).filter((x) => x !== w.passwords[0]) }, { weight: 1, arbitrary: fc.constant(w.passwords[0]) });
       return secret(LIMITS.passwordMax);
+    case 'code':
+      return secret(LIMITS.maxResetCodeChars);
     case 'token':
       return mostly(
         fc.constantFrom(...w.tokens),
@@ -303,13 +359,13 @@ function fieldArb(field: string, s: z.ZodType, w: FuzzWorld, depth = 0, type?: R
     case 'reason':
       return mostly(unicodeText(), around(LIMITS.maxBanReasonChars), wrongType);
     default:
-      return bySchema(s, w, depth);
+      return isOpaqueField(field) ? opaqueArb(w.opaque[field]) : bySchema(s, w, depth);
   }
 }
 
 function paramsArb(type: RequestType, w: FuzzWorld): fc.Arbitrary<Record<string, unknown>> {
   const shape = defOf(REQUESTS[type].params).shape as Record<string, z.ZodType>;
-  const fields = Object.fromEntries(Object.entries(shape).map(([k, v]) => [k, fieldArb(k, v, w, 0, type)]));
+  const fields = Object.fromEntries(Object.entries(shape).map(([k, v]) => [k, fieldArb(k, v, w)]));
   const required = Object.entries(shape)
     .filter(([, v]) => defOf(v).type !== 'optional')
     .map(([k]) => k);
@@ -324,7 +380,8 @@ const badId = fc.oneof(
   fc.string({ maxLength: 5 }),
 );
 const badType = fc.oneof(
-  fc.constantFrom('Login', 'LOGIN', '', '__proto__', 'constructor', 'toString', 'hasOwnProperty', 'valueOf', 'x'.repeat(65)),
+  // login and register: the requests of the login before OPAQUE, gone from the protocol.
+  fc.constantFrom('login', 'register', 'LoginStart', 'LOGINFINISH', '', '__proto__', 'constructor', 'toString', 'hasOwnProperty', 'valueOf', 'x'.repeat(65)),
   unicodeText(3),
   wrongType,
 );
@@ -362,14 +419,60 @@ export function frameArb(w: FuzzWorld, types: readonly RequestType[] = REQUEST_T
       return { kind: 'text', label: 'truncated', text: text.slice(0, cut % Math.max(1, text.length)) };
     }) },
     { weight: 15, arbitrary: fc.oneof(fc.string({ maxLength: 40 }), unicodeText()).map((text): FrameSpec => ({ kind: 'text', label: 'garbage', text })) },
-    { weight: 15, arbitrary: fc.constantFrom('[]', '1', 'null', '"login"', 'true', '{}', '{"id":1}', '{"type":"login"}', '[{"id":1,"type":"login"}]', '{"id":1,"type":"login","id":"x"}').map((text): FrameSpec => ({ kind: 'text', label: 'not-a-request', text })) },
+    { weight: 15, arbitrary: fc.constantFrom('[]', '1', 'null', '"loginStart"', 'true', '{}', '{"id":1}', '{"type":"loginStart"}', '[{"id":1,"type":"loginStart"}]', '{"id":1,"type":"loginStart","id":"x"}').map((text): FrameSpec => ({ kind: 'text', label: 'not-a-request', text })) },
     { weight: 8, arbitrary: fc.uint8Array({ maxLength: 64 }).map((bytes): FrameSpec => ({ kind: 'bytes', label: 'binary', bytes, binary: true })) },
     { weight: 6, arbitrary: fc.constantFrom(1000, 20_000).map((n): FrameSpec => ({ kind: 'text', label: 'deep', text: `{"id":1,"type":"listRooms","x":${'['.repeat(n)}${']'.repeat(n)}}` })) },
     { weight: 6, arbitrary: fc.constantFrom(LIMITS.maxFrameBytes - 1, LIMITS.maxFrameBytes).map((n): FrameSpec => ({ kind: 'text', label: 'near-limit', text: exactBytes(n) })) },
     // These two end the connection (FRAME_TOO_LARGE, then ws's 1007): rare, so the rest runs.
-    { weight: 2, arbitrary: fc.constantFrom(LIMITS.maxFrameBytes + 1, LIMITS.maxFrameBytes * 2, LIMITS.maxFrameBytes * 5).map((n): FrameSpec => ({ kind: 'text', label: 'oversized', text: JSON.stringify({ id: 1, type: 'login', username: 'x', password: 'y'.repeat(n) }) })) },
+    { weight: 2, arbitrary: fc.constantFrom(LIMITS.maxFrameBytes + 1, LIMITS.maxFrameBytes * 2, LIMITS.maxFrameBytes * 5).map((n): FrameSpec => ({ kind: 'text', label: 'oversized', text: JSON.stringify({ id: 1, type: 'legacyLogin', password: 'y'.repeat(n), registrationRequest: 'z' }) })) },
     { weight: 2, arbitrary: fc.constantFrom([0xc3, 0x28], [0xed, 0xa0, 0x80], [0xff, 0xfe, 0x7b]).map((b): FrameSpec => ({ kind: 'bytes', label: 'invalid-utf8', bytes: Uint8Array.from([0x7b, ...b, 0x7d]), binary: false })) },
   );
+}
+
+/** A request as a client frames it (an id of its own). */
+function request(type: RequestType, params: Record<string, unknown>, awaitReply = false): FrameSpec {
+  return { kind: 'request', type, params, id: { auto: true }, awaitReply };
+}
+
+/**
+ * One OPAQUE exchange: a start with a real message, answered before anything more is sent (a
+ * finish sent meanwhile would only find the connection busy), then its finish, hostile or
+ * replayed from an exchange already done; a login may send a second finish, which finds none
+ * under way. Finishes with no start at all come from frameArb.
+ */
+export function exchangeArb(w: FuzzWorld): fc.Arbitrary<FrameSpec[]> {
+  const { startLoginRequest, registrationRequest } = w.opaque;
+  const finish = (field: OpaqueField) => opaqueArb(w.opaque[field]);
+  const login = fc
+    .tuple(fc.constantFrom(...w.usernames), finish('finishLoginRequest'), fc.option(finish('finishLoginRequest'), { nil: undefined }))
+    .map(([username, proof, again]) => [
+      request('loginStart', { username, startLoginRequest }, true),
+      request('loginFinish', { finishLoginRequest: proof }),
+      ...(again === undefined ? [] : [request('loginFinish', { finishLoginRequest: again })]),
+    ]);
+  const register = fc
+    .tuple(fc.stringMatching(/^fzr[a-z0-9]{6,12}$/), finish('registrationRecord'))
+    .map(([username, record]) => [
+      request('registerStart', { username, registrationRequest }, true),
+      request('registerFinish', { registrationRecord: record }),
+    ]);
+  // As a signed-in user: the proof can never be right (its password's finish is a replay or noise).
+  const reauth = fc
+    .tuple(fc.boolean(), finish('finishLoginRequest'), finish('registrationRecord'))
+    .map(([change, proof, record]) =>
+      change
+        ? [
+            request('reauthStart', { startLoginRequest, registrationRequest }, true),
+            request('changePassword', { finishLoginRequest: proof, registrationRecord: record }),
+          ]
+        : [request('reauthStart', { startLoginRequest }, true), request('deleteAccount', { finishLoginRequest: proof })],
+    );
+  return fc.oneof(login, register, reauth);
+}
+
+/** What a connection sends next: one frame, or now and then a whole OPAQUE exchange. */
+export function framesArb(w: FuzzWorld): fc.Arbitrary<FrameSpec[]> {
+  return fc.oneof({ weight: 12, arbitrary: frameArb(w).map((f) => [f]) }, { weight: 1, arbitrary: exchangeArb(w) });
 }
 
 /** A well-formed request frame of exactly n bytes (its text field is padded). */
@@ -381,8 +484,8 @@ function exactBytes(n: number): string {
 
 /** Serialises a frame; auto ids come from `nextId`. A frame past the size limit is labelled so. */
 export function build(f: FrameSpec, nextId: () => number): Built {
-  if (f.kind === 'text') return { data: f.text, binary: false, id: null, type: null, label: sized(f.label, f.text) };
-  if (f.kind === 'bytes') return { data: Buffer.from(f.bytes), binary: f.binary, id: null, type: null, label: f.label };
+  if (f.kind === 'text') return { data: f.text, binary: false, id: null, type: null, label: sized(f.label, f.text), awaitReply: false };
+  if (f.kind === 'bytes') return { data: Buffer.from(f.bytes), binary: f.binary, id: null, type: null, label: f.label, awaitReply: false };
   const body: Record<string, unknown> = {};
   let id: number | null = null;
   if ('auto' in f.id) body.id = id = nextId();
@@ -393,5 +496,5 @@ export function build(f: FrameSpec, nextId: () => number): Built {
   const validType = typeof f.type === 'string' && Object.hasOwn(REQUESTS, f.type);
   const data = JSON.stringify(body).replace(DEEP_PLACEHOLDER, (_, n: string) => '['.repeat(Number(n)) + ']'.repeat(Number(n)));
   const label = f.extra ? 'extra-field' : 'raw' in f.id ? 'bad-id' : 'omit' in f.id ? 'no-id' : validType ? 'request' : 'bad-type';
-  return { data, binary: false, id, type: validType ? f.type : null, label: sized(label, data) };
+  return { data, binary: false, id, type: validType ? f.type : null, label: sized(label, data), awaitReply: f.awaitReply === true && id !== null };
 }

@@ -3,7 +3,8 @@
  *
  * Each run opens a few real TLS WebSockets — anonymous, logged in as a user (who has a friend
  * with published keys, so the DM paths are reachable), and logged in as an admin — and sends
- * each a burst of generated frames (support/fuzz-frames.ts). Properties checked:
+ * each a burst of generated frames (support/fuzz-frames.ts); OPAQUE exchanges among them wait
+ * for their start's reply before their finish. Properties checked:
  *   - every frame gets exactly one reply in the protocol's shape, or the connection is closed
  *     with a documented close code (and the closing ones only for their cause);
  *   - no reply is INTERNAL, no handler throws, nothing escapes as an uncaught exception;
@@ -30,14 +31,31 @@ import {
   RoomName,
   RoomPolicy,
   Username,
+  type OpaqueKsf,
   type RequestType,
 } from '../../../shared/protocol/index.js';
 import { createChannelKeys, generateIdentity, publicIdentity, sealEnvelope, type DeviceIdentity } from '../../../shared/crypto/index.js';
+import { finishLogin, finishRegistration, startLogin, startRegistration } from '../../../shared/crypto/opaque.js';
 import { hashToken } from '../../../authority/src/accounts-policy.js';
 import { DEFAULT_ROOM } from '../../../authority/src/store/rooms.js';
-import { PASSWORD, registered, type TestAuthority } from '../../helpers/authority.js';
-import { build, CLOSING_LABELS, frameArb, MARKER, type Built, type FrameSpec, type FuzzWorld } from './fuzz-frames.js';
+import { PASSWORD, registered, type AuthorityOverrides, type TestAuthority } from '../../helpers/authority.js';
+import { build, CLOSING_LABELS, framesArb, MARKER, type Built, type FrameSpec, type FuzzWorld } from './fuzz-frames.js';
 import { RawConn } from './raw.js';
+
+/**
+ * The authority's limits for fuzzing: every frame comes from 127.0.0.1 and aims at a handful of
+ * accounts, and without these the login throttles would answer nearly every OPAQUE start after
+ * the first few, leaving its worker steps unfuzzed.
+ */
+export const FUZZ_LIMITS = {
+  registrationsPerIp: 1_000_000,
+  loginFailuresPerIp: 1_000_000,
+  loginFailuresPerAccount: 1_000_000,
+  loginFailuresPerAccountNewAddresses: 1_000_000,
+  passwordChecksPerUser: 1_000_000,
+  messagesPerSecond: 1000,
+  messageBurst: 1000,
+} satisfies AuthorityOverrides['limits'];
 
 export type Role = 'anonymous' | 'user' | 'admin';
 const ROLES: Role[] = ['anonymous', 'user', 'admin'];
@@ -114,6 +132,7 @@ class World {
   private readonly userKeys: DeviceIdentity = generateIdentity();
   private readonly friendKeys: DeviceIdentity = generateIdentity();
   envelope = '';
+  opaque: FuzzWorld['opaque'] | null = null;
 
   constructor(private readonly t: TestAuthority) {}
 
@@ -164,6 +183,43 @@ class World {
       { username: this.friend.name, identity: publicIdentity(this.friendKeys) },
     );
     this.envelope = sealEnvelope(channel, { id: 'fuzz-envelope-0001', body: { kind: 'text', text: `${MARKER} sealed` } });
+    this.opaque ??= await this.opaqueMessages();
+  }
+
+  /**
+   * Real OPAQUE messages, made once: a login of the user and a registration done to their end,
+   * so that their finish and record are replays from then on, and a start of each.
+   */
+  private async opaqueMessages(): Promise<FuzzWorld['opaque']> {
+    const login = await startLogin(PASSWORD);
+    const registration = await startRegistration(PASSWORD);
+    const loginConn = await RawConn.open(this.t.url);
+    const registerConn = await RawConn.open(this.t.url);
+    try {
+      const first = await loginConn.request(SETUP_ID, 'loginStart', { username: this.user.name, startLoginRequest: login.request });
+      const response = first.result as { loginResponse?: string; ksf?: OpaqueKsf } | undefined;
+      const proof = response?.loginResponse && response.ksf ? await finishLogin(login, response.loginResponse, PASSWORD, response.ksf) : null;
+      if (!proof) throw new Error(`the fuzzer's own login failed: ${first.error?.code ?? 'its proof'}`);
+      const loggedIn = await loginConn.request(SETUP_ID + 1, 'loginFinish', { finishLoginRequest: proof.finishLoginRequest });
+      if (!loggedIn.ok) throw new Error(`the fuzzer's own login failed: ${loggedIn.error?.code}`);
+      const name = `fzrecord${process.pid % 1000}_${++accountsMade}`;
+      const started = await registerConn.request(SETUP_ID, 'registerStart', { username: name, registrationRequest: registration.request });
+      const reply = started.result as { registrationResponse?: string; ksf?: OpaqueKsf } | undefined;
+      const record = reply?.registrationResponse && reply.ksf ? await finishRegistration(registration, reply.registrationResponse, PASSWORD, reply.ksf) : null;
+      if (!record) throw new Error(`the fuzzer's own registration failed: ${started.error?.code ?? 'its record'}`);
+      const registered = await registerConn.request(SETUP_ID + 1, 'registerFinish', { registrationRecord: record.record });
+      if (!registered.ok) throw new Error(`the fuzzer's own registration failed: ${registered.error?.code}`);
+      const fresh = { login: await startLogin(PASSWORD), registration: await startRegistration(PASSWORD) };
+      return {
+        startLoginRequest: fresh.login.request,
+        registrationRequest: fresh.registration.request,
+        finishLoginRequest: proof.finishLoginRequest,
+        registrationRecord: record.record,
+      };
+    } finally {
+      loginConn.close();
+      registerConn.close();
+    }
   }
 
   snapshot(): FuzzWorld {
@@ -175,6 +231,7 @@ class World {
       tokens: [this.user.token, this.admin.token, 'z'.repeat(43)],
       identity: publicIdentity(this.userKeys),
       envelope: this.envelope,
+      opaque: this.opaque!,
     };
   }
 
@@ -239,7 +296,7 @@ export async function runFuzz(t: TestAuthority, o: FuzzOptions): Promise<FuzzRep
       const plans = fc.array(
         fc.record({
           role: fc.constantFrom(...ROLES),
-          frames: fc.array(frameArb(snapshot), { minLength: 1, maxLength: o.maxFramesPerConn }),
+          frames: fc.array(framesArb(snapshot), { minLength: 1, maxLength: o.maxFramesPerConn }).map((xs) => xs.flat().slice(0, o.maxFramesPerConn)),
         }),
         { minLength: o.parallel, maxLength: o.parallel },
       );
@@ -355,6 +412,7 @@ async function burst(c: RawConn, plan: Plan, report: FuzzReport, violation: (s: 
     c.send(f.data, f.binary);
     sent.push(f);
     report.frames++;
+    if (f.awaitReply) await c.until(() => c.replies.some((r) => r.re === f.id), o.replyTimeoutMs); // unanswered: a hang, found below
     if (sent.length % 8 === 0) await new Promise((r) => setImmediate(r));
   }
   const where = (f: Built | undefined) => (f ? `${plan.role} ${f.label} ${f.type ?? ''} ${show(f.data)}` : plan.role);
