@@ -8,6 +8,11 @@ export interface Figure {
   unit: string;
   ours: number | null;
   baseline: number | null;
+  /**
+   * What the baseline column holds when it is not the bare ws server (the same authority before
+   * a change, say): shown beside it, and the ratio is left out of the geometric mean.
+   */
+  baselineIs?: string;
   /** Which way is good: a throughput goes up, a latency or a memory cost goes down. */
   better: 'higher' | 'lower';
   target: string;
@@ -44,7 +49,7 @@ export function table(figures: Figure[]): string {
     rows.push([
       f.label,
       fmt(f.ours, f.unit),
-      fmt(f.baseline, f.unit),
+      f.baselineIs && f.baseline !== null ? `${fmt(f.baseline, f.unit)} (${f.baselineIs})` : fmt(f.baseline, f.unit),
       r === null ? '—' : `${r.toFixed(2)}×`,
       f.target,
       f.met === null ? `not measured${f.note ? `: ${f.note}` : ''}` : f.met ? 'yes' : 'NO',
@@ -59,9 +64,12 @@ export function table(figures: Figure[]): string {
 /** One line: every ratio to the baseline, their geometric mean (oriented), and targets met. */
 export function summary(figures: Figure[]): string {
   const parts: string[] = [];
+  const others: string[] = [];
   const good: number[] = [];
   for (const f of figures) {
     const r = ratio(f);
+    if (r !== null && f.baselineIs) others.push(`${f.id} ${r.toFixed(2)}× (to ${f.baselineIs})`);
+    if (f.baselineIs) continue;
     const g = goodness(f);
     if (r !== null) parts.push(`${f.id} ${r.toFixed(2)}×`);
     if (g !== null) good.push(g);
@@ -70,10 +78,11 @@ export function summary(figures: Figure[]): string {
   const measured = figures.filter((f) => f.met !== null);
   const met = measured.filter((f) => f.met).length;
   return (
-    `ratios to the in-run baseline: ${parts.join(', ')}; ` +
+    `ratios to the in-run baseline: ${parts.join(', ') || '—'}; ` +
     `geometric mean ${gmean === null ? '—' : `${gmean.toFixed(2)}×`} (oriented, > 1 is better than the baseline); ` +
     `targets met ${met}/${measured.length}` +
-    (measured.length < figures.length ? ` (${figures.length - measured.length} not measured)` : '')
+    (measured.length < figures.length ? ` (${figures.length - measured.length} not measured)` : '') +
+    (others.length ? `; other ratios: ${others.join(', ')}` : '')
   );
 }
 

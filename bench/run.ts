@@ -18,6 +18,7 @@ import { dmFigures } from './scenarios/dm.js';
 import { durableFigures } from './scenarios/durable.js';
 import { fanoutFigure } from './scenarios/fanout.js';
 import { historyFigure } from './scenarios/history.js';
+import { loginFigures } from './scenarios/login.js';
 import { memoryFigure } from './scenarios/memory.js';
 import { stormFigure } from './scenarios/storm.js';
 
@@ -29,6 +30,7 @@ const SCENARIOS: Record<string, (ctx: BenchContext) => Promise<Figure | Figure[]
   durable: durableFigures,
   history: historyFigure,
   storm: stormFigure,
+  login: loginFigures,
   dm: dmFigures,
 };
 

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Child } from './ipc.js';
 import { sampleProc } from './proc-stats.js';
 import type { Endpoint } from './loadgen/pool.js';
-import type { AccountSeed, ServerReady } from './servers/types.js';
+import type { AccountSeed, LoginSteps, ServerReady } from './servers/types.js';
 
 export type ServerKind = 'authority' | 'baseline';
 
@@ -83,6 +83,11 @@ export class ServerUnderTest {
       if (settled || performance.now() > end) return { rssBytes: samples[samples.length - 1]!, heapBytes, settled };
       await new Promise((r) => setTimeout(r, STILL_GAP_MS));
     }
+  }
+
+  /** Our authority: its password workers' time per login step (bench/servers/authority.ts). */
+  loginSteps(rounds: number): Promise<LoginSteps> {
+    return this.child.call<LoginSteps>('loginSteps', { rounds }, 300_000);
   }
 
   stats<T>(): Promise<T> {

@@ -1,5 +1,6 @@
 /** The messages between bench/run.ts and its load-generator processes. */
 import type { HistogramData } from '../histogram.js';
+import type { LoginKind } from './login.js';
 
 export type Target = 'authority' | 'baseline';
 
@@ -86,15 +87,28 @@ export interface HistoryReply {
 export interface StormBody {
   url: string;
   fingerprint: string | null;
+  /** opaque or legacy (our authority; see login.ts), baseline (its one-frame login). */
+  kind: LoginKind;
   usernames: string[];
   password: string;
+  /** Logins in flight at once. */
   concurrency: number;
   durationMs: number;
+  /**
+   * Each lane connects from an address of its own, as logins from many machines would: the
+   * authority's per-address share of its password pool then does not hold the lanes back.
+   */
+  ownAddresses?: boolean;
 }
 
 export interface StormReply {
   logins: number;
   failures: number;
   errors: Record<string, number>;
+  /** Each login from its connect to its last reply. */
   latency: { data: HistogramData; max: number };
+  /** How long the loop ran, logins under way at its end included. */
+  ms: number;
+  /** CPU time the generator process spent meanwhile: the clients' side of the logins. */
+  cpuMs: number;
 }

@@ -13,6 +13,7 @@ import WebSocket from 'ws';
 import { nowUs, sleep } from '../clock.js';
 import { Histogram, serialize } from '../histogram.js';
 import { serve } from '../ipc.js';
+import { logIn, resume, type Ask } from './login.js';
 import type {
   ClientSpec,
   ConnectReply,
@@ -75,16 +76,6 @@ function bump(map: Record<string, number>, key: string): void {
   map[key] = (map[key] ?? 0) + 1;
 }
 
-/** How long a BUSY answer asks to wait (its `until`), within the client core's bounds. */
-function busyDelay(frame: Buffer): number {
-  try {
-    const until = (JSON.parse(frame.toString()) as { error?: { until?: number } }).error?.until ?? 0;
-    return Math.min(5000, Math.max(50, until - Date.now()));
-  } catch {
-    return 250;
-  }
-}
-
 function errorCode(frame: Buffer): string {
   try {
     const parsed = JSON.parse(frame.toString()) as { error?: { code?: string } };
@@ -94,8 +85,10 @@ function errorCode(frame: Buffer): string {
   }
 }
 
-function openSocket(url: string): WebSocket {
+/** `localAddress`: the address to connect from (by default, the system's choice). */
+function openSocket(url: string, localAddress?: string): WebSocket {
   return new WebSocket(url, {
+    localAddress,
     perMessageDeflate: false,
     skipUTF8Validation: true,
     rejectUnauthorized: false, // replaced by the fingerprint pin: see pinned()
@@ -168,13 +161,11 @@ class Client {
         reject(new Error('CONNECT_CLOSED'));
       });
     });
-    const login: Record<string, unknown> =
-      cfg.target === 'authority' && this.spec.token
-        ? { type: 'resume', token: this.spec.token }
-        : { type: 'login', username: this.spec.username, password: this.spec.password };
-    if (cfg.target === 'baseline') login.room = this.spec.room;
-    const reply = await this.request(login);
-    if (!/^\{"re":\d+,"ok":true/.test(reply.frame.toString('latin1', 0, 24))) throw new Error(errorCode(reply.frame));
+    const ask: Ask = async (body) => JSON.parse((await this.request(body)).frame.toString()) as unknown;
+    const { username, password, token } = this.spec;
+    if (cfg.target === 'baseline') await logIn(ask, 'baseline', username, password, { room: this.spec.room });
+    else if (token) await resume(ask, token);
+    else await logIn(ask, 'opaque', username, password);
     this.ready = true;
   }
 
@@ -458,48 +449,105 @@ async function history(body: HistoryBody): Promise<HistoryReply> {
   return { perDepth: body.depths.map((before, d) => ({ before, latency: serialize(hists[d]!), badPages: bad[d]! })) };
 }
 
-/** Logs accounts in and out as fast as `concurrency` lanes allow, for `durationMs`. */
+/**
+ * A socket for one login: its requests go one at a time, each reply settles the request under
+ * way (a reply numbered null too: the authority could not read the frame). Events are ignored.
+ */
+class LoginSocket {
+  readonly ws: WebSocket;
+  readonly opened: Promise<void>;
+  private nextId = 1;
+  private pending: { id: number; settle: (frame: unknown) => void } | null = null;
+
+  constructor(url: string, fingerprint: string | null, localAddress?: string) {
+    const ws = openSocket(url, localAddress);
+    this.ws = ws;
+    ws.on('error', () => undefined); // the close event carries what happened
+    this.opened = new Promise((resolve, reject) => {
+      ws.once('open', () => (pinned(ws, fingerprint) ? resolve() : reject(new Error('CERTIFICATE_MISMATCH'))));
+      ws.once('close', () => reject(new Error('CONNECT_CLOSED')));
+    });
+    ws.on('message', (data: Buffer) => {
+      let frame: unknown;
+      try {
+        frame = JSON.parse(data.toString());
+      } catch {
+        frame = null;
+      }
+      const re = frame !== null && typeof frame === 'object' && 're' in frame ? frame.re : undefined;
+      const p = this.pending;
+      if (p && (re === p.id || re === null)) {
+        this.pending = null;
+        p.settle(frame);
+      }
+    });
+    ws.once('close', () => this.pending?.settle(CLOSED_REPLY));
+  }
+
+  readonly ask: Ask = (body) =>
+    new Promise((resolve, reject) => {
+      const id = this.nextId++;
+      const timer = setTimeout(() => {
+        this.pending = null;
+        reject(new Error('REQUEST_TIMEOUT'));
+      }, REQUEST_TIMEOUT_MS);
+      this.pending = {
+        id,
+        settle: (frame) => {
+          clearTimeout(timer);
+          resolve(frame);
+        },
+      };
+      this.ws.send(JSON.stringify({ id, ...body }));
+    });
+
+  close(): void {
+    this.ws.terminate();
+  }
+}
+
+const CLOSED_REPLY = { re: null, ok: false, error: { code: 'CLOSED', message: 'the connection closed' } };
+
+/**
+ * The address lane `k` connects from when each lane has its own (all of 127.0.0.0/8 is the
+ * loopback on Linux): 127.0.0.2, 127.0.0.3…
+ */
+function laneAddress(k: number): string {
+  return `127.0.0.${2 + (k % 250)}`;
+}
+
+/** Connects, logs an account in and disconnects, in `concurrency` lanes, for `durationMs`; each login timed from its connect. */
 async function storm(body: StormBody): Promise<StormReply> {
   const h = new Histogram();
   const errors: Record<string, number> = {};
   let logins = 0;
   let failures = 0;
   let next = 0;
-  const end = performance.now() + body.durationMs;
-  const lane = async () => {
+  const started = performance.now();
+  const cpuBefore = process.cpuUsage();
+  const end = started + body.durationMs;
+  const lane = async (k: number) => {
+    const localAddress = body.ownAddresses ? laneAddress(k) : undefined;
     while (performance.now() < end) {
       const username = body.usernames[next++ % body.usernames.length]!;
-      const ws = openSocket(body.url);
       const t = nowUs();
+      const conn = new LoginSocket(body.url, body.fingerprint, localAddress);
       try {
-        await new Promise<void>((resolve, reject) => {
-          const send = () => ws.send(JSON.stringify({ id: 1, type: 'login', username, password: body.password }));
-          ws.once('open', () => {
-            if (!pinned(ws, body.fingerprint)) return reject(new Error('CERTIFICATE_MISMATCH'));
-            send();
-          });
-          ws.on('message', (data: Buffer) => {
-            if (data.toString('latin1', 0, 20).startsWith('{"re":1,"ok":true')) return resolve();
-            const code = errorCode(data);
-            // BUSY: the hashing queue is full and nothing was checked; wait as told, as the client core does.
-            if (code === 'BUSY') return void setTimeout(send, busyDelay(data));
-            reject(new Error(code));
-          });
-          ws.once('close', () => reject(new Error('CLOSED')));
-          ws.once('error', () => undefined);
-        });
+        await conn.opened;
+        await logIn(conn.ask, body.kind, username, body.password);
         h.record(nowUs() - t);
         logins++;
       } catch (err) {
         failures++;
         bump(errors, (err as Error).message);
       } finally {
-        ws.terminate();
+        conn.close();
       }
     }
   };
-  await Promise.all(Array.from({ length: body.concurrency }, lane));
-  return { logins, failures, errors, latency: serialize(h) };
+  await Promise.all(Array.from({ length: body.concurrency }, (_, k) => lane(k)));
+  const cpu = process.cpuUsage(cpuBefore);
+  return { logins, failures, errors, latency: serialize(h), ms: performance.now() - started, cpuMs: (cpu.user + cpu.system) / 1000 };
 }
 
 serve({

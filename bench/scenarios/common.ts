@@ -46,6 +46,7 @@ export async function withClients<T>(
   fn: (lg: LoadGen, s: ServerUnderTest) => Promise<T>,
 ): Promise<T> {
   const s = await ServerUnderTest.start(kind, { ...server, profileDir: kind === 'authority' ? ctx.profileDir : undefined });
+  logSeeding(ctx, s);
   const lg = LoadGen.start(ctx.procs);
   lg.serverStats = () => s.stats<ServerCounters | null>();
   try {
@@ -57,6 +58,13 @@ export async function withClients<T>(
     await lg.stop();
     await s.stop();
   }
+}
+
+/** How long our authority took to write its accounts (their OPAQUE records are most of it). */
+export function logSeeding(ctx: BenchContext, s: ServerUnderTest): void {
+  const seeded = s.ready.seeded;
+  if (!seeded || seeded.accounts === 0) return;
+  ctx.log(`  ${s.kind}: ${seeded.accounts} accounts seeded (${seeded.records} OPAQUE records) in ${(seeded.ms / 1000).toFixed(1)} s`);
 }
 
 /** CPU pressure (%) from which a step is flagged as measured on a crowded machine. */

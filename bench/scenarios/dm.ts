@@ -27,8 +27,8 @@ const WARMUP_DMS = 2000;
 const WINDOW = 256;
 
 export async function measureDm(ctx: BenchContext, pairs = ctx.quick ? 3 : 8, burst = ctx.quick ? 5000 : 20_000, maxMs = ctx.quick ? 4000 : 10_000) {
-  const seedA: AccountSeed = { prefix: 'dma', count: pairs, password: BENCH_PASSWORD, hash: 'cheap', rooms: 'none' };
-  const seedB: AccountSeed = { prefix: 'dmb', count: pairs, password: BENCH_PASSWORD, hash: 'cheap', rooms: 'none' };
+  const seedA: AccountSeed = { prefix: 'dma', count: pairs, password: BENCH_PASSWORD, stretching: 'cheap', rooms: 'none' };
+  const seedB: AccountSeed = { prefix: 'dmb', count: pairs, password: BENCH_PASSWORD, stretching: 'cheap', rooms: 'none' };
   const server = await ServerUnderTest.start('authority', { accounts: [seedA, seedB] });
   const sides = [new Child(PEER_ENTRY), new Child(PEER_ENTRY)] as const;
   const profileDir = ctx.profileDir;

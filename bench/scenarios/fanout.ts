@@ -26,7 +26,7 @@ export async function measureFanout(
     prefix: rooms === 1 ? 'fan' : 'five',
     count: clients,
     password: BENCH_PASSWORD,
-    hash: 'cheap',
+    stretching: 'cheap',
     rooms: rooms === 1 ? 'general' : 'spread5',
   };
   const fanout = clients / rooms;

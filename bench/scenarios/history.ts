@@ -80,7 +80,7 @@ export interface DepthResult {
 }
 
 export async function measureHistory(ctx: BenchContext, kind: ServerKind, messages = HISTORY_MESSAGES, perDepth?: number) {
-  const seed: AccountSeed = { prefix: 'hist', count: 1, password: BENCH_PASSWORD, hash: 'cheap', rooms: 'general' };
+  const seed: AccountSeed = { prefix: 'hist', count: 1, password: BENCH_PASSWORD, stretching: 'cheap', rooms: 'general' };
   const dataDir = kind === 'authority' ? ensureHistoryCache(ctx, messages) : undefined;
   const t = performance.now();
   const s = await ServerUnderTest.start(kind, { accounts: [seed], dataDir });

@@ -12,7 +12,7 @@ import { LoadGen } from '../loadgen/pool.js';
 import { ServerUnderTest, type ServerKind } from '../server-process.js';
 import type { AccountSeed } from '../servers/types.js';
 import type { Figure } from '../report.js';
-import { BENCH_PASSWORD, specsFor, type BenchContext } from './common.js';
+import { BENCH_PASSWORD, logSeeding, specsFor, type BenchContext } from './common.js';
 
 export const IDLE_CLIENTS = 2000;
 const QUARTERS = 4;
@@ -26,8 +26,9 @@ export async function measureIdleMemory(
   maxWaitMs = ctx.quick ? 6000 : 20_000,
 ) {
   const stillSamples = ctx.quick ? 6 : 8;
-  const seed: AccountSeed = { prefix: 'idle', count: clients, password: BENCH_PASSWORD, hash: 'cheap', rooms: 'general' };
+  const seed: AccountSeed = { prefix: 'idle', count: clients, password: BENCH_PASSWORD, stretching: 'cheap', rooms: 'general' };
   const s = await ServerUnderTest.start(kind, { accounts: [seed] });
+  logSeeding(ctx, s);
   const lg = LoadGen.start(ctx.procs);
   try {
     const samples = [await s.settledMemory(maxWaitMs, stillSamples)];

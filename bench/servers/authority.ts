@@ -10,14 +10,14 @@ import { writeHeapSnapshot } from 'node:v8';
 import { Authority } from '../../authority/src/server.js';
 import { defaultConfig } from '../../authority/src/config.js';
 import { Logger } from '../../authority/src/log.js';
-import { PasswordPool } from '../../authority/src/passwords.js';
 import { hashToken } from '../../authority/src/accounts-policy.js';
+import type { PoolAnswer } from '../../authority/src/passwords.js';
+import { finishLogin, startLogin } from '../../shared/crypto/opaque.js';
 import { serve } from '../ipc.js';
 import { collect } from './collect.js';
-import { accountName, roomOf, sessionToken, type AccountSeed, type ServerLaunch, type ServerReady } from './types.js';
+import { CHEAP_KSF, registrationRecords, type SeededLogin } from './records.js';
+import { accountName, roomOf, sessionToken, type AccountSeed, type LoginSteps, type ServerLaunch, type ServerReady } from './types.js';
 
-/** Cheap scrypt for the seeded accounts: same format and code path, about a millisecond a login. */
-const CHEAP_SCRYPT = { N: 1 << 10, r: 8, p: 1 };
 const UNLIMITED = 1_000_000_000;
 
 let authority: Authority | null = null;
@@ -39,33 +39,46 @@ function walBytes(dbFile: string): number {
   }
 }
 
-async function seed(a: Authority, seeds: AccountSeed[]): Promise<void> {
-  const hashes = new Map<string, string>();
-  const cheap = new PasswordPool(1, CHEAP_SCRYPT);
-  try {
-    for (const s of seeds) {
-      const key = `${s.hash}\u0000${s.password}`;
-      if (!hashes.has(key)) {
-        const r = await (s.hash === 'cheap' ? cheap : a.passwords).hash(s.password, 'bench-seed');
-        if (!r.ok) throw new Error('password pool busy while seeding');
-        hashes.set(key, r.value);
-      }
-    }
-  } finally {
-    await cheap.close();
-  }
+/** The pool's key (its fairness share) for the bench's own password work. */
+const SEED_KEY = 'bench-seed';
+
+/**
+ * Writes the accounts of `seeds` (those the store does not hold already: a cached store), each
+ * with a session for `resume` and, as its seed says, a real OPAQUE record or a scrypt hash of
+ * before OPAQUE.
+ */
+async function seed(a: Authority, seeds: AccountSeed[]): Promise<NonNullable<ServerReady['seeded']>> {
+  const started = performance.now();
   const { users, rooms } = a.store;
+  const setup = await a.opaqueSetup;
+  const logins = new Map<string, SeededLogin>();
+  /** One scrypt hash per password (the check costs the same whatever the salt). */
+  const legacyHashes = new Map<string, string>();
+  for (const s of seeds) {
+    const fresh = Array.from({ length: s.count }, (_, i) => accountName(s.prefix, i)).filter((name) => !users.byName(name));
+    if (s.stretching === 'legacy') {
+      if (fresh.length && !legacyHashes.has(s.password)) legacyHashes.set(s.password, await scryptHash(a, s.password));
+      continue;
+    }
+    const ksf = s.stretching === 'cheap' ? CHEAP_KSF : a.config.opaqueKsf;
+    const made = await registrationRecords({ serverSetup: setup, usernames: fresh, password: s.password, ksf });
+    for (const [i, name] of fresh.entries()) logins.set(name, made[i]!);
+  }
+  // Made before OPAQUE: no record, the hash (users.create writes only records, as the authority now does).
+  const toLegacy = a.store.db.prepare<[string, number]>('UPDATE users SET pass_hash = ?, opaque_record = NULL, opaque_ksf = NULL WHERE id = ?');
   const now = Date.now();
+  let accounts = 0;
   a.store.transaction(() => {
     for (const s of seeds) {
-      const hash = hashes.get(`${s.hash}\u0000${s.password}`)!;
       for (let i = 0; i < s.count; i++) {
         const name = accountName(s.prefix, i);
         const tokenHash = hashToken(sessionToken(name));
         const existing = users.byName(name); // a cached store (history) may hold it already
-        const user = existing ?? users.create(name, hash, false, now);
+        const user = existing ?? users.create(name, logins.get(name) ?? NO_RECORD_YET, false, now);
+        if (!existing && s.stretching === 'legacy') toLegacy.run(legacyHashes.get(s.password)!, user.id);
         if (!users.session(tokenHash)) users.createSession(tokenHash, user.id, now);
         if (existing) continue;
+        accounts++;
         const roomName = roomOf(s, i);
         if (roomName === null) continue;
         const room = rooms.byName(roomName) ?? rooms.create(roomName, 'closed', now);
@@ -73,6 +86,16 @@ async function seed(a: Authority, seeds: AccountSeed[]): Promise<void> {
       }
     }
   });
+  return { accounts, records: logins.size, ms: performance.now() - started };
+}
+
+/** A legacy account's row until the same transaction replaces it with its hash. */
+const NO_RECORD_YET = { record: '', ksf: '' };
+
+async function scryptHash(a: Authority, password: string): Promise<string> {
+  const r = await a.passwords.hash(password, SEED_KEY);
+  if (!r.ok) throw new Error('password pool busy while seeding');
+  return r.value;
 }
 
 async function start(launch: ServerLaunch): Promise<ServerReady> {
@@ -95,14 +118,58 @@ async function start(launch: ServerLaunch): Promise<ServerReady> {
       readBurstBytes: UNLIMITED,
       registrationsPerIp: UNLIMITED,
       loginFailuresPerIp: UNLIMITED,
+      loginFailuresPerAccount: UNLIMITED,
+      loginFailuresPerAccountNewAddresses: UNLIMITED,
     },
   });
   const log = new Logger(true);
   authority = new Authority(config, log);
-  await seed(authority, launch.accounts);
+  const seeded = await seed(authority, launch.accounts);
   const started = await authority.start();
-  return { url: started.url, pid: process.pid, fingerprint: started.fingerprint };
+  return { url: started.url, pid: process.pid, fingerprint: started.fingerprint, seeded };
 }
+
+/**
+ * What the authority's password workers take for each step of a login, one job at a time on an
+ * otherwise idle pool (median of `rounds`, ms, the worker's round trip included): the scrypt check
+ * of a login before OPAQUE, and the two server steps of an OPAQUE login.
+ */
+async function loginSteps(body: { rounds: number }): Promise<LoginSteps> {
+  const a = authority;
+  if (!a) throw new Error('not started');
+  const setup = await a.opaqueSetup;
+  const password = 'bench-step-password';
+  const [login] = await registrationRecords({ serverSetup: setup, usernames: [STEP_ACCOUNT], password, ksf: CHEAP_KSF });
+  const hash = await scryptHash(a, password);
+  const times = { scryptVerify: [] as number[], opaqueLoginStart: [] as number[], opaqueLoginFinish: [] as number[] };
+  const timed = async <T>(into: number[], job: () => Promise<T>): Promise<T> => {
+    const t = performance.now();
+    const r = await job();
+    into.push(performance.now() - t);
+    return r;
+  };
+  const granted = <T>(r: PoolAnswer<T>): T => {
+    if (!r.ok) throw new Error('password pool busy');
+    return r.value;
+  };
+  for (let i = 0; i < body.rounds; i++) {
+    if (!granted(await timed(times.scryptVerify, () => a.passwords.verify(password, hash, SEED_KEY)))) throw new Error('scrypt check failed');
+    const started = await startLogin(password);
+    const server = granted(
+      await timed(times.opaqueLoginStart, () => a.passwords.opaqueLoginStart(setup, STEP_ACCOUNT, login!.record, started.request, SEED_KEY)),
+    );
+    if (!server) throw new Error('loginStart refused');
+    const proof = await finishLogin(started, server.loginResponse, password, CHEAP_KSF);
+    if (!proof) throw new Error('the login response does not open');
+    const ok = granted(await timed(times.opaqueLoginFinish, () => a.passwords.opaqueLoginFinish(server.serverLoginState, proof.finishLoginRequest, SEED_KEY)));
+    if (!ok) throw new Error('loginFinish refused');
+  }
+  const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)] ?? 0;
+  return { scryptVerifyMs: median(times.scryptVerify), opaqueLoginStartMs: median(times.opaqueLoginStart), opaqueLoginFinishMs: median(times.opaqueLoginFinish) };
+}
+
+/** An account name no seed uses (lower case: OPAQUE's name for it as it is). */
+const STEP_ACCOUNT = 'bench-step-costs';
 
 process.on('SIGTERM', () => {
   const a = authority;
@@ -112,6 +179,7 @@ process.on('SIGTERM', () => {
 serve({
   start: (body: ServerLaunch) => start(body),
   gc: () => collect(),
+  loginSteps: (b: { rounds: number }) => loginSteps(b),
   /** For investigations of memory per connection (bench/run.ts does not use it). */
   heapSnapshot: (b: { file: string }) => {
     collect();

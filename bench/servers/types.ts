@@ -5,8 +5,14 @@ export interface AccountSeed {
   prefix: string;
   count: number;
   password: string;
-  /** cheap: scrypt N=2^10 (for the clients that do log in with a password); real: the configured cost. */
-  hash: 'cheap' | 'real';
+  /**
+   * How the account logs in with its password. cheap: an OPAQUE record whose key stretching (the
+   * client's Argon2id) is one pass over 1 MiB; real: the authority's configured key stretching;
+   * legacy: an account from before OPAQUE, with no record and a scrypt hash at the configured
+   * cost (it logs in through legacyLogin). The authority's own work in an OPAQUE login is the
+   * same whatever the stretching: only the client's changes.
+   */
+  stretching: 'cheap' | 'real' | 'legacy';
   /** general: all in Général; spread5: account i in default room i mod 5; private: a room each; none. */
   rooms: 'general' | 'spread5' | 'private' | 'none';
 }
@@ -22,13 +28,15 @@ export interface ServerReady {
   pid: number;
   /** SHA-256 certificate fingerprint when TLS is on. */
   fingerprint: string | null;
+  /** Our authority: how long writing the accounts took, OPAQUE records included. */
+  seeded?: { accounts: number; records: number; ms: number };
 }
 
 export const PRIVATE_ROOM_PREFIX = 'bench-';
 
 /**
  * Every seeded account also gets a session, so that a client can come in with `resume` (no
- * scrypt at all): logins then cost what a reconnect costs, and the password workers stay idle.
+ * OPAQUE exchange at all): logins then cost what a reconnect costs, and the password workers stay idle.
  */
 export function sessionToken(username: string): string {
   return `benchsession-${username}`;
@@ -52,4 +60,11 @@ export function roomOf(seed: Pick<AccountSeed, 'rooms' | 'prefix'>, i: number): 
     case 'private':
       return `${PRIVATE_ROOM_PREFIX}${seed.prefix}${i}`;
   }
+}
+
+/** What the authority's password workers take for each step of a login, one job alone (median ms). */
+export interface LoginSteps {
+  scryptVerifyMs: number;
+  opaqueLoginStartMs: number;
+  opaqueLoginFinishMs: number;
 }

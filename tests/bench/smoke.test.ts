@@ -12,6 +12,7 @@ import { ServerUnderTest } from '../../bench/server-process.js';
 import { measureIdleMemory } from '../../bench/scenarios/memory.js';
 import { ensureHistoryCache, historyCacheDir, measureHistory, PAGE } from '../../bench/scenarios/history.js';
 import { measureStorm } from '../../bench/scenarios/storm.js';
+import { measureLogins } from '../../bench/scenarios/login.js';
 import { measureDm } from '../../bench/scenarios/dm.js';
 import { measureStorageCeiling } from '../../bench/scenarios/durable.js';
 import { summary, table, type Figure } from '../../bench/report.js';
@@ -48,9 +49,9 @@ function expectClean(r: StepResult, fanout: number): void {
 describe.each<ServerKind>(['baseline', 'authority'])('bench against %s', (kind) => {
   it('delivers everything once at a low rate: 1 room, 5 rooms, senders alone in their rooms', { timeout: TIMEOUT_MS }, async () => {
     const seeds: AccountSeed[] = [
-      { prefix: 'smkone', count: 25, password: BENCH_PASSWORD, hash: 'cheap', rooms: 'general' },
-      { prefix: 'smkfive', count: 25, password: BENCH_PASSWORD, hash: 'cheap', rooms: 'spread5' },
-      { prefix: 'smkdur', count: 5, password: BENCH_PASSWORD, hash: 'cheap', rooms: 'private' },
+      { prefix: 'smkone', count: 25, password: BENCH_PASSWORD, stretching: 'cheap', rooms: 'general' },
+      { prefix: 'smkfive', count: 25, password: BENCH_PASSWORD, stretching: 'cheap', rooms: 'spread5' },
+      { prefix: 'smkdur', count: 5, password: BENCH_PASSWORD, stretching: 'cheap', rooms: 'private' },
     ];
     const server = await ServerUnderTest.start(kind, { accounts: seeds });
     const lg = LoadGen.start(ctx.procs);
@@ -93,11 +94,23 @@ it('generates the history store once and reuses it', { timeout: TIMEOUT_MS }, ()
   expect(lines.length).toBe(before); // no "generating" line the second time
 });
 
-it('keeps fan-out going through a login storm with real scrypt', { timeout: TIMEOUT_MS }, async () => {
+it('keeps fan-out going through a storm of OPAQUE logins', { timeout: TIMEOUT_MS }, async () => {
   const s = await measureStorm(ctx, 'authority', { clients: 20, deliveriesPerSec: 400, durationMs: 1000, rounds: 1, lanes: 4 });
   expect(s.logins.every((l) => l.logins > 0 && l.failures === 0)).toBe(true);
   for (const r of [...s.quiet, ...s.stormy]) expectClean(r, 20);
   expect(s.ratio).toBeGreaterThan(0);
+});
+
+it('times logins before OPAQUE (scrypt) and after, one at a time and several at once', { timeout: TIMEOUT_MS }, async () => {
+  const r = await measureLogins(ctx, { accounts: 2, durationMs: 400, rounds: 1, lanes: 2, stepRounds: 2 });
+  for (const run of [r.seqScrypt, r.seqOpaque, r.parScrypt, r.parOpaque, r.parCheap]) {
+    expect({ failures: run.failures, errors: run.errors }).toEqual({ failures: 0, errors: {} });
+    expect(run.logins).toBeGreaterThan(0);
+    expect(run.latency.p50Ms).toBeGreaterThan(0);
+    expect(run.perSec).toBeGreaterThan(0);
+    expect(run.serverCpuMs).toBeGreaterThanOrEqual(0);
+  }
+  for (const ms of Object.values(r.steps)) expect(ms).toBeGreaterThan(0);
 });
 
 it('measures what the store alone commits and flushes', () => {
@@ -119,13 +132,16 @@ it('prints a table and a last line with every ratio', () => {
     { id: 'a', label: 'throughput', unit: 'x/s', ours: 90, baseline: 100, better: 'higher', target: '≥ 0.8×', met: true },
     { id: 'b', label: 'latency', unit: 'ms', ours: 2, baseline: 1, better: 'lower', target: '≤ 2 ms', met: true },
     { id: 'c', label: 'missing', unit: 'ms', ours: null, baseline: null, better: 'lower', target: '≤ 1 ms', met: null, note: 'why' },
+    { id: 'd', label: 'after', unit: 'ms', ours: 50, baseline: 100, baselineIs: 'before', better: 'lower', target: 'informative', met: true },
   ];
   const t = table(figures);
   expect(t).toContain('0.90×');
   expect(t).toContain('not measured: why');
+  expect(t).toContain('100 ms (before)');
   const s = summary(figures);
   expect(s).toContain('a 0.90×');
   expect(s).toContain('b 2.00×');
   expect(s).toContain('geometric mean 0.67×'); // sqrt(0.9 × 0.5)
-  expect(s).toContain('targets met 2/2 (1 not measured)');
+  expect(s).toContain('targets met 3/3 (1 not measured)');
+  expect(s).toContain('other ratios: d 0.50× (to before)'); // the same authority before a change: not in the mean
 });
