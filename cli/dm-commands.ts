@@ -25,6 +25,7 @@ import { formatTime, messageText, safeLine } from './text.js';
 const DM_SESSION_COMMANDS: ReadonlySet<string> = new Set([
   'register',
   'login',
+  'reset-password',
   'listen',
   'befriend',
   'accept',

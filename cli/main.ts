@@ -1,7 +1,8 @@
 /**
  * The CHandler command-line client, for scripts, bots and smoke tests:
  *   npm run -s cli -- [--url wss://HOST:PORT] [--fingerprint HEX | --trust] --user NAME [--json] <command> [args]
- * Password from CHANDLER_PASSWORD or a no-echo prompt. Failure: exit 1 and `error CODE: message` on stderr.
+ * Password from CHANDLER_PASSWORD or a no-echo prompt (for register and reset-password, the new one).
+ * Failure: exit 1 and `error CODE: message` on stderr.
  */
 import { parseArgs } from 'node:util';
 import { ChandlerClient } from '../shared/client/index.js';
@@ -137,9 +138,15 @@ async function main(argv: string[]): Promise<number> {
     clientVersion: CLIENT_VERSION,
   });
 
-  const password = process.env[PASSWORD_ENV] ?? (await promptPassword(values.user, out));
+  const prompt = `${command.session === 'reset' ? 'New password' : 'Password'} for ${values.user}: `;
+  const password = process.env[PASSWORD_ENV] ?? (await promptPassword(prompt, out));
   if (password === null) return 1;
-  const auth = command.session === 'register' ? await client.register(values.user, password) : await client.login(values.user, password);
+  const auth =
+    command.session === 'register'
+      ? await client.register(values.user, password)
+      : command.session === 'reset'
+        ? await client.resetPassword(values.user, args[0]!, password)
+        : await client.login(values.user, password);
   if (!auth.ok) {
     client.close();
     if (auth.error.code === 'CERT_MISMATCH' && seen) {
@@ -190,9 +197,9 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-async function promptPassword(user: string, out: Output): Promise<string | null> {
+async function promptPassword(prompt: string, out: Output): Promise<string | null> {
   try {
-    return await readSecret(`Password for ${user}: `);
+    return await readSecret(prompt);
   } catch {
     out.error('USAGE', `no password: type it at the prompt or set ${PASSWORD_ENV}`);
     return null;

@@ -1,6 +1,8 @@
 /**
  * Serves the built web client (the same renderer the desktop app loads) with a strict
- * Content-Security-Policy: no remote content at all, scripts only from this origin.
+ * Content-Security-Policy: no remote content at all, scripts only from this origin. The one
+ * allowance beyond that, 'wasm-unsafe-eval', lets OPAQUE's login compile its WebAssembly
+ * (carried inside its script); eval and inline script stay forbidden.
  */
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import { extname, join, normalize, resolve, sep } from 'node:path';
@@ -11,7 +13,7 @@ export const DEFAULT_WEB_ROOT = resolve(import.meta.dirname, '..', '..', 'deskto
 
 export const WEB_CSP = [
   "default-src 'self'",
-  "script-src 'self'",
+  "script-src 'self' 'wasm-unsafe-eval'",
   "style-src 'self'",
   "img-src 'self' data:",
   "font-src 'self'",

@@ -4,6 +4,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { adminClient, PASSWORD, registered, startAuthority, tempDir, uniqueName, until, type TestAuthority } from '../helpers/authority.js';
 import { ROOT, run, tsxArgs } from '../helpers/process.js';
+import { resetPassword } from '../../authority/src/handlers/moderation.js';
 import { PROCESS_MS, processTestMs } from '../helpers/timing.js';
 
 let t: TestAuthority;
@@ -172,6 +173,40 @@ describe('cli', () => {
     expect(gone.code).toBe(1);
     expect(gone.stderr).toMatch(/^error WRONG_CREDENTIALS/m);
   }, processTestMs(10));
+
+  it('reset-password sets a new password with the reset code an admin gave; the old password and the used code stop working', async () => {
+    const NEW_PASSWORD = 'Glacier-lanterne-57!';
+    const u = uniqueName('forgot');
+    expect((await cli(u, ['register'])).code).toBe(0);
+    const reset = resetPassword(t.authority, { name: 'console', origin: 'console' }, u);
+    if (!reset.ok) throw new Error(`reset failed: ${JSON.stringify(reset.error)}`);
+    const code = reset.value.code;
+
+    const usage = await cli(u, ['reset-password'], { password: NEW_PASSWORD });
+    expect(usage.code).toBe(1);
+    expect(usage.stderr).toContain('usage: reset-password <code>');
+    const wrong = await cli(u, ['reset-password', 'abcd-efgh-jkmn-pqrs'], { password: NEW_PASSWORD });
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toMatch(/^error WRONG_CREDENTIALS: /m);
+    // The policy is checked before the code is spent: a weak password leaves the code usable.
+    const weak = await cli(u, ['reset-password', code], { password: 'motdepasse' });
+    expect(weak.code).toBe(1);
+    expect(weak.stderr).toMatch(/^error WEAK_PASSWORD: /m);
+
+    const done = await cli(u, ['reset-password', code], { password: NEW_PASSWORD });
+    expect(done.code).toBe(0);
+    expect(done.stdout).toContain(`new password set; logged in as ${u}`);
+    // This device's DM keys were sealed with the old password: new ones replace them.
+    expect(done.stderr).toContain('replacing ones this password cannot open');
+
+    const old = await cli(u, ['login']);
+    expect(old.code).toBe(1);
+    expect(old.stderr).toMatch(/^error WRONG_CREDENTIALS: /m);
+    expect((await cli(u, ['login'], { password: NEW_PASSWORD })).stdout).toContain(`logged in as ${u}`);
+    const reused = await cli(u, ['reset-password', code], { password: 'Un-autre-secret-93!' });
+    expect(reused.code).toBe(1);
+    expect(reused.stderr).toMatch(/^error WRONG_CREDENTIALS: /m);
+  }, processTestMs(8));
 
   it('pins the certificate: refuses an unknown one with its fingerprint, trusts on --trust, refuses a wrong pin', async () => {
     const u = uniqueName('pin');

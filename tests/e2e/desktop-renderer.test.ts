@@ -3,9 +3,13 @@
  * preload bridge (`window.chandlerDesktop`, the Electron side) is stood in for by a small
  * in-page implementation kept in sessionStorage, so the first-start server screen, the token
  * kept through the bridge's encrypted storage, and notifications through the bridge are exercised.
+ * The page's files come as Electron's app:// protocol serves them, with the desktop's CSP, so that
+ * what that CSP allows (OPAQUE's WebAssembly at login) and refuses shows here.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { handleAppProtocol } from '../../desktop/src/main/protocol.js';
+import { APP_ORIGIN, contentSecurityPolicy } from '../../desktop/src/main/security.js';
 import { PASSWORD, registered, startAuthority, uniqueName, type TestAuthority } from '../helpers/authority.js';
 import type { ChandlerClient } from '../../shared/client/index.js';
 import { buildWebClient, launchChromium, login, openApp, originOf, screenshot, shellReady, UI_TIMEOUT_MS, type AppPage } from './support/web.js';
@@ -44,6 +48,23 @@ function installBridge(server: { url: string; fingerprint: string }): void {
   };
 }
 
+/**
+ * Answers the page's requests for its own files with desktop/src/main/protocol.ts's app://
+ * handler, CSP included (as it is once the server is chosen: the page connects to nothing before).
+ */
+async function serveAsDesktop(context: BrowserContext, origin: string): Promise<void> {
+  let handler: ((req: Request) => Promise<Response>) | null = null;
+  handleAppProtocol(
+    { handle: (_scheme: string, fn: (req: Request) => Promise<Response>) => void (handler = fn) } as never,
+    web.dir,
+    () => contentSecurityPolicy(t.url),
+  );
+  await context.route(`${origin}**`, async (route) => {
+    const res = await handler!(new Request(`${APP_ORIGIN}${new URL(route.request().url()).pathname}`));
+    await route.fulfill({ status: res.status, headers: Object.fromEntries(res.headers), body: Buffer.from(await res.arrayBuffer()) });
+  });
+}
+
 function bridgeState<T>(page: Page, key: string): Promise<T | null> {
   return page.evaluate((k) => JSON.parse(sessionStorage.getItem(k) ?? 'null'), key) as Promise<T | null>;
 }
@@ -51,7 +72,10 @@ function bridgeState<T>(page: Page, key: string): Promise<T | null> {
 beforeAll(async () => {
   web = await buildWebClient();
   t = await startAuthority({ webRoot: web.dir });
-  browser = await launchChromium(t.spkiHash!);
+  // A page whose files the test answers (serveAsDesktop) has no network address, so Chromium's
+  // Local Network Access checks would take it for a public site and refuse its socket to
+  // 127.0.0.1. This file is about the CSP and the bridge, not those checks: they are off here.
+  browser = await launchChromium(t.spkiHash!, ['--disable-features=LocalNetworkAccessChecks']);
   clients.push(await registered(t, me));
   clients[0]!.close();
 }, 180_000);
@@ -68,8 +92,10 @@ describe('the renderer inside the desktop shell', () => {
   it('asks for the server on first start, then logs in to it', async () => {
     app = await openApp(browser, originOf(t.url));
     await app.context.addInitScript(installBridge, { url: t.url, fingerprint: t.fingerprint! });
+    await serveAsDesktop(app.context, originOf(t.url));
     const { page } = app;
-    await page.reload();
+    const served = await page.reload();
+    expect(served!.headers()['content-security-policy']).toBe(contentSecurityPolicy(t.url));
 
     const address = page.getByLabel('Adresse du serveur');
     await address.waitFor();

@@ -100,7 +100,7 @@ afterAll(async () => {
 }, 60_000);
 
 describe('screens, in both languages and both themes', () => {
-  it('log in and register', async () => {
+  it('log in, reset code and register', async () => {
     for (const [lang, scheme] of COMBOS) {
       const app = await openApp(browser, origin, { lang, colorScheme: scheme });
       contexts.push(app);
@@ -110,6 +110,10 @@ describe('screens, in both languages and both themes', () => {
       await login(page, MARIE, 'wrong-password!!', lang);
       await page.getByTestId('form-error').waitFor(); // wrong name or password: one answer, for the form
       await shoot(page, `login-error-${lang}-${scheme}`);
+      await page.getByRole('button', { name: lang === 'fr' ? "J'ai un code de réinitialisation" : 'I have a reset code' }).click();
+      await page.getByLabel(lang === 'fr' ? 'Code de réinitialisation' : 'Reset code').fill('abcd-efgh-jkmn-pqrs');
+      await page.getByLabel(lang === 'fr' ? 'Nouveau mot de passe' : 'New password', { exact: true }).fill('motdepasse-');
+      await shoot(page, `reset-code-${lang}-${scheme}`);
       await register(page, 'thomas.bernard', PASSWORD, lang);
       await page.getByTestId('username-error').waitFor();
       await page.getByLabel(lang === 'fr' ? 'Mot de passe' : 'Password', { exact: true }).fill('motdepasse-');

@@ -1,15 +1,17 @@
 /**
  * The web client end to end, as people use it: real Chromium pages against a real authority
- * (TLS, SQLite, WebSockets) serving the built renderer. One story, in order: errors at login,
- * two people register, one asks for Informatique and an admin approves it, they chat live,
- * history pages load with no gap, they become friends, exchange an encrypted DM directly,
- * and the app rides out a server restart.
+ * (TLS, SQLite, WebSockets) serving the built renderer. One story, in order: the page's CSP,
+ * errors at login, two people register (OPAQUE's WebAssembly under that CSP), one asks for
+ * Informatique and an admin approves it, they chat live, history pages load with no gap, they
+ * become friends, exchange an encrypted DM directly, the app rides out a server restart, and
+ * someone whose password an admin reset chooses a new one with the reset code.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { adminClient, PASSWORD, registered, startAuthority, uniqueName, type TestAuthority } from '../helpers/authority.js';
+import { adminClient, newClient, PASSWORD, registered, startAuthority, uniqueName, type TestAuthority } from '../helpers/authority.js';
 import type { ChandlerClient } from '../../shared/client/index.js';
 import { CLOSE_CODES } from '../../shared/protocol/index.js';
+import { resetPassword } from '../../authority/src/handlers/moderation.js';
 import { buildWebClient, launchChromium, login, openApp, originOf, register, screenshot, shellReady, UI_TIMEOUT_MS, watchNotifications, type AppPage } from './support/web.js';
 
 const HISTORY_MESSAGES = 130;
@@ -64,6 +66,18 @@ afterAll(async () => {
 }, 60_000);
 
 describe('the web client in Chromium', () => {
+  it('is served with a CSP that lets OPAQUE compile its WebAssembly, and allows nothing else more', async () => {
+    const { page } = await open();
+    const served = await page.reload();
+    const csp = served!.headers()['content-security-policy']!;
+    const directives = new Map(csp.split(';').map((d) => d.trim().split(/\s+/)).map(([k, ...v]) => [k!, v]));
+    expect(directives.get('script-src')).toEqual(["'self'", "'wasm-unsafe-eval'"]);
+    expect(directives.get('style-src')).toEqual(["'self'"]);
+    expect(directives.get('object-src')).toEqual(["'none'"]);
+    expect(csp.match(/'[^']*unsafe[^']*'/g)).toEqual(["'wasm-unsafe-eval'"]);
+    expect(csp).not.toMatch(/https?:|\*/);
+  }, 60_000);
+
   it('shows a taken username and a wrong password in words next to the field', async () => {
     const taken = await registered(t, uniqueName('taken'));
     nodeClients.push(taken);
@@ -382,6 +396,49 @@ describe('the web client in Chromium', () => {
     await A.page.getByRole('tab', { name: 'Se connecter' }).waitFor();
     await expect.poll(() => elsewhere.closeInfo?.code, { timeout: UI_TIMEOUT_MS }).toBe(CLOSE_CODES.SESSION_ENDED);
   }, 60_000);
+
+  it("an admin's reset code lets the user choose a new password in the page; the old one stops working; a wrong code is refused", async () => {
+    const NEW_PASSWORD = 'Glacier-lanterne-57!';
+    const carol = await registered(t, uniqueName('carol'));
+    nodeClients.push(carol);
+    const name = carol.username!;
+    const reset = resetPassword(t.authority, { name: 'console', origin: 'console' }, name);
+    if (!reset.ok) throw new Error(`reset failed: ${JSON.stringify(reset.error)}`);
+    const code = reset.value.code;
+    await expect.poll(() => carol.closeInfo?.code, { timeout: UI_TIMEOUT_MS }).toBe(CLOSE_CODES.SESSION_ENDED);
+
+    const R = await open();
+    const { page } = R;
+    await page.getByRole('button', { name: "J'ai un code de réinitialisation" }).click();
+    await page.getByRole('heading', { name: 'Choisir un nouveau mot de passe' }).waitFor();
+    await page.getByLabel("Nom d'utilisateur").fill(name);
+    await page.getByLabel('Code de réinitialisation').fill('abcd-efgh-jkmn-pqrs');
+    await page.getByLabel('Nouveau mot de passe', { exact: true }).fill(NEW_PASSWORD);
+    // The new password gets the same rules, checked live, as when registering.
+    expect(await page.locator('.rule').evaluateAll((els) => els.map((e) => e.getAttribute('data-ok')))).toEqual(['true', 'true']);
+    const submit = page.getByRole('button', { name: 'Enregistrer et se connecter' });
+    await submit.click();
+    await page.getByTestId('form-error').getByText("Nom d'utilisateur ou code de réinitialisation incorrect, ou code expiré.").waitFor();
+    expect(await page.locator('nav.sidebar').count()).toBe(0);
+
+    await page.getByLabel('Code de réinitialisation').fill(code);
+    await submit.click();
+    await shellReady(page);
+    await room(page, 'Général').waitFor();
+
+    // The code is used up, and the old password opens nothing; the new one does.
+    const again = newClient(t);
+    nodeClients.push(again);
+    const reused = await again.resetPassword(name, code, 'Un-autre-secret-93!');
+    expect(!reused.ok && reused.error.code).toBe('WRONG_CREDENTIALS');
+    const elsewhere = await open();
+    await login(elsewhere.page, name, PASSWORD);
+    await elsewhere.page.getByTestId('form-error').getByText('Identifiant ou mot de passe incorrect.').waitFor();
+    await login(elsewhere.page, name, NEW_PASSWORD);
+    await shellReady(elsewhere.page);
+    await R.context.close();
+    await elsewhere.context.close();
+  }, 90_000);
 
   it('raised no page error and no CSP violation', () => {
     expect(pages.flatMap((p) => p.problems)).toEqual([]);

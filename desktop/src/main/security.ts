@@ -51,7 +51,9 @@ export function windowOptions(preload: string): BrowserWindowConstructorOptions 
 
 /**
  * No remote content at all: code, styles and images from the app itself; the only connection
- * allowed is the WebSocket of the pinned authority (none before one is chosen).
+ * allowed is the WebSocket of the pinned authority (none before one is chosen). OPAQUE's login
+ * runs in WebAssembly that its library compiles from bytes it carries: 'wasm-unsafe-eval' allows
+ * that compilation and nothing else (no eval, no inline script).
  */
 export function contentSecurityPolicy(serverUrl: string | null): string {
   let connect = "'none'";
@@ -61,7 +63,7 @@ export function contentSecurityPolicy(serverUrl: string | null): string {
   }
   return [
     "default-src 'none'",
-    "script-src 'self'",
+    "script-src 'self' 'wasm-unsafe-eval'",
     "style-src 'self'",
     "img-src 'self' data:",
     "font-src 'self'",

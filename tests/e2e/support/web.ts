@@ -35,7 +35,7 @@ export async function buildWebClient(): Promise<{ dir: string; remove(): void }>
   return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-export function launchChromium(spkiHash: string): Promise<Browser> {
+export function launchChromium(spkiHash: string, extraArgs: readonly string[] = []): Promise<Browser> {
   if (!existsSync(CHROMIUM_PATH)) throw new Error(`Chromium is missing at ${CHROMIUM_PATH}: apt-get install -y chromium`);
   return chromium.launch({
     executablePath: CHROMIUM_PATH,
@@ -49,6 +49,7 @@ export function launchChromium(spkiHash: string): Promise<Browser> {
       '--disable-component-update',
       '--disable-sync',
       `--ignore-certificate-errors-spki-list=${spkiHash}`,
+      ...extraArgs,
     ],
   });
 }

@@ -1,7 +1,8 @@
 /**
  * The DM engine wired for the renderer: IndexedDB storage, the browser's own WebRTC through
- * simple-peer's standalone bundle, and sql.js's asm.js build (the web client's CSP allows no
- * WebAssembly compilation). Loaded on demand: it is the heaviest part of the app.
+ * simple-peer's standalone bundle, and sql.js's asm.js build (chosen when the CSP allowed no
+ * WebAssembly; it now allows compiling it, for OPAQUE's login). Loaded on demand: it is the
+ * heaviest part of the app.
  */
 import SimplePeer from 'simple-peer/simplepeer.min.js';
 import initSqlJs from 'sql.js/dist/sql-asm.js';

@@ -35,6 +35,13 @@ export const en: Record<MessageKey, string> = {
   'auth.required': 'This field is required.',
   'auth.sessionEnded': 'You have been logged out.',
   'auth.server': 'Server: {host}',
+  'auth.haveResetCode': 'I have a reset code',
+  'auth.resetTitle': 'Choose a new password',
+  'auth.resetExplain': 'Type the code your administrator gave you and choose a new password: the old one no longer works.',
+  'auth.resetCode': 'Reset code',
+  'auth.resetCodeHint': 'For example: abcd-efgh-jkmn-pqrs',
+  'auth.submitReset': 'Save and log in',
+  'auth.wrongResetCode': 'Wrong username or reset code, or the code has expired. Check them, or ask your administrator for a new code.',
 
   'pw.title': 'Choose a new password',
   'pw.explain': 'An administrator reset your password. Choose a new one to go on.',

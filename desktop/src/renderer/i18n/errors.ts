@@ -74,6 +74,8 @@ export const ERROR_WORDS: Record<Lang, Partial<Record<AnyErrorCode, string>>> = 
     PEER_OFFLINE: "Cet ami n'est pas connecté.",
     SHUTTING_DOWN: 'Le serveur redémarre. Reconnexion automatique…',
     CANNOT_TARGET_SELF: 'Vous ne pouvez pas faire cela sur votre propre compte.',
+    INVALID_AUTH_MESSAGE: "Le serveur n'a pas compris le message de connexion. Réessayez ; si cela se reproduit, prévenez votre administrateur.",
+    NO_AUTH_EXCHANGE: 'La connexion a pris trop de temps ou a été interrompue : recommencez.',
     INTERNAL: 'Erreur interne du serveur. Réessayez plus tard.',
     DISCONNECTED: 'Impossible de joindre le serveur.',
     TIMEOUT: "Le serveur n'a pas répondu à temps.",
@@ -82,6 +84,8 @@ export const ERROR_WORDS: Record<Lang, Partial<Record<AnyErrorCode, string>>> = 
     KEY_CHANGED: 'La clé de sécurité de cet ami a changé : vérifiez le numéro de sécurité avant d\'envoyer.',
     LOCKED: 'Les messages privés sont verrouillés : saisissez votre mot de passe.',
     CLOSED: 'Les messages privés sont fermés pour cette session.',
+    WEAK_KEY_STRETCHING:
+      "Le serveur demande une protection des mots de passe plus faible que celle qu'exige cette application : connexion refusée. Prévenez votre administrateur.",
   },
   en: {
     BAD_REQUEST: 'The request is malformed.',
@@ -125,6 +129,8 @@ export const ERROR_WORDS: Record<Lang, Partial<Record<AnyErrorCode, string>>> = 
     PEER_OFFLINE: 'That friend is not connected.',
     SHUTTING_DOWN: 'The server is restarting. Reconnecting by itself…',
     CANNOT_TARGET_SELF: 'You cannot do that to your own account.',
+    INVALID_AUTH_MESSAGE: 'The server could not read the login message. Try again; if it happens again, tell your administrator.',
+    NO_AUTH_EXCHANGE: 'Logging in took too long or was interrupted: start again.',
     INTERNAL: 'Internal server error. Try again later.',
     DISCONNECTED: 'Cannot reach the server.',
     TIMEOUT: 'The server did not answer in time.',
@@ -133,6 +139,7 @@ export const ERROR_WORDS: Record<Lang, Partial<Record<AnyErrorCode, string>>> = 
     KEY_CHANGED: "This friend's security key changed: check the safety number before sending.",
     LOCKED: 'Direct messages are locked: type your password.',
     CLOSED: 'Direct messages are closed for this session.',
+    WEAK_KEY_STRETCHING: 'The server asks for weaker password protection than this app requires: connection refused. Tell your administrator.',
   },
 };
 

@@ -33,6 +33,14 @@ export const fr = {
   'auth.required': 'Ce champ est obligatoire.',
   'auth.sessionEnded': 'Vous avez été déconnecté.',
   'auth.server': 'Serveur : {host}',
+  'auth.haveResetCode': "J'ai un code de réinitialisation",
+  'auth.resetTitle': 'Choisir un nouveau mot de passe',
+  'auth.resetExplain': "Saisissez le code donné par votre administrateur et choisissez un nouveau mot de passe : l'ancien ne fonctionne plus.",
+  'auth.resetCode': 'Code de réinitialisation',
+  'auth.resetCodeHint': 'Par exemple : abcd-efgh-jkmn-pqrs',
+  'auth.submitReset': 'Enregistrer et se connecter',
+  'auth.wrongResetCode':
+    "Nom d'utilisateur ou code de réinitialisation incorrect, ou code expiré. Vérifiez-les, ou demandez un nouveau code à votre administrateur.",
 
   'pw.title': 'Choisissez un nouveau mot de passe',
   'pw.explain': "Un administrateur a réinitialisé votre mot de passe. Choisissez-en un nouveau pour continuer.",
