@@ -9,6 +9,7 @@ import type { AuthorityConfig } from './config.js';
 import type { Connection } from './connection.js';
 import type { Hub } from './hub.js';
 import type { Logger } from './log.js';
+import type { KeyLog } from './key-log.js';
 import type { PasswordPool } from './passwords.js';
 import type { ReadTurns } from './read-turns.js';
 import type { Store } from './store/index.js';
@@ -22,6 +23,8 @@ export interface Services {
   readonly passwords: PasswordPool;
   /** The OPAQUE server setup (opaque-setup.ts), read or made at start. */
   readonly opaqueSetup: Promise<string>;
+  /** The key directory's append-only, signed log (key-log.ts). */
+  readonly keyLog: KeyLog;
   readonly log: Logger;
   readonly committer: MessageCommitter;
   readonly throttles: {

@@ -11,6 +11,7 @@ import type { Actor, FrameCounters, Services } from './context.js';
 import { BackupManager } from './backup.js';
 import { MessageCommitter } from './committer.js';
 import { Hub } from './hub.js';
+import { KeyLog } from './key-log.js';
 import { loadOpaqueSetup } from './opaque-setup.js';
 import { Logger } from './log.js';
 import { PasswordPool } from './passwords.js';
@@ -25,6 +26,7 @@ export class AuthorityServices implements Services {
   readonly hub = new Hub();
   readonly passwords: PasswordPool;
   readonly opaqueSetup: Promise<string>;
+  readonly keyLog: KeyLog;
   readonly committer: MessageCommitter;
   readonly backups: BackupManager;
   readonly throttles;
@@ -44,6 +46,12 @@ export class AuthorityServices implements Services {
     }
     if (!this.store.audit.anchored) {
       this.log.error('audit_key_missing', { why: 'the audit log cannot be checked against rewriting; /audit verify says so' });
+    }
+    try {
+      this.keyLog = new KeyLog(this.store, config.dataDir);
+    } catch (err) {
+      this.store.close(); // a missing log key: nothing else was started
+      throw err;
     }
     this.opaqueSetup = loadOpaqueSetup(config.dataDir, this.store.users.loginCounts().opaque);
     this.opaqueSetup.catch(() => undefined); // a write that failed: the first login reports it

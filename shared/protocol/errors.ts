@@ -110,6 +110,7 @@ export const LOCAL_ERROR_CODES = [
   'LOCKED', // the DM engine has no unlocked identity yet
   'CLOSED', // the DM engine was closed
   'WEAK_KEY_STRETCHING', // the server asked for less password stretching than this client accepts
+  'KEY_NOT_LOGGED', // the server announced a key without a valid proof that its key log holds it
 ] as const;
 
 export type LocalErrorCode = (typeof LOCAL_ERROR_CODES)[number];
@@ -134,6 +135,7 @@ export const LOCAL_ERROR_TEXT: Record<LocalErrorCode, string> = {
   LOCKED: 'direct messages are locked: unlock them with your password',
   CLOSED: 'direct messages are closed for this session',
   WEAK_KEY_STRETCHING: 'the server asked for weaker password protection than this app accepts: ask your administrator',
+  KEY_NOT_LOGGED: "the server announced a key that its public key log does not hold: it may be swapping keys; don't send until this is explained",
 };
 
 export function errorText(code: AnyErrorCode): string {

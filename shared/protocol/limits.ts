@@ -45,6 +45,10 @@ export const LIMITS = {
   maxSignalBytes: 16 * 1024,
   /** Encrypted DM envelope size (chars of its JSON form). */
   maxEnvelopeChars: 24 * 1024,
+  /** Hashes in a key log proof: one per level of a tree of 2^64 leaves. */
+  maxKeyLogProof: 64,
+  /** Bindings of one's own name in a keyLogMine page. */
+  keyLogPageSize: 100,
   /**
    * Largest data-channel message (chars): the envelopes a DM engine sends in one loop turn go as
    * one JSON array of strings, well under WebRTC's 256 KiB message limit.

@@ -138,6 +138,28 @@ export const PublicIdentity = z.object({
 });
 export type PublicIdentity = z.infer<typeof PublicIdentity>;
 
+/**
+ * A signed head of the key log (shared/crypto/key-log.ts): the Merkle tree of every binding the
+ * authority announced, `size` leaves, `root` its SHA-256 root, `at` when it reached that size.
+ */
+export const KeyLogHead = z.object({
+  size: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER),
+  root: Base64.length(44),
+  at: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+  signature: Base64.length(88),
+});
+export type KeyLogHead = z.infer<typeof KeyLogHead>;
+/** A Merkle proof: at most one hash per level of a tree of 2^64 leaves. */
+const KeyLogPath = z.array(Base64.length(44)).max(LIMITS.maxKeyLogProof);
+/** Where a binding is in the log: its leaf, when it was logged, the path to the root of `head`. */
+export const KeyLogInclusion = z.object({
+  index: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+  at: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+  path: KeyLogPath,
+  head: KeyLogHead,
+});
+export type KeyLogInclusion = z.infer<typeof KeyLogInclusion>;
+
 export const IceServer = z.object({
   urls: z.union([z.string(), z.array(z.string())]),
   username: z.string().optional(),
@@ -274,7 +296,23 @@ export const REQUESTS = {
   adminCreateRoom: req({ name: RoomName, policy: RoomPolicy }, Ok),
 
   publishKeys: req({ identity: PublicIdentity }, Ok),
-  fetchKeys: req({ username: UsernameInput }, z.object({ identity: PublicIdentity })),
+  /** A friend's (or one's own) identity, with the proof that the key log holds it. */
+  fetchKeys: req({ username: UsernameInput }, z.object({ identity: PublicIdentity, log: KeyLogInclusion })),
+  /** The key log's signing key and its newest head (null while the log is empty). */
+  keyLogHead: req({}, z.object({ publicKey: Base64.length(44), head: KeyLogHead.nullable() })),
+  /** The proof that the tree of `to` leaves extends the tree of `from` (RFC 9162 consistency). */
+  keyLogConsistency: req(
+    { from: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER), to: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER) },
+    z.object({ path: KeyLogPath }),
+  ),
+  /**
+   * Every binding the log holds for the caller's own name, with proofs, a page at a time from
+   * leaf `after` (exclusive): what each client checks against the keys it published itself.
+   */
+  keyLogMine: req(
+    { after: z.number().int().min(-1).max(Number.MAX_SAFE_INTEGER).optional() },
+    z.object({ entries: z.array(z.object({ identity: PublicIdentity, log: KeyLogInclusion })), next: z.number().int().nullable() }),
+  ),
   sendSignal: req({ to: UsernameInput, data: z.unknown() }, Ok),
   relayDm: req(
     { to: UsernameInput, envelope: z.string().max(LIMITS.maxEnvelopeChars) },

@@ -16,6 +16,7 @@ import { OPAQUE_SETUP_FILE } from '../../authority/src/opaque-setup.js';
 import { RawConn } from '../reliability/support/raw.js';
 import { newClient, PASSWORD, registered, startAuthority, uniqueName, until, type TestAuthority } from '../helpers/authority.js';
 import { LOADED_MS } from '../helpers/timing.js';
+import { DEFAULT_OPAQUE_KSF } from '../../shared/protocol/index.js';
 
 let t: TestAuthority;
 beforeAll(async () => {
@@ -123,6 +124,24 @@ describe('one answer for a wrong name or a wrong password', () => {
     const logged = (name: string) => t.logs.find((l) => l.includes('login_failed') && l.includes(`user=${name} `));
     expect(logged(known)).toMatch(/known=true/);
     expect(logged(nobody)).toMatch(/known=false/);
+  });
+});
+
+describe('the key stretching a client accepts', () => {
+  it('a client with a floor (the desktop app: the default) refuses an authority that asks for less, before sending anything of the password', async () => {
+    const c = await registered(t); // made with the tests' cheap stretching
+    const name = c.username!;
+    c.close();
+    const strict = new ChandlerClient({
+      url: t.url,
+      socketFactory: pinnedSocketFactory({ fingerprint: t.fingerprint }),
+      clientVersion: 'test/1',
+      requestTimeoutMs: LOADED_MS,
+      minKsf: DEFAULT_OPAQUE_KSF,
+    });
+    expect(code(await strict.login(name, PASSWORD))).toBe('WEAK_KEY_STRETCHING');
+    expect(code(await strict.register(uniqueName('strict'), PASSWORD))).toBe('WEAK_KEY_STRETCHING');
+    strict.close();
   });
 });
 

@@ -45,6 +45,7 @@ function record(dm: DmEngine): DmUser['events'] {
     channel: [],
     rejected: [],
     identityCreated: [],
+    keyLogAlarm: [],
     warning: [],
   };
   for (const name of Object.keys(events) as (keyof DmEngineEvents)[]) {

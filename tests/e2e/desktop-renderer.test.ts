@@ -12,6 +12,7 @@ import { handleAppProtocol } from '../../desktop/src/main/protocol.js';
 import { APP_ORIGIN, contentSecurityPolicy } from '../../desktop/src/main/security.js';
 import { PASSWORD, registered, startAuthority, uniqueName, type TestAuthority } from '../helpers/authority.js';
 import type { ChandlerClient } from '../../shared/client/index.js';
+import { DEFAULT_OPAQUE_KSF } from '../../shared/protocol/index.js';
 import { buildWebClient, launchChromium, login, openApp, originOf, screenshot, shellReady, UI_TIMEOUT_MS, type AppPage } from './support/web.js';
 
 let web: Awaited<ReturnType<typeof buildWebClient>>;
@@ -71,7 +72,8 @@ function bridgeState<T>(page: Page, key: string): Promise<T | null> {
 
 beforeAll(async () => {
   web = await buildWebClient();
-  t = await startAuthority({ webRoot: web.dir });
+  // The desktop app takes no less key stretching than the default (App.tsx: minKsf).
+  t = await startAuthority({ webRoot: web.dir, opaqueKsf: DEFAULT_OPAQUE_KSF });
   // A page whose files the test answers (serveAsDesktop) has no network address, so Chromium's
   // Local Network Access checks would take it for a public site and refuse its socket to
   // 127.0.0.1. This file is about the CSP and the bridge, not those checks: they are off here.

@@ -6,6 +6,7 @@
  * dropped socket; how stored envelopes reach a connection is dm-delivery.ts.
  */
 import { DmEnvelopeSchema, verifyPublicIdentity } from '../../../shared/crypto/index.js';
+import { keyLogName } from '../../../shared/crypto/key-log.js';
 import { fail, LIMITS, ok, type ErrorCode, type Outcome } from '../../../shared/protocol/index.js';
 import type { Connection } from '../connection.js';
 import { isRow, type Handler, type Services } from '../context.js';
@@ -44,7 +45,8 @@ export const publishKeys: Handler<'publishKeys'> = (s, c, p) => {
   const me = c.user!;
   const before = s.store.dms.keysOf(me.id);
   if (before?.keyId === p.identity.keyId) return ok({ ok: true as const });
-  s.store.dms.putKeys(me.id, p.identity, s.now());
+  // The directory row and the key log's leaf together: no key is announced that is not logged.
+  s.keyLog.publish(me.id, me.username, p.identity, s.now());
   if (before) {
     // A changed key is announced: each friend's client blocks sending until its user accepts it.
     for (const friendId of s.store.friends.friendIdsOf(me.id)) {
@@ -55,14 +57,32 @@ export const publishKeys: Handler<'publishKeys'> = (s, c, p) => {
   return ok({ ok: true as const });
 };
 
+/** A user's key as the directory announces it: the newest binding of their name in the key log, with its proof. */
 export const fetchKeys: Handler<'fetchKeys'> = (s, c, p) => {
   const name = p.username.normalize('NFC');
   const self = name.toLowerCase() === c.user!.username.toLowerCase();
   const other = self ? s.store.users.byId(c.user!.id) : friendNamed(s, c, name);
   if (!other) return fail('UNKNOWN_USER');
   if (!isRow(other)) return other;
-  const identity = s.store.dms.keysOf(other.id);
-  return identity ? ok({ identity }) : fail('NO_KEYS');
+  const logged = s.store.keyLog.latestFor(keyLogName(other.username));
+  if (!logged || logged.userId !== other.id || !s.store.dms.keysOf(other.id)) return fail('NO_KEYS');
+  return ok({ identity: logged.identity, log: s.keyLog.inclusion(logged.index) });
+};
+
+export const keyLogHead: Handler<'keyLogHead'> = (s) => ok({ publicKey: s.keyLog.publicKey, head: s.keyLog.currentHead() });
+
+export const keyLogConsistency: Handler<'keyLogConsistency'> = (s, _c, p) => {
+  const path = s.keyLog.consistency(p.from, p.to);
+  return path ? ok({ path }) : fail('BAD_REQUEST', { message: `the key log has ${s.keyLog.size} entries: no proof from ${p.from} to ${p.to}` });
+};
+
+/** The caller's own bindings, with proofs: what a client checks against the keys it published. */
+export const keyLogMine: Handler<'keyLogMine'> = (s, c, p) => {
+  const me = c.user!;
+  const page = s.store.keyLog.pageFor(keyLogName(me.username), p.after ?? -1, LIMITS.keyLogPageSize + 1);
+  const more = page.length > LIMITS.keyLogPageSize;
+  const entries = page.slice(0, LIMITS.keyLogPageSize).map((e) => ({ identity: e.identity, log: s.keyLog.inclusion(e.index) }));
+  return ok({ entries, next: more ? entries.at(-1)!.log.index : null });
 };
 
 // ---------- signaling ----------

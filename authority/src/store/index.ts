@@ -14,6 +14,7 @@ import { MessageRepo } from './messages.js';
 import { FriendRepo } from './friends.js';
 import { DmRepo } from './dms.js';
 import { AuditRepo, openAuditAnchor, type AuditAnchor } from './audit.js';
+import { KeyLogRepo } from './key-log.js';
 import { PrivacyRepo } from './privacy.js';
 export type { Appended, NewMessage, MessageRow } from './messages.js';
 export type { UserRow } from './users.js';
@@ -88,6 +89,7 @@ export class Store {
   readonly messages: MessageRepo;
   readonly friends: FriendRepo;
   readonly dms: DmRepo;
+  readonly keyLog: KeyLogRepo;
   readonly audit: AuditRepo;
   readonly privacy: PrivacyRepo;
   readonly schemaVersion: number;
@@ -108,6 +110,7 @@ export class Store {
     this.messages = new MessageRepo(this.db);
     this.friends = new FriendRepo(this.db);
     this.dms = new DmRepo(this.db);
+    this.keyLog = new KeyLogRepo(this.db);
     this.audit = new AuditRepo(this.db, options.auditAnchor ?? null);
     this.privacy = new PrivacyRepo(this.db);
   }

@@ -7,7 +7,7 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { ChandlerClient, closeError, isTransient } from '../../../shared/client/index.js';
 import type { Failure } from '../../../shared/protocol/index.js';
-import { CLOSE_CODES } from '../../../shared/protocol/index.js';
+import { CLOSE_CODES, DEFAULT_OPAQUE_KSF } from '../../../shared/protocol/index.js';
 import { ToastHost, clearToasts } from './components/Toasts.js';
 import { I18nProvider, useI18n, type MessageKey } from './i18n/index.js';
 import { browserSocket, CLIENT_VERSION, desktop, pageServerUrl, tokenVault } from './platform.js';
@@ -27,8 +27,13 @@ type Phase =
   | { kind: 'password'; client: ChandlerClient }
   | { kind: 'app'; session: Session };
 
+/**
+ * The desktop app refuses an authority that asks for less key stretching than the default (a copy
+ * of its files would be cheaper to attack); a browser runs the code the authority serves, so a
+ * floor there would hold against nobody.
+ */
 function newClient(url: string): ChandlerClient {
-  return new ChandlerClient({ url, socketFactory: browserSocket, clientVersion: CLIENT_VERSION });
+  return new ChandlerClient({ url, socketFactory: browserSocket, clientVersion: CLIENT_VERSION, minKsf: desktop ? DEFAULT_OPAQUE_KSF : undefined });
 }
 
 /** The DM engine is a separate chunk (WebRTC, sql.js): loaded once the session is up. */

@@ -33,6 +33,7 @@ import { Inbox } from './inbox.js';
 import { Keys, type SafetyNumbers, type Trusted } from './keys.js';
 import { peerKey } from './peer-key.js';
 import { Receipts } from './receipts.js';
+import { KeyLogWatch } from './key-log-watch.js';
 import { DM_DEFAULTS, type ChannelState, type DmEngineEvents, type DmEngineOptions, type DmPath, type DmRecord } from './types.js';
 
 export type EngineState = 'locked' | 'unlocking' | 'ready' | 'closed';
@@ -46,6 +47,7 @@ export class DmEngine extends Emitter<DmEngineEvents> {
   /** The device identity and the local history, once unlocked. */
   private unlocked: { me: Me; history: DmHistory } | null = null;
   private readonly keys: Keys;
+  private readonly keyLog: KeyLogWatch;
   private readonly channels: Channels;
   private readonly receipts: Receipts;
   private readonly inbox: Inbox;
@@ -81,7 +83,8 @@ export class DmEngine extends Emitter<DmEngineEvents> {
       log: (event, fields) => this.log(event, fields),
       reject: (from, reason, path) => this.reject(from, reason, path),
     };
-    this.keys = new Keys(ctx, {
+    this.keyLog = new KeyLogWatch(ctx);
+    this.keys = new Keys(ctx, this.keyLog, {
       keyChanged: (username) => this.channels.close(username, 'KEY_CHANGED'),
       released: (username, held) => {
         for (const h of held) this.inbox.enqueue(username, h.wire, h.path, h.storeId);
@@ -205,12 +208,25 @@ export class DmEngine extends Emitter<DmEngineEvents> {
     if (!me || this.state !== 'ready') return;
     const published = await this.client.call('publishKeys', { identity: publicIdentity(me.identity) });
     if (!published.ok) this.log('publish_keys_failed', { code: published.error.code });
+    await this.checkKeyLog();
     await this.keys.pinFriends();
     this.retryUnsent();
     if (this.receipts.acksWaiting) void this.receipts.flushAcks();
   }
 
   // ---------- keys and trust (keys.ts) ----------
+
+  /**
+   * Reads the key log's bindings of my own name since the last check (at each session start, and
+   * whenever the app asks): a key I did not publish raises keyLogAlarm.
+   */
+  async checkKeyLog(): Promise<Outcome<void>> {
+    const me = this.me;
+    if (!me || this.state !== 'ready') return fail('LOCKED');
+    const r = await this.keyLog.checkMine(me.identity.keyId);
+    if (!r.ok && r.error.code !== 'KEY_NOT_LOGGED') this.log('key_log_check_failed', { code: r.error.code });
+    return r;
+  }
 
   private friend(name: string): FriendInfo | null {
     const key = peerKey(name);
@@ -388,7 +404,8 @@ export class DmEngine extends Emitter<DmEngineEvents> {
         this.channels.onSignal(e.from, e.data);
         break;
       case 'keysChanged':
-        if (this.friend(e.username)) this.keys.consider(e.username, e.identity);
+        // Taken from the directory with its key log proof, not from the event (which proves nothing).
+        if (this.friend(e.username)) void this.keys.fetch(e.username);
         break;
       case 'friendsChanged':
         if (e.state === 'friends') void this.keys.fetch(e.username);

@@ -11,7 +11,8 @@
  */
 import nacl from 'tweetnacl';
 import type { Database, SqlJsStatic, SqlValue } from 'sql.js';
-import type { PublicIdentity } from '../../protocol/index.js';
+import type { KeyLogHead, PublicIdentity } from '../../protocol/index.js';
+import { KeyLogHead as KeyLogHeadSchema } from '../../protocol/index.js';
 import { bytesToBase64, concatBytes, utf8Encode, verifyPublicIdentity } from '../../crypto/index.js';
 import { nextTurn } from '../next-turn.js';
 import type { DmDirection, DmPath, DmRecord, DmStatus, DmStorage } from './types.js';
@@ -60,11 +61,32 @@ CREATE TABLE IF NOT EXISTS erasures (
   peer TEXT PRIMARY KEY,         -- lower-case username, or '*'
   at   INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS key_log_state (
+  id          INTEGER PRIMARY KEY CHECK (id = 1),
+  public_key  TEXT NOT NULL,     -- the authority's key log key, pinned on first use
+  head        TEXT NOT NULL,     -- the newest signed head verified (JSON KeyLogHead)
+  mine_after  INTEGER NOT NULL   -- bindings of my name up to this leaf were checked
+);
 PRAGMA user_version = ${SCHEMA_VERSION};
 `;
 
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
+  }
+}
+
 /** How far along a DM is; a merge keeps the furthest. */
 const STATUS_RANK: Record<DmStatus, number> = { sending: 0, queued: 1, failed: 2, sent: 3, delivered: 4, received: 5 };
+
+export interface KeyLogState {
+  publicKey: string;
+  head: KeyLogHead;
+  /** The last leaf of my own bindings already checked (-1: none yet). */
+  mineAfter: number;
+}
 
 export interface Pin {
   peer: string;
@@ -312,6 +334,24 @@ export class DmHistory {
     this.pins.clear();
   }
 
+  // ---------- the key log (key-log-watch.ts) ----------
+
+  /** What this device knows of the authority's key log: its pinned key, the newest head seen, how far its own bindings were checked. */
+  keyLogState(): KeyLogState | null {
+    const r = this.all('SELECT * FROM key_log_state WHERE id = 1')[0];
+    if (!r) return null;
+    const parsed = KeyLogHeadSchema.safeParse(parseJson(String(r.head)));
+    return parsed.success ? { publicKey: String(r.public_key), head: parsed.data, mineAfter: Number(r.mine_after) } : null;
+  }
+
+  setKeyLogState(state: KeyLogState): void {
+    this.run(
+      `INSERT INTO key_log_state (id, public_key, head, mine_after) VALUES (1, ?, ?, ?)
+       ON CONFLICT (id) DO UPDATE SET public_key = excluded.public_key, head = excluded.head, mine_after = excluded.mine_after`,
+      [state.publicKey, JSON.stringify(state.head), state.mineAfter],
+    );
+  }
+
   // ---------- messages ----------
 
   /** Adds a DM; false when this conversation already holds that id (a duplicate). */
@@ -503,6 +543,21 @@ export class DmHistory {
         }
       }
       this.pins.clear();
+      // A file from before the key log has no such table: nothing to merge then.
+      const theirLog = other.exec("SELECT name FROM sqlite_master WHERE name = 'key_log_state'").length
+        ? rows('SELECT * FROM key_log_state WHERE id = 1')[0]
+        : undefined;
+      const ourLog = this.keyLogState();
+      if (theirLog) {
+        const head = KeyLogHeadSchema.safeParse(parseJson(String(theirLog.head)));
+        if (head.success && (!ourLog || head.data.size > ourLog.head.size)) {
+          this.setKeyLogState({
+            publicKey: String(theirLog.public_key),
+            head: head.data,
+            mineAfter: Math.max(Number(theirLog.mine_after), ourLog?.mineAfter ?? -1),
+          });
+        }
+      }
       for (const r of rows('SELECT * FROM erasures')) {
         this.run('INSERT INTO erasures (peer, at) VALUES (?, ?) ON CONFLICT (peer) DO UPDATE SET at = MAX(at, excluded.at)', [
           r.peer!,

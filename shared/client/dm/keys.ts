@@ -14,6 +14,7 @@ import {
 import { fail, ok, type DmPath, type Outcome, type PublicIdentity } from '../../protocol/index.js';
 import type { DmContext } from './context.js';
 import type { Pin } from './history.js';
+import type { KeyLogWatch } from './key-log-watch.js';
 import { peerKey } from './peer-key.js';
 import { DM_DEFAULTS } from './types.js';
 
@@ -44,6 +45,7 @@ export class Keys {
 
   constructor(
     private readonly ctx: DmContext,
+    private readonly watch: KeyLogWatch,
     private readonly hooks: {
       /** A friend's key changed: their channel, sealed to the old key's owner, must go. */
       keyChanged(username: string): void;
@@ -61,9 +63,13 @@ export class Keys {
     }
   }
 
+  /** Fetches a friend's key, accepted only with the key log's proof (key-log-watch.ts), then pins or checks it. */
   async fetch(username: string): Promise<Outcome<Pin>> {
     const r = await this.ctx.client.call('fetchKeys', { username });
     if (!r.ok) return r;
+    if (!this.ctx.ready) return fail('CLOSED');
+    const logged = await this.watch.accept(username, r.value.identity, r.value.log);
+    if (!logged.ok) return logged;
     if (!this.ctx.ready) return fail('CLOSED');
     return this.consider(username, r.value.identity);
   }

@@ -94,6 +94,19 @@ export interface KeyChange {
   safetyNumber: string;
 }
 
+/**
+ * The key log caught the authority out (key-log-watch.ts): a key it did not log (refused), a
+ * head its log key did not sign, a log that does not extend what this device saw, or a key for
+ * my own account that I did not publish.
+ */
+export interface KeyLogAlarm {
+  kind: 'unlogged' | 'badSignature' | 'inconsistent' | 'unknownBinding';
+  username?: string;
+  keyId?: string;
+  /** In English, for logs and the CLI; the apps word `kind` in French and English. */
+  message: string;
+}
+
 export interface DmEngineEvents {
   /** A new incoming DM, decrypted, with the path it took. */
   received: DmRecord;
@@ -108,6 +121,8 @@ export interface DmEngineEvents {
   rejected: DmRejection;
   /** A new identity was made for this device (first login, or the old one could not be opened). */
   identityCreated: { keyId: string; replaced: boolean };
+  /** The authority's key log does not hold what it announced: see KeyLogAlarm. */
+  keyLogAlarm: KeyLogAlarm;
   /** Something went wrong that the user may want to know (history unreadable, storage failed). */
   warning: { code: string; message: string };
 }

@@ -86,6 +86,8 @@ export const ERROR_WORDS: Record<Lang, Partial<Record<AnyErrorCode, string>>> = 
     CLOSED: 'Les messages privés sont fermés pour cette session.',
     WEAK_KEY_STRETCHING:
       "Le serveur demande une protection des mots de passe plus faible que celle qu'exige cette application : connexion refusée. Prévenez votre administrateur.",
+    KEY_NOT_LOGGED:
+      "Le serveur a annoncé une clé que son journal public des clés ne contient pas : il pourrait substituer des clés. N'envoyez rien tant que ce n'est pas expliqué.",
   },
   en: {
     BAD_REQUEST: 'The request is malformed.',
@@ -140,6 +142,7 @@ export const ERROR_WORDS: Record<Lang, Partial<Record<AnyErrorCode, string>>> = 
     LOCKED: 'Direct messages are locked: type your password.',
     CLOSED: 'Direct messages are closed for this session.',
     WEAK_KEY_STRETCHING: 'The server asks for weaker password protection than this app requires: connection refused. Tell your administrator.',
+    KEY_NOT_LOGGED: "The server announced a key its public key log does not hold: it may be swapping keys. Don't send anything until this is explained.",
   },
 };
 

@@ -13,6 +13,7 @@ import { AlertIcon, CheckIcon, ClockIcon, KeyIcon, LockIcon, ShieldIcon } from '
 import { MessageList } from '../components/MessageList.js';
 import { useI18n, type MessageKey } from '../i18n/index.js';
 import type { DmTimelineItem, PasswordCheck } from '../state/dm.js';
+import { desktop } from '../platform.js';
 import type { Session } from '../state/session.js';
 import type { TimelineItem } from '../state/timeline.js';
 
@@ -285,6 +286,12 @@ function SafetyNumberDialog({ session, username, onClose }: { session: Session; 
       <div className="dialog-body safety">
         <p className="muted">{t('dm.safetyExplain', { user: username })}</p>
         {digits ? <Digits value={digits} /> : problem ? <p className="field-error">{err(problem)}</p> : <p className="muted">{t('common.loading')}</p>}
+        {/* The desktop app's code is bundled with it; a browser runs whatever code the server serves. */}
+        {!desktop && (
+          <p className="muted" data-testid="web-code-limit">
+            {t('dm.webCodeLimit')}
+          </p>
+        )}
         <div className="button-row button-row--end">
           <button type="button" className="btn btn--primary" onClick={onClose}>
             {t('common.close')}

@@ -216,6 +216,10 @@ function useShellEvents(session: Session, view: View, setView: (v: View) => void
         const known = DM_WARNINGS[w.code];
         toast('error', known ? t(known) : w.message);
       }),
+      session.dm.on('keyLogAlarm', (a) => {
+        const key = a.kind === 'unknownBinding' ? 'dm.warn.keyLogUnknownBinding' : a.kind === 'unlogged' ? 'dm.warn.keyLogUnlogged' : 'dm.warn.keyLogInconsistent';
+        toast('error', t(key, { user: a.username ?? '' }));
+      }),
       client.on('resynced', (r) => {
         if (r.messages > 0) toast('info', t('status.resynced', { n: r.messages }));
       }),

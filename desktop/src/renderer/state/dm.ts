@@ -3,7 +3,7 @@
  * with the login password, keeps unread counts and changed-key alerts per friend, and turns
  * the engine's records into timeline items. Every change bumps the session's version.
  */
-import type { DmEngine, DmRecord, KeyChange } from '../../../../shared/client/dm/index.js';
+import type { DmEngine, DmRecord, KeyChange, KeyLogAlarm } from '../../../../shared/client/dm/index.js';
 import { peerKey } from '../../../../shared/client/dm/peer-key.js';
 import { failure, type Failure, type Outcome } from '../../../../shared/protocol/index.js';
 import { Emitter } from '../../../../shared/client/emitter.js';
@@ -18,6 +18,7 @@ export interface DmEvents {
   received: DmRecord;
   keyChanged: KeyChange;
   warning: { code: string; message: string };
+  keyLogAlarm: KeyLogAlarm;
 }
 
 export type DmTimelineItem = TimelineItem & { dm: DmRecord };
@@ -93,6 +94,7 @@ export class DmController extends Emitter<DmEvents> {
         this.emit('keyChanged', k);
       }),
       engine.on('warning', (w) => this.emit('warning', w)),
+      engine.on('keyLogAlarm', (a) => this.emit('keyLogAlarm', a)),
     ];
     if (password) await this.unlock(password);
     else this.set('locked');
