@@ -8,12 +8,13 @@
  *   dms <user> [--limit N]  the local, encrypted-at-rest history with that friend
  *   safety <user>           the safety number to compare in person
  *   trust <user>            accept a friend's changed key
+ *   keylog                  checks my own name in the authority's key log, prints the newest signed head
  *   dm-export / dm-erase [user]
  *
  * CHANDLER_ICE_TRANSPORT_POLICY=relay allows WebRTC only through a TURN server (none on a
  * plain LAN: every DM then goes through the authority, still end-to-end encrypted).
  */
-import type { DmEngine, DmRecord } from '../shared/client/dm/index.js';
+import type { DmEngine, DmRecord, KeyLogAlarm } from '../shared/client/dm/index.js';
 import type { Failure } from '../shared/protocol/index.js';
 import type { CliPlugin, Command, CommandContext, CommandResult } from './commands.js';
 import { formatTime, messageText, safeLine } from './text.js';
@@ -35,6 +36,7 @@ const DM_SESSION_COMMANDS: ReadonlySet<string> = new Set([
   'trust',
   'dm-export',
   'dm-erase',
+  'keylog',
   'export',
 ]);
 
@@ -61,6 +63,8 @@ function groups(safety: string): string {
 
 export function dmPlugin(): CliPlugin {
   let engine: DmEngine | null = null;
+  /** Key log alarms raised in this run (at the session's start, or by keylog itself). */
+  const alarms: KeyLogAlarm[] = [];
 
   function unlocked(): DmEngine | CommandResult {
     if (engine?.state === 'ready') return engine;
@@ -148,6 +152,32 @@ export function dmPlugin(): CliPlugin {
         return DONE;
       },
     },
+    keylog: {
+      usage: 'keylog',
+      session: 'login',
+      args: 0,
+      async run({ out }) {
+        const dm = unlocked();
+        if (!isEngine(dm)) return dm;
+        const checked = await dm.checkKeyLog();
+        if (!checked.ok) return failed(checked.error);
+        if (alarms.length) return failed({ code: 'KEY_NOT_LOGGED', message: `${alarms.length} key log alarm(s) above` });
+        const state = dm.keyLogState();
+        if (!state) return failed({ code: 'NO_KEYS', message: 'this device has seen no key log head yet' });
+        const { head, publicKey } = state;
+        out.result(
+          [
+            `key log: ${head.size} binding(s), none for ${dm.username} that this device did not publish`,
+            `head: size ${head.size}, root ${head.root}, at ${new Date(head.at).toISOString()}`,
+            `signature: ${head.signature}`,
+            `log key: ${publicKey}`,
+            '(a friend who prints a different root for the same size was shown another log: tell your administrator)',
+          ].join('\n'),
+          { ok: true, head, publicKey },
+        );
+        return DONE;
+      },
+    },
     'dm-export': {
       usage: 'dm-export',
       session: 'login',
@@ -189,6 +219,10 @@ export function dmPlugin(): CliPlugin {
         ctx.out.note(`warning: ${e.username}'s key changed; sending to them is blocked. Compare: safety ${e.username}; then: trust ${e.username}`),
       );
       engine.on('warning', (w) => ctx.out.note(`warning ${w.code}: ${w.message}`));
+      engine.on('keyLogAlarm', (a) => {
+        alarms.push(a);
+        ctx.out.note(`ALARM (key log, ${a.kind}): ${a.message}`);
+      });
       engine.on('identityCreated', (e) =>
         ctx.out.note(`created this device's direct-message keys (key id ${e.keyId})${e.replaced ? ', replacing ones this password cannot open' : ''}`),
       );
@@ -205,6 +239,7 @@ export function dmPlugin(): CliPlugin {
       engine?.on('keyChanged', (e) => ctx.out.event({ ev: 'dmKeyChanged', username: e.username, blocked: true }));
       engine?.on('channel', (c) => ctx.out.event({ ev: 'dmChannel', username: c.username, state: c.state }));
       engine?.on('rejected', (r) => ctx.out.event({ ev: 'dmRejected', from: r.from, reason: r.reason, path: r.path }));
+      engine?.on('keyLogAlarm', (a) => ctx.out.event({ ev: 'keyLogAlarm', kind: a.kind, username: a.username ?? null, message: a.message }));
     },
     async exportData() {
       if (engine?.state !== 'ready') return null;

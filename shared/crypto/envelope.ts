@@ -11,7 +11,7 @@
  */
 import nacl from 'tweetnacl';
 import { z } from 'zod';
-import { ClientId, isCleanText, LIMITS, PublicIdentity, Username } from '../protocol/index.js';
+import { ClientId, isCleanText, KeyLogHead, LIMITS, PublicIdentity, Username } from '../protocol/index.js';
 import { isBase64, base64Length, base64ToBytes, bytesToBase64, utf8Decode, utf8Encode } from './encoding.js';
 import { verifyPublicIdentity, type DeviceIdentity } from './identity.js';
 import type { ReplayGuard } from './replay-guard.js';
@@ -52,6 +52,8 @@ export const DmBodySchema = z.discriminatedUnion('kind', [
     })
     .strict(),
   z.object({ kind: z.literal('receipt'), ids: z.array(ClientId).min(1).max(MAX_RECEIPT_IDS) }).strict(),
+  /** Key log gossip (shared/client/dm/key-log-watch.ts): the newest head the sender's device saw. */
+  z.object({ kind: z.literal('logHead'), head: KeyLogHead }).strict(),
 ]);
 export type DmBody = z.infer<typeof DmBodySchema>;
 

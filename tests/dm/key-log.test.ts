@@ -4,11 +4,14 @@
  * first fetched it), an authority that serves a key it did not log, a forged binding it did log,
  * and a rewritten log. Each is refused by the friend's client or raises an alarm.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { generateIdentity, publicIdentity } from '../../shared/crypto/index.js';
+import { base64ToBytes, generateIdentity, publicIdentity } from '../../shared/crypto/index.js';
+import { keyLogKeysFromSeed, signKeyLogHead } from '../../shared/crypto/key-log.js';
+import type { KeyLogState } from '../../shared/client/dm/index.js';
 import { ChandlerClient, type SocketLike } from '../../shared/client/index.js';
 import type { PublicIdentity } from '../../shared/protocol/index.js';
 import { pinnedSocketFactory } from '../../cli/node-socket.js';
@@ -149,6 +152,32 @@ describe("monitoring one's own name", () => {
     expect((await again.dm.checkKeyLog()).ok).toBe(true);
     expect(again.events.keyLogAlarm).toEqual([]);
     rmSync(dir, { recursive: true, force: true });
+  });
+});
+
+describe('friends compare the heads their devices saw (gossip)', () => {
+  it('honest friends with a direct channel exchange heads and raise nothing', async () => {
+    const [a, b] = await (await import('./helpers.js')).friends(t);
+    expect((await a.dm.send(b.name, 'bonjour')).ok).toBe(true);
+    await receivedText(b, 'bonjour');
+    expect(a.dm.gossipKeyLog(b.name)).toBe(true);
+    expect(b.dm.gossipKeyLog(a.name)).toBe(true);
+    expect((await b.dm.send(a.name, 'salut')).ok).toBe(true);
+    await receivedText(a, 'salut');
+    expect([...a.events.keyLogAlarm, ...b.events.keyLogAlarm]).toEqual([]);
+  });
+
+  it("a head the server showed bob that cannot be the one it showed carol (a split view) raises an alarm on carol's side", async () => {
+    const [carol, bob] = await (await import('./helpers.js')).friends(t);
+    type WithHistory = { history: { keyLogState(): KeyLogState | null; setKeyLogState(s: KeyLogState): void } };
+    const carolState = (carol.dm as unknown as WithHistory).history.keyLogState()!;
+    const bobHistory = (bob.dm as unknown as WithHistory).history;
+    // The operator, with the log's own key, signs for bob a tree of the same size as carol's, other leaves.
+    const seed = base64ToBytes(readFileSync(join(t.dataDir, KEY_LOG_KEY_FILE), 'utf8').trim(), 32)!;
+    const forged = signKeyLogHead(carolState.head.size, randomBytes(32), carolState.head.at, keyLogKeysFromSeed(seed).secretKey);
+    bobHistory.setKeyLogState({ ...bobHistory.keyLogState()!, head: forged });
+    expect(bob.dm.gossipKeyLog(carol.name)).toBe(true);
+    await until(() => carol.events.keyLogAlarm.some((a) => a.kind === 'inconsistent'), "carol's alarm");
   });
 });
 

@@ -268,6 +268,8 @@ describe('the web client in Chromium', () => {
       const number = p.getByTestId('safety-number');
       await number.waitFor();
       digits.push((await number.innerText()).replace(/\s+/g, ' ').trim());
+      // In a browser the code comes from the server: the dialog says so (issue 13 §4).
+      expect(await p.getByTestId('web-code-limit').innerText()).toContain("utilisez l'application de bureau");
       await p.keyboard.press('Escape');
     }
     expect(digits[0]).toMatch(/^(\d{5} ){11}\d{5}$/);

@@ -21,7 +21,7 @@
  * working while it is down.
  */
 import { DmBodySchema, publicIdentity, sealEnvelope } from '../../crypto/index.js';
-import { fail, failure, LIMITS, ok, type Failure, type FriendInfo, type Outcome, type ServerEvent } from '../../protocol/index.js';
+import { fail, failure, LIMITS, ok, type Failure, type FriendInfo, type KeyLogHead, type Outcome, type ServerEvent } from '../../protocol/index.js';
 import { newClientId, type ChandlerClient } from '../client.js';
 import { Emitter } from '../emitter.js';
 import { isTransient, rateLimitDelay, RETRY_POLICY } from '../retry.js';
@@ -98,7 +98,11 @@ export class DmEngine extends Emitter<DmEngineEvents> {
       lost: (username) => this.relayUnreceipted(username),
     });
     this.receipts = new Receipts(ctx, this.keys, this.channels, (record) => this.setStatus(record, { status: 'delivered' }));
-    this.inbox = new Inbox(ctx, this.keys, this.receipts);
+    this.inbox = new Inbox(ctx, this.keys, this.receipts, this.keyLog);
+    // Friends compare the key log heads their devices saw as soon as a direct channel opens.
+    this.on('channel', (c) => {
+      if (c.state === 'open') this.gossipKeyLog(c.username);
+    });
     this.offClient = [
       client.on('event', (e) => this.onServerEvent(e)),
       client.on('status', (s) => {
@@ -215,6 +219,30 @@ export class DmEngine extends Emitter<DmEngineEvents> {
   }
 
   // ---------- keys and trust (keys.ts) ----------
+
+  /** What this device knows of the authority's key log: the pinned log key and the newest head it verified. */
+  keyLogState(): { publicKey: string; head: KeyLogHead } | null {
+    const state = this.history?.keyLogState();
+    return state ? { publicKey: state.publicKey, head: state.head } : null;
+  }
+
+  /**
+   * Sends a friend, end-to-end encrypted over the direct channel when there is one (else through
+   * the authority, which can drop it but not change it), the newest key log head this device saw:
+   * two heads that cannot both be true are proof that the authority shows people different logs.
+   */
+  gossipKeyLog(username: string): boolean {
+    const head = this.history?.keyLogState()?.head;
+    const pin = this.history?.pin(username);
+    if (!head || !pin || pin.pending || this.state !== 'ready') return false;
+    const wire = sealEnvelope(this.keys.channelKeysFor(pin), { id: newClientId(), body: { kind: 'logHead', head } });
+    if (!this.channels.send(pin.username, wire)) {
+      void this.client.call('relayDm', { to: pin.username, envelope: wire }).then((r) => {
+        if (!r.ok) this.log('key_log_gossip_failed', { to: pin.username, code: r.error.code });
+      });
+    }
+    return true;
+  }
 
   /**
    * Reads the key log's bindings of my own name since the last check (at each session start, and

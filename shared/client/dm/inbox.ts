@@ -8,6 +8,7 @@ import { DmEnvelopeSchema, openEnvelope, ReplayGuard } from '../../crypto/index.
 import type { DmPath } from '../../protocol/index.js';
 import type { DmContext } from './context.js';
 import type { Keys } from './keys.js';
+import type { KeyLogWatch } from './key-log-watch.js';
 import type { Receipts } from './receipts.js';
 import { isTransient } from '../retry.js';
 import type { DmRecord } from './types.js';
@@ -30,6 +31,7 @@ export class Inbox {
     private readonly ctx: DmContext,
     private readonly keys: Keys,
     private readonly receipts: Receipts,
+    private readonly keyLog: KeyLogWatch,
   ) {}
 
   /** Resolves once everything taken so far has been handled. */
@@ -111,6 +113,11 @@ export class Inbox {
     }
     if (message.body.kind === 'receipt') {
       if (verdict === null) this.receipts.onReceipt(friend.username, message.body.ids);
+      else reject(verdict);
+      return done();
+    }
+    if (message.body.kind === 'logHead') {
+      if (verdict === null) void this.keyLog.compare(friend.username, message.body.head);
       else reject(verdict);
       return done();
     }

@@ -71,6 +71,29 @@ export class KeyLogWatch {
     return ok(undefined);
   }
 
+  /**
+   * A head a friend's device saw (gossip, end-to-end encrypted): it must be signed by the log key
+   * this device pinned, and it and this device's newest head must be one log (the same root at
+   * the same size, or a consistency proof between them). Otherwise the authority showed the two
+   * of them different logs: an alarm, on this side (the friend's side checks ours the same way).
+   */
+  compare(friend: string, head: KeyLogHead): Promise<Outcome<void>> {
+    return this.serially(async () => {
+      const state = await this.state();
+      if (!state.ok) return state;
+      if (!verifyKeyLogHead(head, state.value.publicKey)) {
+        return this.alarm({
+          kind: 'inconsistent',
+          username: friend,
+          message: `${friend}'s device saw a key log signed with another key than the one this device knows: the server shows you different logs`,
+        });
+      }
+      const checked = await this.advance(state.value, head);
+      if (!checked.ok) this.ctx.log('key_log_split_view', { friend, size: head.size });
+      return checked;
+    });
+  }
+
   /** Accepts `identity` for `username` only with a valid proof that the log holds it (KEY_NOT_LOGGED and an alarm otherwise). */
   accept(username: string, identity: PublicIdentity, log: KeyLogInclusion): Promise<Outcome<void>> {
     return this.serially(async () => {
