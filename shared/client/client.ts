@@ -282,6 +282,18 @@ export class ChandlerClient extends Emitter<ClientEvents> {
 
   // ---------- session ----------
 
+  /**
+   * Runs a password operation; a fault of the OPAQUE code itself (its WebAssembly refused by a
+   * page's policy, say) becomes an error the user sees instead of a login that never ends.
+   */
+  private async guarded<T>(work: () => Promise<Outcome<T>>): Promise<Outcome<T>> {
+    try {
+      return await work();
+    } catch (err) {
+      return fail('INTERNAL', { message: `this app could not run its password code: ${err instanceof Error ? err.message : String(err)}` });
+    }
+  }
+
   /** Sends a login or registration step again while the authority says BUSY (its password queue was full; nothing was tried). */
   private async patiently<T>(send: () => Promise<Outcome<T>>): Promise<Outcome<T>> {
     for (let waits = 0; ; waits++) {
@@ -337,7 +349,11 @@ export class ChandlerClient extends Emitter<ClientEvents> {
   }
 
   /** Creates the account (OPAQUE: the password never leaves this client) and logs in. */
-  async register(username: string, password: string): Promise<Outcome<SessionInfo>> {
+  register(username: string, password: string): Promise<Outcome<SessionInfo>> {
+    return this.guarded(() => this.registerSteps(username, password));
+  }
+
+  private async registerSteps(username: string, password: string): Promise<Outcome<SessionInfo>> {
     this.closedByUser = false;
     const opened = await this.connect();
     if (!opened.ok) return opened;
@@ -353,7 +369,11 @@ export class ChandlerClient extends Emitter<ClientEvents> {
    * Logs in (OPAQUE). An account made before OPAQUE moves to it here, once: its password goes to
    * the authority that one time (over TLS) to be checked against its old hash.
    */
-  async login(username: string, password: string): Promise<Outcome<SessionInfo>> {
+  login(username: string, password: string): Promise<Outcome<SessionInfo>> {
+    return this.guarded(() => this.loginSteps(username, password));
+  }
+
+  private async loginSteps(username: string, password: string): Promise<Outcome<SessionInfo>> {
     this.closedByUser = false;
     const opened = await this.connect();
     if (!opened.ok) return opened;
@@ -380,7 +400,11 @@ export class ChandlerClient extends Emitter<ClientEvents> {
   }
 
   /** Chooses a new password with an admin's one-time reset code, and logs in. */
-  async resetPassword(username: string, code: string, newPassword: string): Promise<Outcome<SessionInfo>> {
+  resetPassword(username: string, code: string, newPassword: string): Promise<Outcome<SessionInfo>> {
+    return this.guarded(() => this.resetPasswordSteps(username, code, newPassword));
+  }
+
+  private async resetPasswordSteps(username: string, code: string, newPassword: string): Promise<Outcome<SessionInfo>> {
     this.closedByUser = false;
     const opened = await this.connect();
     if (!opened.ok) return opened;
@@ -431,7 +455,11 @@ export class ChandlerClient extends Emitter<ClientEvents> {
     return r;
   }
 
-  async changePassword(oldPassword: string, newPassword: string): Promise<Outcome<{ ok: true }>> {
+  changePassword(oldPassword: string, newPassword: string): Promise<Outcome<{ ok: true }>> {
+    return this.guarded(() => this.changePasswordSteps(oldPassword, newPassword));
+  }
+
+  private async changePasswordSteps(oldPassword: string, newPassword: string): Promise<Outcome<{ ok: true }>> {
     const username = this.username;
     if (!username) return fail('NOT_AUTHENTICATED');
     const policy = await this.checkNewPassword(newPassword, username);
@@ -446,7 +474,11 @@ export class ChandlerClient extends Emitter<ClientEvents> {
   }
 
   /** Erases this account and everything of it on the authority (GDPR), after proving the password. */
-  async deleteAccount(password: string): Promise<Outcome<{ ok: true }>> {
+  deleteAccount(password: string): Promise<Outcome<{ ok: true }>> {
+    return this.guarded(() => this.deleteAccountSteps(password));
+  }
+
+  private async deleteAccountSteps(password: string): Promise<Outcome<{ ok: true }>> {
     const proven = await this.reauthenticate(password);
     if (!proven.ok) return proven;
     const { finishLoginRequest } = proven.value;
