@@ -90,3 +90,19 @@ export interface LatencySummary {
 export function serialize(h: Histogram): { data: HistogramData; max: number } {
   return { data: h.toData(), max: h.max };
 }
+
+/** Exact quantiles of a few thousand samples (µs, fractions kept): for work too short for the histogram's 1 µs floor. */
+export interface SampleSummary {
+  count: number;
+  p50Us: number;
+  p99Us: number;
+  meanUs: number;
+  maxUs: number;
+}
+
+export function summarize(samplesUs: readonly number[]): SampleSummary {
+  const sorted = [...samplesUs].sort((a, b) => a - b);
+  const at = (q: number) => sorted[Math.max(0, Math.ceil(q * sorted.length) - 1)] ?? 0;
+  const sum = sorted.reduce((s, x) => s + x, 0);
+  return { count: sorted.length, p50Us: at(0.5), p99Us: at(0.99), meanUs: sorted.length ? sum / sorted.length : 0, maxUs: sorted.at(-1) ?? 0 };
+}

@@ -18,6 +18,7 @@ import { dmFigures } from './scenarios/dm.js';
 import { durableFigures } from './scenarios/durable.js';
 import { fanoutFigure } from './scenarios/fanout.js';
 import { historyFigure } from './scenarios/history.js';
+import { keyLogFigures } from './scenarios/keylog.js';
 import { loginFigures } from './scenarios/login.js';
 import { memoryFigure } from './scenarios/memory.js';
 import { stormFigure } from './scenarios/storm.js';
@@ -32,6 +33,7 @@ const SCENARIOS: Record<string, (ctx: BenchContext) => Promise<Figure | Figure[]
   storm: stormFigure,
   login: loginFigures,
   dm: dmFigures,
+  keylog: keyLogFigures,
 };
 
 /** The whole run is cut after this, whatever happens (children are killed by PID on exit). */

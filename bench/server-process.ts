@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Child } from './ipc.js';
 import { sampleProc } from './proc-stats.js';
 import type { Endpoint } from './loadgen/pool.js';
-import type { AccountSeed, LoginSteps, ServerReady } from './servers/types.js';
+import type { AccountSeed, KeyLogCostsBody, KeyLogSeed, KeyLogSeeded, KeyLogServerCosts, LoginSteps, ServerReady } from './servers/types.js';
 
 export type ServerKind = 'authority' | 'baseline';
 
@@ -88,6 +88,16 @@ export class ServerUnderTest {
   /** Our authority: its password workers' time per login step (bench/servers/authority.ts). */
   loginSteps(rounds: number): Promise<LoginSteps> {
     return this.child.call<LoginSteps>('loginSteps', { rounds }, 300_000);
+  }
+
+  /** Our authority: accounts with identities published into its key log (bench/servers/authority.ts). */
+  seedKeyLog(seed: KeyLogSeed): Promise<KeyLogSeeded> {
+    return this.child.call<KeyLogSeeded>('seedKeyLog', seed, 300_000);
+  }
+
+  /** Our authority: its own work per proof and per head, in its process. */
+  keyLogCosts(body: KeyLogCostsBody): Promise<KeyLogServerCosts> {
+    return this.child.call<KeyLogServerCosts>('keyLogCosts', body, 120_000);
   }
 
   stats<T>(): Promise<T> {

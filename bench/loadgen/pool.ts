@@ -12,6 +12,9 @@ import type {
   ConnectReply,
   DrainReply,
   HistoryReply,
+  KeyLogBody,
+  KeyLogHeadReply,
+  KeyLogReply,
   SentReply,
   StormBody,
   StormReply,
@@ -254,6 +257,16 @@ export class LoadGen {
 
   async history(body: { room: string; limit: number; depths: number[]; perDepth: number }): Promise<HistoryReply> {
     return this.workers[0]!.call<HistoryReply>('history', body, 300_000);
+  }
+
+  /** The key log's newest head, read by the first process's first client (the keylog scenario). */
+  async keyLogHead(): Promise<KeyLogHeadReply> {
+    return this.workers[0]!.call<KeyLogHeadReply>('keyLogHead');
+  }
+
+  /** Fetches keys with their proofs and times their checks, on the first process's first client. */
+  async keyLog(body: KeyLogBody): Promise<KeyLogReply> {
+    return this.workers[0]!.call<KeyLogReply>('keyLog', body, 600_000);
   }
 
   async disconnect(): Promise<void> {

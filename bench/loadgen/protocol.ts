@@ -1,5 +1,6 @@
 /** The messages between bench/run.ts and its load-generator processes. */
-import type { HistogramData } from '../histogram.js';
+import type { KeyLogHead } from '../../shared/protocol/index.js';
+import type { HistogramData, SampleSummary } from '../histogram.js';
 import type { LoginKind } from './login.js';
 
 export type Target = 'authority' | 'baseline';
@@ -111,4 +112,50 @@ export interface StormReply {
   ms: number;
   /** CPU time the generator process spent meanwhile: the clients' side of the logins. */
   cpuMs: number;
+}
+
+/** The key log's newest head as a client first reads it (keyLogHead), and the log key it pins. */
+export interface KeyLogHeadReply {
+  publicKey: string;
+  head: KeyLogHead;
+}
+
+export interface KeyLogBody {
+  /** The client's friends, whose keys it fetches in turn. */
+  friends: string[];
+  /** Passes over the friends, each fetchKeys followed by a keyLogHead on the same socket (the baseline). */
+  rounds: number;
+  /** Checks of a fetched key's proof, timed one by one, over the keys fetched in turn. */
+  verifications: number;
+  /** A head this client kept from earlier: the consistency proof goes from it to the newest. */
+  older: KeyLogHeadReply;
+  /** keyLogConsistency round trips, each proof then checked (timed) as often. */
+  consistencyRounds: number;
+}
+
+export interface KeyLogReply {
+  /** Round trips, µs histograms. */
+  fetchKeys: { data: HistogramData; max: number };
+  keyLogHead: { data: HistogramData; max: number };
+  keyLogConsistency: { data: HistogramData; max: number };
+  /** Replies that were errors or did not parse, by code. */
+  errors: Record<string, number>;
+  /** Proofs (inclusion, heads, consistency) or identities that did not verify: a bug. */
+  unverified: number;
+  /** The client's checks per fetched key, µs: the head's signature, the inclusion proof, both; and the identity's own signature (what each key cost before the log). */
+  verify: { head: SampleSummary; inclusion: SampleSummary; both: SampleSummary; identity: SampleSummary };
+  /** verifyKeyLogConsistency from the older head to the newest, µs. */
+  verifyConsistency: SampleSummary;
+  sizes: {
+    logSize: number;
+    olderSize: number;
+    /** fetchKeys reply frames, mean bytes, and the `log` member (the proof with its head) in them. */
+    replyBytes: number;
+    proofBytes: number;
+    pathHashesMin: number;
+    pathHashesMax: number;
+    keyLogHeadReplyBytes: number;
+    consistencyHashes: number;
+    consistencyBytes: number;
+  };
 }

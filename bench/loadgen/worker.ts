@@ -13,6 +13,7 @@ import WebSocket from 'ws';
 import { nowUs, sleep } from '../clock.js';
 import { Histogram, serialize } from '../histogram.js';
 import { serve } from '../ipc.js';
+import { measureKeyLog, readKeyLogHead, type Request } from './key-log.js';
 import { logIn, resume, type Ask } from './login.js';
 import type {
   ClientSpec,
@@ -21,6 +22,7 @@ import type {
   DrainReply,
   HistoryBody,
   HistoryReply,
+  KeyLogBody,
   SentReply,
   SetupBody,
   StepBody,
@@ -430,10 +432,20 @@ async function drain(body: DrainBody): Promise<DrainReply> {
   return reply;
 }
 
+function readyClient(scenario: string): Client {
+  const c = clients.find((x) => x.ready);
+  if (!c) throw new Error(`no connected client for the ${scenario} scenario`);
+  return c;
+}
+
+/** A client's requests, as the keylog scenario makes them (one at a time). */
+function requestsOf(c: Client): Request {
+  return (body) => c.request(body);
+}
+
 /** Pages one request at a time, the depths taken in turn, so that a noisy moment spreads over all of them. */
 async function history(body: HistoryBody): Promise<HistoryReply> {
-  const c = clients.find((x) => x.ready);
-  if (!c) throw new Error('no connected client for the history scenario');
+  const c = readyClient('history');
   const hists = body.depths.map(() => new Histogram());
   const bad = body.depths.map(() => 0);
   for (let i = 0; i < body.perDepth; i++) {
@@ -557,6 +569,8 @@ serve({
   drain: (b: DrainBody) => drain(b),
   history: (b: HistoryBody) => history(b),
   storm: (b: StormBody) => storm(b),
+  keyLogHead: () => readKeyLogHead(requestsOf(readyClient('keylog'))),
+  keyLog: (b: KeyLogBody) => measureKeyLog(requestsOf(readyClient('keylog')), b),
   close: () => {
     for (const c of clients) c.close();
     clients = [];

@@ -12,11 +12,28 @@ import { defaultConfig } from '../../authority/src/config.js';
 import { Logger } from '../../authority/src/log.js';
 import { hashToken } from '../../authority/src/accounts-policy.js';
 import type { PoolAnswer } from '../../authority/src/passwords.js';
+import { base64ToBytes } from '../../shared/crypto/index.js';
+import { keyLogName, newKeyLogKeys, signKeyLogHead } from '../../shared/crypto/key-log.js';
+import { MERKLE_HASH_BYTES } from '../../shared/crypto/merkle.js';
 import { finishLogin, startLogin } from '../../shared/crypto/opaque.js';
+import { summarize } from '../histogram.js';
 import { serve } from '../ipc.js';
 import { collect } from './collect.js';
+import { benchIdentity } from './identities.js';
 import { CHEAP_KSF, registrationRecords, type SeededLogin } from './records.js';
-import { accountName, roomOf, sessionToken, type AccountSeed, type LoginSteps, type ServerLaunch, type ServerReady } from './types.js';
+import {
+  accountName,
+  roomOf,
+  sessionToken,
+  type AccountSeed,
+  type KeyLogCostsBody,
+  type KeyLogSeed,
+  type KeyLogSeeded,
+  type KeyLogServerCosts,
+  type LoginSteps,
+  type ServerLaunch,
+  type ServerReady,
+} from './types.js';
 
 const UNLIMITED = 1_000_000_000;
 
@@ -171,6 +188,64 @@ async function loginSteps(body: { rounds: number }): Promise<LoginSteps> {
 /** An account name no seed uses (lower case: OPAQUE's name for it as it is). */
 const STEP_ACCOUNT = 'bench-step-costs';
 
+function started(): Authority {
+  if (!authority) throw new Error('not started');
+  return authority;
+}
+
+function userNamed(a: Authority, username: string) {
+  const user = a.store.users.byName(username);
+  if (!user) throw new Error(`no account ${username}`);
+  return user;
+}
+
+/** See KeyLogSeed. One transaction: each publish's own is a savepoint inside it. */
+function seedKeyLog(s: KeyLogSeed): KeyLogSeeded {
+  const a = started();
+  const t = performance.now();
+  const now = Date.now();
+  a.store.transaction(() => {
+    for (let i = s.from; i < s.to; i++) {
+      const name = accountName(s.prefix, i);
+      const user = a.store.users.byName(name) ?? a.store.users.create(name, NO_RECORD_YET, false, now);
+      a.keyLog.publish(user.id, user.username, benchIdentity(), Date.now());
+    }
+    if (!s.reader) return;
+    const reader = userNamed(a, s.reader);
+    for (const f of s.friends ?? []) a.store.friends.befriend(reader.id, userNamed(a, f).id, now);
+  });
+  return { size: a.keyLog.size, ms: performance.now() - t };
+}
+
+/** See KeyLogServerCosts. */
+function keyLogCosts(body: KeyLogCostsBody): KeyLogServerCosts {
+  const a = started();
+  const log = a.keyLog;
+  const head = log.currentHead(); // signed here, once for this size: not part of a proof's cost below
+  if (!head) throw new Error('the key log is empty');
+  const indices = body.friends.map((f) => {
+    const e = a.store.keyLog.latestFor(keyLogName(f));
+    if (!e) throw new Error(`${f} has no key in the log`);
+    return e.index;
+  });
+  const timed = (rounds: number, job: () => unknown) => {
+    const us: number[] = [];
+    for (let r = 0; r < rounds; r++) {
+      const t = performance.now();
+      job();
+      us.push((performance.now() - t) * 1000);
+    }
+    return summarize(us);
+  };
+  let k = 0;
+  const inclusion = timed(body.rounds * indices.length, () => log.inclusion(indices[k++ % indices.length]!));
+  const consistency = timed(body.rounds, () => log.consistency(body.from, log.size));
+  const keys = newKeyLogKeys(); // the log's own key stays in KeyLog: signing costs the same with any key
+  const root = base64ToBytes(head.root, MERKLE_HASH_BYTES)!;
+  const headSign = timed(body.signRounds, () => signKeyLogHead(head.size, root, head.at, keys.secretKey));
+  return { size: log.size, inclusion, consistency, headSign };
+}
+
 process.on('SIGTERM', () => {
   const a = authority;
   void (a ? a.stop('bench done') : Promise.resolve()).finally(() => process.exit(0));
@@ -180,6 +255,8 @@ serve({
   start: (body: ServerLaunch) => start(body),
   gc: () => collect(),
   loginSteps: (b: { rounds: number }) => loginSteps(b),
+  seedKeyLog: (b: KeyLogSeed) => seedKeyLog(b),
+  keyLogCosts: (b: KeyLogCostsBody) => keyLogCosts(b),
   /** For investigations of memory per connection (bench/run.ts does not use it). */
   heapSnapshot: (b: { file: string }) => {
     collect();

@@ -1,4 +1,5 @@
 /** What the bench asks of a server under test, and what it answers. */
+import type { SampleSummary } from '../histogram.js';
 
 /** Accounts written straight into the authority's store before it starts (named `${prefix}${i}`). */
 export interface AccountSeed {
@@ -67,4 +68,42 @@ export interface LoginSteps {
   scryptVerifyMs: number;
   opaqueLoginStartMs: number;
   opaqueLoginFinishMs: number;
+}
+
+/**
+ * Accounts `${prefix}${i}` for i in [from, to), written into the store without a login (nobody
+ * logs in as them), each publishing a fresh identity into the key log as publishKeys does; then
+ * `reader` (a seeded account) is made friends with `friends`, so that it may fetch their keys.
+ */
+export interface KeyLogSeed {
+  prefix: string;
+  from: number;
+  to: number;
+  reader?: string;
+  friends?: string[];
+}
+
+export interface KeyLogSeeded {
+  /** Leaves in the log afterwards. */
+  size: number;
+  ms: number;
+}
+
+/** `rounds` passes over the friends' leaves (inclusion), `rounds` consistency proofs from `from` leaves, `signRounds` head signatures. */
+export interface KeyLogCostsBody {
+  friends: string[];
+  from: number;
+  rounds: number;
+  signRounds: number;
+}
+
+/** The authority's own work for the key log, in its process, no network (µs unless named). */
+export interface KeyLogServerCosts {
+  size: number;
+  /** KeyLog.inclusion for the friends' leaves, the head already signed: a fetchKeys' proof work. */
+  inclusion: SampleSummary;
+  /** KeyLog.consistency from `from` to the current size. */
+  consistency: SampleSummary;
+  /** Signing a head (Ed25519, tweetnacl): paid by the first proof asked for after the log grew. */
+  headSign: SampleSummary;
 }

@@ -1,6 +1,6 @@
 /**
  * A small run of every part of the benchmark, so that `npm run bench` never rots: the servers,
- * the load-generator processes, the counting, the history store, the storm and the DM pair.
+ * the load-generator processes, the counting, the history store, the storm, the DM pair and the key log.
  * No timing assertion (speed belongs to the benchmark itself): only that the figures come out
  * and are sane — at a low rate nothing is lost, duplicated or refused.
  */
@@ -14,6 +14,7 @@ import { ensureHistoryCache, historyCacheDir, measureHistory, PAGE } from '../..
 import { measureStorm } from '../../bench/scenarios/storm.js';
 import { measureLogins } from '../../bench/scenarios/login.js';
 import { measureDm } from '../../bench/scenarios/dm.js';
+import { measureKeyLog } from '../../bench/scenarios/keylog.js';
 import { measureStorageCeiling } from '../../bench/scenarios/durable.js';
 import { summary, table, type Figure } from '../../bench/report.js';
 import type { StepResult } from '../../bench/loadgen/pool.js';
@@ -125,6 +126,24 @@ it('opens a direct channel and carries encrypted DMs', { timeout: TIMEOUT_MS }, 
   expect(d.setups).toHaveLength(1);
   expect(d.setupMedianMs).toBeGreaterThan(0);
   expect(d.rate).toBeGreaterThan(0);
+});
+
+it('fetches the keys of friends with their key log proofs and checks every proof', { timeout: TIMEOUT_MS }, async () => {
+  const entries = 40;
+  const r = await measureKeyLog(ctx, { entries, friends: 6, rounds: 2, verifications: 6, consistencyRounds: 3, serverRounds: 1, signRounds: 2 });
+  expect({ errors: r.client.errors, unverified: r.client.unverified }).toEqual({ errors: {}, unverified: 0 });
+  expect([r.fetchKeys.count, r.keyLogHead.count, r.keyLogConsistency.count]).toEqual([12, 12, 3]);
+  expect(r.fetchKeys.p50Ms).toBeGreaterThan(0);
+  for (const s of Object.values(r.client.verify)) expect(s).toMatchObject({ count: 6 });
+  expect(r.client.verify.both.p50Us).toBeGreaterThan(0);
+  expect(r.client.verifyConsistency.count).toBe(3);
+  expect(r.client.sizes).toMatchObject({ logSize: entries, olderSize: r.olderSize });
+  expect(r.olderSize).toBeLessThan(entries);
+  // A leaf's path has at most one hash per level of the tree.
+  expect(r.client.sizes.pathHashesMax).toBeLessThanOrEqual(Math.ceil(Math.log2(entries)));
+  expect(r.client.sizes.proofBytes).toBeGreaterThan(r.client.sizes.pathHashesMin * 44);
+  expect(r.client.sizes.consistencyHashes).toBeGreaterThan(0);
+  expect(r.server).toMatchObject({ size: entries, inclusion: { count: 6 }, consistency: { count: 1 }, headSign: { count: 2 } });
 });
 
 it('prints a table and a last line with every ratio', () => {

@@ -36,7 +36,8 @@ export function engineFor(client: ChandlerClient, dir: string, options: Partial<
   return createNodeDmEngine(client, { dir, kdfN: TEST_KDF_N, directTimeoutMs: TEST_DIRECT_TIMEOUT_MS, log: process.env.DM_DEBUG ? (e, f) => console.log(client.username, e, f) : undefined, ...options });
 }
 
-function record(dm: DmEngine): DmUser['events'] {
+/** Records every event the engine emits, by name. */
+export function record(dm: DmEngine): DmUser['events'] {
   const events: DmUser['events'] = {
     received: [],
     status: [],

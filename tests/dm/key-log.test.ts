@@ -18,7 +18,7 @@ import { pinnedSocketFactory } from '../../cli/node-socket.js';
 import { KEY_LOG_KEY_FILE } from '../../authority/src/key-log.js';
 import { PASSWORD, startAuthority, uniqueName, until, type TestAuthority } from '../helpers/authority.js';
 import { LOADED_MS } from '../helpers/timing.js';
-import { befriend, closeAll, dmUser, engineFor, receivedText, type DmUser } from './helpers.js';
+import { befriend, closeAll, dmUser, engineFor, receivedText, record, type DmUser } from './helpers.js';
 
 let t: TestAuthority;
 beforeAll(async () => {
@@ -77,8 +77,7 @@ async function carolThrough(rewrite: (frame: Record<string, unknown>) => void): 
   if (!r.ok) throw new Error(r.error.code);
   const dir = mkdtempSync(join(tmpdir(), 'chandler-kt-'));
   const dm = engineFor(client, dir);
-  const events = { received: [], status: [], keyChanged: [], keyPinned: [], channel: [], rejected: [], identityCreated: [], keyLogAlarm: [], warning: [] } as DmUser['events'];
-  for (const k of Object.keys(events) as (keyof DmUser['events'])[]) dm.on(k, (e) => (events[k] as unknown[]).push(e));
+  const events = record(dm);
   const unlocked = await dm.unlock(PASSWORD);
   if (!unlocked.ok) throw new Error(unlocked.error.code);
   afterEachCleanup.push(async () => {

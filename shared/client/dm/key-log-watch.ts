@@ -17,6 +17,10 @@ import type { DmContext } from './context.js';
 import type { KeyLogState } from './history.js';
 import type { KeyLogAlarm } from './types.js';
 
+function sameHead(a: KeyLogHead, b: KeyLogHead): boolean {
+  return a.size === b.size && a.root === b.root && a.at === b.at && a.signature === b.signature;
+}
+
 export class KeyLogWatch {
   /** One check of the log at a time: heads and watermarks move in order. */
   private queue: Promise<unknown> = Promise.resolve();
@@ -49,6 +53,10 @@ export class KeyLogWatch {
    * kept one to extend it, when the authority answered from an older view). Alarms otherwise.
    */
   private async advance(state: { publicKey: string; head: KeyLogHead | null; mineAfter: number }, head: KeyLogHead): Promise<Outcome<void>> {
+    // The head this device already verified and keeps (the usual case: one head per log size,
+    // the same for every friend's key fetched at login): its signature is not checked again,
+    // the most costly step of all (an Ed25519 verification in JavaScript, milliseconds).
+    if (state.head && sameHead(state.head, head)) return ok(undefined);
     if (!verifyKeyLogHead(head, state.publicKey)) {
       return this.alarm({ kind: 'badSignature', message: 'the server sent a key log head its log key did not sign' });
     }
