@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Download, Page } from 'playwright-core';
 import { PASSWORD, startAuthority, uniqueName, until, type TestAuthority } from '../helpers/authority.js';
+import { DEFAULT_OPAQUE_KSF } from '../../shared/protocol/index.js';
 import { closeAll, dmUser, receivedText, type DmUser } from '../dm/helpers.js';
 import { buildWebClient, launchChromium, login, openApp, originOf, register, screenshot, shellReady, UI_TIMEOUT_MS, type AppPage } from './support/web.js';
 import { visualProblems, type VisualProblem } from './support/visual.js';
@@ -95,7 +96,8 @@ async function shoot(page: Page, name: string): Promise<void> {
 
 beforeAll(async () => {
   web = await buildWebClient();
-  t = await startAuthority({ webRoot: web.dir });
+  // One test runs in the desktop shell, which takes no less key stretching than the default (App.tsx: minKsf).
+  t = await startAuthority({ webRoot: web.dir, opaqueKsf: DEFAULT_OPAQUE_KSF });
   browser = await launchChromium(t.spkiHash!);
   pal = await dmUser(t, { name: uniqueName('pal') });
 }, 180_000);
