@@ -10,6 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { handleAppProtocol } from '../../desktop/src/main/protocol.js';
 import { APP_ORIGIN, contentSecurityPolicy } from '../../desktop/src/main/security.js';
+import { join } from 'node:path';
+import { CERT_FILE, KEY_FILE } from '../../authority/src/tls.js';
 import { PASSWORD, registered, startAuthority, uniqueName, type TestAuthority } from '../helpers/authority.js';
 import type { ChandlerClient } from '../../shared/client/index.js';
 import { DEFAULT_OPAQUE_KSF } from '../../shared/protocol/index.js';
@@ -53,12 +55,12 @@ function installBridge(server: { url: string; fingerprint: string }): void {
  * Answers the page's requests for its own files with desktop/src/main/protocol.ts's app://
  * handler, CSP included (as it is once the server is chosen: the page connects to nothing before).
  */
-async function serveAsDesktop(context: BrowserContext, origin: string): Promise<void> {
+async function serveAsDesktop(context: BrowserContext, origin: string, serverUrl = t.url): Promise<void> {
   let handler: ((req: Request) => Promise<Response>) | null = null;
   handleAppProtocol(
     { handle: (_scheme: string, fn: (req: Request) => Promise<Response>) => void (handler = fn) } as never,
     web.dir,
-    () => contentSecurityPolicy(t.url),
+    () => contentSecurityPolicy(serverUrl),
   );
   await context.route(`${origin}**`, async (route) => {
     const res = await handler!(new Request(`${APP_ORIGIN}${new URL(route.request().url()).pathname}`));
@@ -112,6 +114,36 @@ describe('the renderer inside the desktop shell', () => {
     await login(page, me, PASSWORD);
     await shellReady(page);
     expect(await bridgeState<Record<string, string>>(page, 'bridge.secrets')).toEqual({ 'session-token': expect.any(String) });
+  }, 60_000);
+
+  it('refuses a server that asks for less key stretching than the desktop app takes, and says so', async () => {
+    // Another authority with the tests' cheap stretching (and the same certificate, which this
+    // Chromium trusts): a copy of its files would be cheaper to attack, so the app will not log in.
+    // The page stands in for app:// at the first authority's origin: the second one lets it in.
+    const weak = await startAuthority({
+      certFile: join(t.dataDir, CERT_FILE),
+      keyFile: join(t.dataDir, KEY_FILE),
+      allowOrigins: [new URL(originOf(t.url)).origin],
+    });
+    const name = uniqueName('weakksf');
+    clients.push(await registered(weak, name));
+    clients.at(-1)!.close();
+    const other = await openApp(browser, originOf(t.url));
+    try {
+      await other.context.addInitScript(installBridge, { url: weak.url, fingerprint: weak.fingerprint! });
+      await serveAsDesktop(other.context, originOf(t.url), weak.url);
+      const { page } = other;
+      await page.reload();
+      const address = page.getByLabel('Adresse du serveur');
+      await address.waitFor();
+      await address.fill(`127.0.0.1:${new URL(weak.url).port}`);
+      await page.getByRole('button', { name: 'Continuer' }).click();
+      await login(page, name, PASSWORD);
+      await page.getByText('Le serveur demande une protection des mots de passe plus faible').waitFor({ timeout: UI_TIMEOUT_MS });
+    } finally {
+      await other.context.close();
+      await weak.cleanup();
+    }
   }, 60_000);
 
   it('resumes from the token kept by the bridge', async () => {
