@@ -132,6 +132,7 @@ describe("monitoring one's own name", () => {
     const bobId = t.authority.store.users.byName(bob.name)!.id;
     expect((await bob.dm.checkKeyLog()).ok).toBe(true);
     expect(bob.events.keyLogAlarm).toEqual([]);
+    const real = t.authority.store.dms.keysOf(bobId)!;
     const forged = operatorIdentity();
     t.authority.keyLog.publish(bobId, bob.name, forged, Date.now());
     const r = await bob.dm.checkKeyLog();
@@ -140,6 +141,16 @@ describe("monitoring one's own name", () => {
     // Said once: the next check has nothing new.
     expect((await bob.dm.checkKeyLog()).ok).toBe(true);
     expect(bob.events.keyLogAlarm).toHaveLength(1);
+    // The same key logged again (as a user's other device does at each of its logins) is not
+    // reported again; another one is.
+    t.authority.keyLog.publish(bobId, bob.name, real, Date.now());
+    t.authority.keyLog.publish(bobId, bob.name, forged, Date.now());
+    expect((await bob.dm.checkKeyLog()).ok).toBe(true);
+    expect(bob.events.keyLogAlarm).toHaveLength(1);
+    const another = operatorIdentity();
+    t.authority.keyLog.publish(bobId, bob.name, another, Date.now());
+    expect((await bob.dm.checkKeyLog()).ok).toBe(false);
+    expect(bob.events.keyLogAlarm.map((x) => x.keyId)).toEqual([forged.keyId, another.keyId]);
   });
 
   it('its own key, published again after a restart of the engine, raises nothing', async () => {

@@ -67,6 +67,10 @@ CREATE TABLE IF NOT EXISTS key_log_state (
   head        TEXT NOT NULL,     -- the newest signed head verified (JSON KeyLogHead)
   mine_after  INTEGER NOT NULL   -- bindings of my name up to this leaf were checked
 );
+CREATE TABLE IF NOT EXISTS key_log_told (
+  key_id TEXT PRIMARY KEY,       -- a key of my name this device already reported (or published itself)
+  at     INTEGER NOT NULL
+);
 PRAGMA user_version = ${SCHEMA_VERSION};
 `;
 
@@ -344,6 +348,15 @@ export class DmHistory {
     return parsed.success ? { publicKey: String(r.public_key), head: parsed.data, mineAfter: Number(r.mine_after) } : null;
   }
 
+  /** True when this device already reported (or itself published) this key of my name. */
+  keyLogTold(keyId: string): boolean {
+    return this.all('SELECT 1 AS x FROM key_log_told WHERE key_id = ?', [keyId]).length > 0;
+  }
+
+  setKeyLogTold(keyId: string, now: number): void {
+    this.run('INSERT OR IGNORE INTO key_log_told (key_id, at) VALUES (?, ?)', [keyId, now]);
+  }
+
   setKeyLogState(state: KeyLogState): void {
     this.run(
       `INSERT INTO key_log_state (id, public_key, head, mine_after) VALUES (1, ?, ?, ?)
@@ -557,6 +570,9 @@ export class DmHistory {
             mineAfter: Math.max(Number(theirLog.mine_after), ourLog?.mineAfter ?? -1),
           });
         }
+      }
+      if (other.exec("SELECT name FROM sqlite_master WHERE name = 'key_log_told'").length) {
+        for (const r of rows('SELECT * FROM key_log_told')) this.setKeyLogTold(String(r.key_id), Number(r.at));
       }
       for (const r of rows('SELECT * FROM erasures')) {
         this.run('INSERT INTO erasures (peer, at) VALUES (?, ?) ON CONFLICT (peer) DO UPDATE SET at = MAX(at, excluded.at)', [

@@ -121,8 +121,10 @@ export class KeyLogWatch {
 
   /**
    * Reads the log's bindings of my own name logged since the last check; any that is not `myKeyId`
-   * is an alarm. The first check only sets the mark (what was logged before this device watched
-   * cannot be judged by it).
+   * is an alarm, once per key (a user's other device publishes its key again at each of its
+   * logins, until one identity is shared by a user's devices: the same key is not reported again).
+   * The first check only sets the mark (what was logged before this device watched cannot be
+   * judged by it).
    */
   checkMine(myKeyId: string): Promise<Outcome<void>> {
     return this.serially(async () => {
@@ -144,7 +146,9 @@ export class KeyLogWatch {
           const moved = await this.advance(state, log.head);
           if (!moved.ok) return moved;
           state = this.ctx.history?.keyLogState() ?? state;
-          if (!first && identity.keyId !== myKeyId && log.index > state.mineAfter) {
+          const told = identity.keyId === myKeyId || this.ctx.history?.keyLogTold(identity.keyId) === true;
+          if (!first && !told && log.index > state.mineAfter) {
+            this.ctx.history?.setKeyLogTold(identity.keyId, Date.now());
             result = this.alarm({
               kind: 'unknownBinding',
               username: me.username,
