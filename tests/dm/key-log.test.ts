@@ -64,11 +64,20 @@ function hostileSocket(inner: SocketLike, rewrite: (frame: Record<string, unknow
 }
 
 /** carol, logged in through a hostile authority's rewriting, with a DM engine. */
-async function carolThrough(rewrite: (frame: Record<string, unknown>) => void): Promise<DmUser> {
+async function carolThrough(rewrite: (frame: Record<string, unknown>) => void, sent?: Map<number, string>): Promise<DmUser> {
   const pinned = pinnedSocketFactory({ fingerprint: t.fingerprint });
   const client = new ChandlerClient({
     url: t.url,
-    socketFactory: (url) => hostileSocket(pinned(url), rewrite),
+    socketFactory: (url) => {
+      const socket = hostileSocket(pinned(url), rewrite);
+      const send = socket.send;
+      socket.send = (data) => {
+        const frame = JSON.parse(data) as { id: number; type: string };
+        sent?.set(frame.id, frame.type);
+        send(data);
+      };
+      return socket;
+    },
     clientVersion: 'test/1',
     requestTimeoutMs: LOADED_MS,
   });
@@ -123,6 +132,32 @@ describe('the first-contact swap of the finding', () => {
     expect(carol.events.keyPinned.some((e) => e.username === bob.name)).toBe(false);
     const sent = await carol.dm.send(bob.name, 'jamais lu par l’opérateur');
     expect(!sent.ok && sent.error.code).toBe('KEY_NOT_LOGGED');
+  });
+});
+
+describe('a check the server did not answer', () => {
+  it('a consistency proof refused for a passing reason (RATE_LIMITED) raises no alarm; asked again, it holds', async () => {
+    const bob = await dmUser(t);
+    const bobId = t.authority.store.users.byName(bob.name)!.id;
+    const sent = new Map<number, string>();
+    let refuse = false;
+    const carol = await carolThrough((frame) => {
+      if (refuse && typeof frame.re === 'number' && sent.get(frame.re) === 'keyLogConsistency') {
+        frame.ok = false;
+        delete frame.result;
+        frame.error = { code: 'RATE_LIMITED', message: 'try again', until: Date.now() + 10 };
+      }
+    }, sent);
+    await befriend(carol, bob);
+    // The log grows (bob publishes a new key); carol's next fetch needs a consistency proof.
+    t.authority.keyLog.publish(bobId, bob.name, operatorIdentity(), Date.now());
+    refuse = true;
+    await carol.dm.safetyNumber(bob.name);
+    expect([...sent.values()]).toContain('keyLogConsistency');
+    expect(carol.events.keyLogAlarm).toEqual([]);
+    refuse = false;
+    await carol.dm.safetyNumber(bob.name);
+    expect(carol.events.keyLogAlarm).toEqual([]);
   });
 });
 

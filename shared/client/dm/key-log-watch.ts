@@ -67,6 +67,9 @@ export class KeyLogWatch {
     if (kept && kept.size !== head.size) {
       const [older, newer] = kept.size < head.size ? [kept, head] : [head, kept];
       const proof = await this.ctx.client.call('keyLogConsistency', { from: older.size, to: newer.size });
+      // Not asked (disconnected, timed out, rate-limited): no verdict either way, and no alarm.
+      if (!proof.ok && proof.error.code !== 'BAD_REQUEST') return proof;
+      // The server says it has no such proof, or its proof does not hold: that is the verdict.
       if (!proof.ok || !verifyKeyLogConsistency(older, newer, proof.value.path)) {
         return this.alarm({
           kind: 'inconsistent',
