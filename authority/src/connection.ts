@@ -21,7 +21,7 @@ import {
   type Result,
 } from '../../shared/protocol/index.js';
 import { ExchangeSlot } from './auth-exchange.js';
-import { frameEvent, frameJson } from './frame.js';
+import { frameEvent, frameJson, frameText } from './frame.js';
 import type { TokenBucket } from './throttle.js';
 
 export type ConnState = 'anonymous' | 'authenticating' | 'authenticated' | 'closed';
@@ -167,6 +167,14 @@ export class Connection {
   /** The result of request `re`; the request type is named (`reply<'postMessage'>`) so that the result is checked. */
   reply<T extends RequestType = never>(re: number, result: NoInfer<Result<T>>): void {
     this.sendFrame(frameJson({ re, ok: true, result }));
+  }
+
+  /**
+   * A result already serialised: `resultJson` is the JSON text of a value of request `re`'s
+   * result type (a large reply whose messages were serialised once while measuring them).
+   */
+  replyJson(re: number, resultJson: string): void {
+    this.sendFrame(frameText(`{"re":${re},"ok":true,"result":${resultJson}}`));
   }
 
   /** A typed failure: only its code, message, `until` and `reason` go on the wire (never its cause). */

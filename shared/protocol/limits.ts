@@ -31,9 +31,10 @@ export const LIMITS = {
   /**
    * Bytes of message JSON one syncRooms reply or history page may carry: the authority stops
    * adding messages at it and answers hasMore, so the client asks again from its new cursor.
-   * Well under the authority's 4 MiB send-queue cap; at least one message always goes.
+   * Well under the authority's 4 MiB send-queue cap; at least one message always goes. Each
+   * reply is built in one loop turn: 1 MiB ones stalled everyone else's messages ~25 ms apiece.
    */
-  maxReplyBytes: 1024 * 1024,
+  maxReplyBytes: 256 * 1024,
   /**
    * Entries in one page of a list that grows with the number of accounts (a room's members,
    * one's friends and friend requests, the pending access requests): the reply's `next` is the
