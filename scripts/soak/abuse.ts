@@ -94,15 +94,11 @@ if (args.only && !onlyAttack?.attack) throw new Error(`--only ${args.only}: no s
  * drift that one distant reference turned into a verdict.
  */
 const PHASES: Phase[] = [];
-let baselines = 0;
 for (const p of onlyAttack ? [onlyAttack] : ATTACK_PHASES) {
-  if (p.offline) {
-    PHASES.push(p);
-    continue;
-  }
-  PHASES.push({ name: `baseline ${++baselines}` }, p);
+  if (!p.offline) PHASES.push({ name: `baseline ${PHASES.filter((q) => q.name.startsWith('baseline')).length + 1}` });
+  PHASES.push(p);
 }
-PHASES.push({ name: `baseline ${++baselines}` });
+PHASES.push({ name: `baseline ${PHASES.filter((q) => q.name.startsWith('baseline')).length + 1}` });
 
 const started = Date.now();
 const log = (line: string) => console.log(`[${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${line}`);
