@@ -1,9 +1,12 @@
 /**
  * The CHandler command-line client, for scripts, bots and smoke tests:
- *   npm run -s cli -- [--url wss://HOST:PORT] [--fingerprint HEX | --trust] --user NAME [--json] <command> [args]
+ *   npm run -s cli -- [--url wss://HOST:PORT] [--fingerprint HEX | --trust] [--home DIR] --user NAME [--json] <command> [args]
+ * --home (or CHANDLER_HOME; default ~/.chandler): where this device keeps known hosts, DM keys and
+ * history, so that one machine can be two devices of one user.
  * Password from CHANDLER_PASSWORD or a no-echo prompt (for register and reset-password, the new one).
  * Failure: exit 1 and `error CODE: message` on stderr.
  */
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ChandlerClient } from '../shared/client/index.js';
 import { normalizeFingerprint } from '../shared/protocol/index.js';
@@ -26,7 +29,7 @@ export const PLUGINS: CliPlugin[] = [dmPlugin()];
 function usage(): string {
   const all = { ...COMMANDS, ...Object.assign({}, ...PLUGINS.map((p) => p.commands)) } as Record<string, Command>;
   return [
-    'usage: npm run -s cli -- [--url wss://HOST:PORT] [--fingerprint HEX | --trust] --user NAME [--json] <command>',
+    'usage: npm run -s cli -- [--url wss://HOST:PORT] [--fingerprint HEX | --trust] [--home DIR] --user NAME [--json] <command>',
     'commands:',
     ...Object.values(all).map((c) => `  ${c.usage}`),
   ].join('\n');
@@ -57,6 +60,7 @@ async function main(argv: string[]): Promise<number> {
         url: { type: 'string' },
         fingerprint: { type: 'string' },
         trust: { type: 'boolean' },
+        home: { type: 'string' },
         user: { type: 'string', short: 'u' },
         json: { type: 'boolean' },
         before: { type: 'string' },
@@ -72,6 +76,8 @@ async function main(argv: string[]): Promise<number> {
     return 1;
   }
   const { values, positionals } = parsed;
+  // Read wherever the device's files are (known hosts, DM keys and history): chandlerHome().
+  if (values.home !== undefined) process.env.CHANDLER_HOME = resolve(values.home);
   const out = new Output(values.json ?? false);
   const [name, ...args] = positionals;
   if (values.help || !name) {

@@ -66,6 +66,8 @@ export const HANDLERS: HandlerMap = {
   keyLogHead: dms.keyLogHead,
   keyLogConsistency: dms.keyLogConsistency,
   keyLogMine: dms.keyLogMine,
+  getIdentityBackup: dms.getIdentityBackup,
+  putIdentityBackup: dms.putIdentityBackup,
   sendSignal: dms.sendSignal,
   relayDm: dms.relayDm,
   ackDms: dms.ackDms,
@@ -85,7 +87,14 @@ export const ANONYMOUS_REQUESTS: ReadonlySet<RequestType> = new Set([
 ]);
 
 /** Allowed while a one-time password must still be replaced. */
-export const PASSWORD_CHANGE_REQUESTS: ReadonlySet<RequestType> = new Set(['authPolicy', 'reauthStart', 'changePassword', 'logout']);
+export const PASSWORD_CHANGE_REQUESTS: ReadonlySet<RequestType> = new Set([
+  'authPolicy',
+  'reauthStart',
+  // The identity backup's key is sealed again under the new password in the same request.
+  'getIdentityBackup',
+  'changePassword',
+  'logout',
+]);
 
 export const ADMIN_REQUESTS: ReadonlySet<RequestType> = new Set([
   'listAccessRequests',

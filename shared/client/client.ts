@@ -27,6 +27,7 @@ import {
 } from '../protocol/index.js';
 import { finishLogin, finishRegistration, startLogin, startRegistration } from '../crypto/opaque.js';
 import { publicRandomBytes } from '../crypto/random.js';
+import { rewrapBackup } from '../crypto/identity-backup.js';
 import { passwordPolicyError } from '../password-policy.js';
 import { Emitter } from './emitter.js';
 import { Outbox, type OutgoingMessage } from './outbox.js';
@@ -120,6 +121,8 @@ export class ChandlerClient extends Emitter<ClientEvents> {
   private reconnectTimer: ReturnType<typeof setTimeout> | null = null;
   private closedByUser = false;
   private lastClose: ClosedInfo | null = null;
+  /** OPAQUE's export key from this session's password proof (login, registration, change): never sent. */
+  private passwordExportKey: Uint8Array | null = null;
 
   constructor(private readonly options: ClientOptions) {
     super();
@@ -150,6 +153,20 @@ export class ChandlerClient extends Emitter<ClientEvents> {
 
   get username(): string | null {
     return this.session?.user.username ?? null;
+  }
+
+  /**
+   * What only the password's holder can compute, from the last login, registration or password
+   * change of this client (null after a resumed session): the DM engine opens the account's
+   * sealed identity with it. Forgotten when the client closes.
+   */
+  get exportKey(): Uint8Array | null {
+    return this.passwordExportKey;
+  }
+
+  private setExportKey(key: Uint8Array | null): void {
+    this.passwordExportKey?.fill(0);
+    this.passwordExportKey = key;
   }
 
   get isAdmin(): boolean {
@@ -336,11 +353,15 @@ export class ChandlerClient extends Emitter<ClientEvents> {
     if (weak) return weak;
     const finished = await finishRegistration(started, first.value.registrationResponse, password, first.value.ksf);
     if (!finished) return fail('BAD_REPLY', { message: 'the registration response does not verify' });
-    return this.started(await this.patiently(() => this.call('registerFinish', { registrationRecord: finished.record })));
+    return this.started(await this.patiently(() => this.call('registerFinish', { registrationRecord: finished.record })), finished.exportKey);
   }
 
-  private async started(r: Outcome<SessionInfo>): Promise<Outcome<SessionInfo>> {
-    if (!r.ok) return r;
+  private async started(r: Outcome<SessionInfo>, exportKey: Uint8Array): Promise<Outcome<SessionInfo>> {
+    if (!r.ok) {
+      exportKey.fill(0);
+      return r;
+    }
+    this.setExportKey(exportKey);
     this.session = r.value;
     this.attempt = 0;
     this.emit('session', r.value);
@@ -396,7 +417,7 @@ export class ChandlerClient extends Emitter<ClientEvents> {
       const given = await this.patiently(() => this.call('loginFinish', { finishLoginRequest: unprovable() }));
       return given.ok ? fail('WRONG_CREDENTIALS') : given;
     }
-    return this.started(await this.patiently(() => this.call('loginFinish', { finishLoginRequest: proof.finishLoginRequest })));
+    return this.started(await this.patiently(() => this.call('loginFinish', { finishLoginRequest: proof.finishLoginRequest })), proof.exportKey);
   }
 
   /** Chooses a new password with an admin's one-time reset code, and logs in. */
@@ -424,7 +445,7 @@ export class ChandlerClient extends Emitter<ClientEvents> {
   private async reauthenticate(
     password: string,
     newPassword?: string,
-  ): Promise<Outcome<{ finishLoginRequest: string; registrationRecord?: string }>> {
+  ): Promise<Outcome<{ finishLoginRequest: string; exportKey: Uint8Array; registrationRecord?: string; newExportKey?: Uint8Array }>> {
     const login = await startLogin(password);
     const reg = newPassword === undefined ? null : await startRegistration(newPassword);
     const first = await this.patiently(() =>
@@ -435,11 +456,14 @@ export class ChandlerClient extends Emitter<ClientEvents> {
     if (weak) return weak;
     const proof = await finishLogin(login, first.value.loginResponse, password, first.value.ksf);
     if (!proof) return fail('WRONG_PASSWORD');
-    if (!reg) return { ok: true, value: { finishLoginRequest: proof.finishLoginRequest } };
+    if (!reg) return { ok: true, value: { finishLoginRequest: proof.finishLoginRequest, exportKey: proof.exportKey } };
     const { registrationResponse, newKsf } = first.value;
     const record = registrationResponse && newKsf ? await finishRegistration(reg, registrationResponse, newPassword!, newKsf) : null;
     if (!record) return fail('BAD_REPLY', { message: 'the registration response does not verify' });
-    return { ok: true, value: { finishLoginRequest: proof.finishLoginRequest, registrationRecord: record.record } };
+    return {
+      ok: true,
+      value: { finishLoginRequest: proof.finishLoginRequest, exportKey: proof.exportKey, registrationRecord: record.record, newExportKey: record.exportKey },
+    };
   }
 
   /** Resumes a saved session token (the desktop app after a restart). */
@@ -464,10 +488,23 @@ export class ChandlerClient extends Emitter<ClientEvents> {
     if (!username) return fail('NOT_AUTHENTICATED');
     const policy = await this.checkNewPassword(newPassword, username);
     if (!policy.ok) return policy;
+    // The account's sealed identity, read first: its key is sealed again under the new password.
+    const kept = await this.call('getIdentityBackup', {});
     const proven = await this.reauthenticate(oldPassword, newPassword);
     if (!proven.ok) return proven;
-    const { finishLoginRequest, registrationRecord } = proven.value;
-    const r = await this.patiently(() => this.call('changePassword', { finishLoginRequest, registrationRecord: registrationRecord! }));
+    const { finishLoginRequest, registrationRecord, exportKey, newExportKey } = proven.value;
+    const backup = kept.ok ? kept.value.backup : null;
+    const backupWrap = backup ? rewrapBackup(backup, exportKey, newExportKey!) : null;
+    exportKey.fill(0);
+    const r = await this.patiently(() =>
+      this.call('changePassword', {
+        finishLoginRequest,
+        registrationRecord: registrationRecord!,
+        ...(backup && backupWrap && { backupWrap, backupKeyId: backup.keyId }),
+      }),
+    );
+    if (r.ok) this.setExportKey(newExportKey!);
+    else newExportKey!.fill(0);
     if (r.ok && this.session) this.session = { ...this.session, user: { ...this.session.user, mustChangePassword: false } };
     if (r.ok && this.status !== 'ready') await this.afterLogin(false);
     return r;
@@ -482,6 +519,7 @@ export class ChandlerClient extends Emitter<ClientEvents> {
     const proven = await this.reauthenticate(password);
     if (!proven.ok) return proven;
     const { finishLoginRequest } = proven.value;
+    proven.value.exportKey.fill(0);
     return this.patiently(() => this.call('deleteAccount', { finishLoginRequest }));
   }
 
@@ -494,6 +532,7 @@ export class ChandlerClient extends Emitter<ClientEvents> {
   /** Ends the connection for good (no reconnect). Idempotent. */
   close(): void {
     this.closedByUser = true;
+    this.setExportKey(null);
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
     this.reconnectTimer = null;
     const s = this.socket;

@@ -89,9 +89,10 @@ export type SealedIdentity = PasswordSealed;
 
 /** Sealed identity plaintext: version(1) || box secret key(32) || sign seed(32) || createdAt(float64 BE). */
 const IDENTITY_BLOB_VERSION = 1;
-const IDENTITY_BLOB_BYTES = 1 + KEY_BYTES + KEY_BYTES + 8;
+export const IDENTITY_BLOB_BYTES = 1 + KEY_BYTES + KEY_BYTES + 8;
 
-function encodeIdentity(id: DeviceIdentity): Uint8Array {
+/** The identity's secrets as bytes (wipe them after use). */
+export function encodeIdentity(id: DeviceIdentity): Uint8Array {
   const blob = new Uint8Array(IDENTITY_BLOB_BYTES);
   blob[0] = IDENTITY_BLOB_VERSION;
   blob.set(id.box.secretKey, 1);
@@ -100,7 +101,8 @@ function encodeIdentity(id: DeviceIdentity): Uint8Array {
   return blob;
 }
 
-function decodeIdentity(blob: Uint8Array): DeviceIdentity | null {
+/** The identity encodeIdentity's bytes hold, or null for anything else. */
+export function decodeIdentity(blob: Uint8Array): DeviceIdentity | null {
   if (blob.length !== IDENTITY_BLOB_BYTES || blob[0] !== IDENTITY_BLOB_VERSION) return null;
   const createdAt = new DataView(blob.buffer, blob.byteOffset, blob.byteLength).getFloat64(1 + 2 * KEY_BYTES);
   if (!Number.isFinite(createdAt) || createdAt < 0) return null;

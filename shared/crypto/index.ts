@@ -5,3 +5,4 @@ export * from './replay-guard.js';
 export * from './envelope.js';
 export * from './safety-number.js';
 export * from './random.js';
+export * from './identity-backup.js';

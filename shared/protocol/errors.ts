@@ -38,6 +38,7 @@ export const ERROR_CODES = [
   'BUSY', // the same work is under way, or the server's queue for it is full: `until` says when to retry
   'DUPLICATE_ROOM', // one request names the same room twice (names match without regard to case)
   'NO_KEYS',
+  'BACKUP_CONFLICT', // another device kept a different identity backup meanwhile: read it again
   'INVALID_KEYS',
   'SIGNAL_TOO_LARGE',
   'ENVELOPE_TOO_LARGE',
@@ -88,6 +89,7 @@ export const ERROR_TEXT: Record<ErrorCode, string> = {
   BUSY: 'the server is busy with this kind of request, try again in a moment',
   DUPLICATE_ROOM: 'the request names the same room twice',
   NO_KEYS: 'that user has not published encryption keys yet',
+  BACKUP_CONFLICT: 'another of your devices saved its keys at the same moment: try again',
   INVALID_KEYS: 'the keys are malformed',
   SIGNAL_TOO_LARGE: 'the signaling message is too large',
   ENVELOPE_TOO_LARGE: 'the encrypted message is too large',

@@ -139,6 +139,24 @@ export const PublicIdentity = z.object({
 export type PublicIdentity = z.infer<typeof PublicIdentity>;
 
 /**
+ * The user's identity, sealed for the authority to keep (issue 13 §2): `sealed` is the identity's
+ * secret keys under a random backup key (nonce 24 + secretbox of 73 bytes), `wrap` that backup key
+ * under a key derived from OPAQUE's export key (nonce 24 + secretbox of 32 bytes). Only the
+ * password's holder can open it; `keyId` names the identity inside (checked when it is opened).
+ */
+export const IdentityBackup = z
+  .object({
+    v: z.literal(1),
+    keyId: PublicIdentity.shape.keyId,
+    wrap: Base64.length(96),
+    sealed: Base64.length(152),
+  })
+  .strict();
+export type IdentityBackup = z.infer<typeof IdentityBackup>;
+/** A backup key sealed under a new export key (a password change): `IdentityBackup['wrap']`. */
+export const BackupWrap = IdentityBackup.shape.wrap;
+
+/**
  * A signed head of the key log (shared/crypto/key-log.ts): the Merkle tree of every binding the
  * authority announced, `size` leaves, `root` its SHA-256 root, `at` when it reached that size.
  */
@@ -246,7 +264,19 @@ export const REQUESTS = {
   /** Ends this session on all its connections; `everywhere`: every session of the user. */
   logout: req({ everywhere: z.boolean().optional() }, Ok),
   /** Finishes a reauthStart that had a registrationRequest: the old password's proof and the new record. */
-  changePassword: req({ finishLoginRequest: OpaqueMessage, registrationRecord: OpaqueMessage }, Ok),
+  /**
+   * `backupWrap`: the identity backup's key sealed under the new password's export key, for the
+   * backup `backupKeyId` names (without it, a backup that the new password could not open is erased).
+   */
+  changePassword: req(
+    {
+      finishLoginRequest: OpaqueMessage,
+      registrationRecord: OpaqueMessage,
+      backupWrap: BackupWrap.optional(),
+      backupKeyId: PublicIdentity.shape.keyId.optional(),
+    },
+    Ok,
+  ),
   /** GDPR erasure of one's own account, after reauthStart (the export is GET /api/export, as it can be large). */
   deleteAccount: req({ finishLoginRequest: OpaqueMessage }, Ok),
 
@@ -313,6 +343,13 @@ export const REQUESTS = {
     { after: z.number().int().min(-1).max(Number.MAX_SAFE_INTEGER).optional() },
     z.object({ entries: z.array(z.object({ identity: PublicIdentity, log: KeyLogInclusion })), next: z.number().int().nullable() }),
   ),
+  /** The caller's sealed identity (null when none was kept): a new device opens it with the export key. */
+  getIdentityBackup: req({}, z.object({ backup: IdentityBackup.nullable() })),
+  /**
+   * Keeps the caller's sealed identity, in place of the one named `replaces` (null: there was none).
+   * BACKUP_CONFLICT when the kept one is another: two devices made one at once, the second takes the first's.
+   */
+  putIdentityBackup: req({ backup: IdentityBackup, replaces: PublicIdentity.shape.keyId.nullable() }, Ok),
   sendSignal: req({ to: UsernameInput, data: z.unknown() }, Ok),
   relayDm: req(
     { to: UsernameInput, envelope: z.string().max(LIMITS.maxEnvelopeChars) },

@@ -3,7 +3,10 @@
  * own CHANDLER_HOME (their own device), against a real authority.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { identityName } from '../../shared/client/dm/index.js';
+import { generateIdentity, publicIdentity } from '../../shared/crypto/index.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PASSWORD, registered, startAuthority, tempDir, uniqueName, until, type TestAuthority } from '../helpers/authority.js';
 import { ROOT, run, tsxArgs } from '../helpers/process.js';
@@ -111,7 +114,19 @@ describe('DMs with the CLI', () => {
     expect(aliceLog.code).toBe(0);
     expect(headOf(aliceLog.stdout)).toBe(headOf((await cli(bob, bobHome, ['keylog'])).stdout));
 
-    // Bob on a new device: a new key. Alice is warned and blocked until she trusts it.
+    // Bob on a second device (--home beats CHANDLER_HOME): the same identity, nothing changes for alice.
+    const second = home();
+    const unused = `${second}-not-used`;
+    expect((await cli(bob, unused, ['--home', second, 'login'])).code).toBe(0);
+    expect(existsSync(join(second, 'dm', identityName(bob)))).toBe(true);
+    expect(existsSync(unused)).toBe(false);
+    const same = await cli(alice, aliceHome, ['dm', bob, 'same bob, other desk']);
+    expect(same.code).toBe(0);
+    expect(same.stderr).not.toContain('key changed');
+
+    // Bob starts over with no identity kept for his account (as after an admin's reset): a new
+    // key. Alice is warned and blocked until she trusts it.
+    t.authority.store.dms.deleteBackup(t.authority.store.users.byName(bob)!.id);
     expect((await cli(bob, home(), ['login'])).code).toBe(0);
     const blocked = await cli(alice, aliceHome, ['dm', bob, 'are you really bob']);
     expect(blocked.code).toBe(1);
@@ -124,12 +139,18 @@ describe('DMs with the CLI', () => {
     // The local history can be exported (the receipt for the stored DM came back meanwhile), then erased.
     const exported = JSON.parse((await cli(alice, aliceHome, ['--json', 'dm-export'])).stdout);
     expect(exported.messages.find((m: { text: string }) => m.text === 'while you were away')).toMatchObject({ path: 'stored', status: 'delivered' });
-    expect((await cli(alice, aliceHome, ['dm-erase', bob])).stdout).toMatch(/^erased 4 direct message\(s\) with /);
+    expect((await cli(alice, aliceHome, ['dm-erase', bob])).stdout).toMatch(/^erased 5 direct message\(s\) with /);
 
-    // Last (its login publishes its old key again): bob's first device sees, in the key log, a key for him it did not publish: the alarm (one
-    // identity per user across devices is the next step; until then it is this honest warning).
+    // Last: bob's first device, at its next login, takes the account's new identity (and says so);
+    // the new key in the log is its own now, so the key log raises no alarm.
     const watched = await cli(bob, bobHome, ['keylog']);
-    expect(watched.code).toBe(1);
-    expect(watched.stderr).toMatch(/ALARM \(key log, unknownBinding\): the server announced another key for your account/);
-  }, processTestMs(17)); // seventeen CLI runs, one after the other
+    expect(watched.code).toBe(0);
+    expect(watched.stderr).toContain('warning IDENTITY_ADOPTED: this device now uses your account');
+    expect(watched.stderr).not.toContain('ALARM');
+    // A key the operator logs for bob, which none of his devices made: the alarm, and exit 1.
+    t.authority.keyLog.publish(t.authority.store.users.byName(bob)!.id, bob, publicIdentity(generateIdentity()), Date.now());
+    const alarmed = await cli(bob, bobHome, ['keylog']);
+    expect(alarmed.code).toBe(1);
+    expect(alarmed.stderr).toMatch(/ALARM \(key log, unknownBinding\): the server announced another key for your account/);
+  }, processTestMs(20)); // twenty CLI runs, one after the other
 });

@@ -15,6 +15,12 @@ afterAll(async () => {
   await t.cleanup();
 });
 
+/** A user's new device after the account's sealed identity was dropped (an admin's reset does it): a new identity. */
+function startedOver(name: string) {
+  t.authority.store.dms.deleteBackup(t.authority.store.users.byName(name)!.id);
+  return dmUser(t, { name, dir: tempDir('chandler-dm-'), register: false });
+}
+
 describe('device keys', () => {
   it('are made at the first login, kept sealed on the device only, and the same at the next login', async () => {
     const u = await dmUser(t);
@@ -48,9 +54,10 @@ describe('trust', () => {
   it('blocks sending when a friend key changes, until the user trusts the new key', async () => {
     const [a, b] = await friends(t);
     const before = await a.dm.safetyNumber(b.name);
-    // b reinstalls: a new device directory, hence a new identity, published at login.
+    // b starts over: a new device directory and no identity kept for the account (as after an
+    // admin's reset), hence a new identity, published at login.
     await goOffline(b);
-    const b2 = await dmUser(t, { name: b.name, dir: tempDir('chandler-dm-'), register: false });
+    const b2 = await startedOver(b.name);
     expect(b2.dm.keyId).not.toBe(b.dm.keyId);
     await until(() => a.events.keyChanged.length === 1, 'a is warned of the change');
     expect(a.events.keyChanged[0]).toMatchObject({ username: b.name, pinnedKeyId: b.dm.keyId, newKeyId: b2.dm.keyId });
@@ -91,7 +98,7 @@ describe('trust', () => {
     const [a, b] = await friends(t);
     await goOffline(a);
     await goOffline(b);
-    const b2 = await dmUser(t, { name: b.name, dir: tempDir('chandler-dm-'), register: false });
+    const b2 = await startedOver(b.name);
     const sent = await b2.dm.send(a.name, 'sent while you were away');
     expect(sent.ok && sent.value.path).toBe('stored');
 

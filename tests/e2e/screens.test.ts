@@ -197,8 +197,10 @@ describe('screens, in both languages and both themes', () => {
     const app = contexts[contexts.length - 1]!;
     const { page } = app;
     let lang: Lang = 'en';
-    // Thomas moves to a new device: a new identity, published at unlock; Marie's page hears of it.
+    // Thomas starts over on a new device with no identity kept for his account (as after an
+    // admin's reset): a new identity, published at unlock; Marie's page hears of it.
     await thomas.dm.close();
+    t.authority.store.dms.deleteBackup(t.authority.store.users.byName(thomas.client.username!)!.id);
     const newDir = tempDir('chandler-dm-');
     movedDirs.push(newDir);
     const newDevice = engineFor(thomas.client, newDir);

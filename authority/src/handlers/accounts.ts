@@ -210,7 +210,11 @@ export const registerFinish: Handler<'registerFinish'> = (s, c, p) => {
   if (ex.kind === 'reset' && user.reset_code_hash !== ex.resetCodeHash) return fail('NO_AUTH_EXCHANGE');
   s.store.transaction(() => {
     s.store.users.setRecord(user.id, login, ex.kind === 'migrate' && user.must_change_password === 1);
-    if (ex.kind === 'reset') s.store.users.deleteSessionsOf(user.id);
+    if (ex.kind === 'reset') {
+      s.store.users.deleteSessionsOf(user.id);
+      // Sealed under the forgotten password's export key: nobody can open it any more.
+      s.store.dms.deleteBackup(user.id);
+    }
   });
   s.log.info(ex.kind === 'migrate' ? 'account_migrated' : 'password_reset_used', { user: user.username, ip: c.ip });
   const fresh = s.store.users.byId(user.id)!;
@@ -479,11 +483,16 @@ export const changePassword: Handler<'changePassword'> = async (s, c, p) => {
   const newKsf = proven.value.newKsf;
   if (!newKsf) return fail('NO_AUTH_EXCHANGE', { message: 'reauthStart had no registrationRequest for the new password' });
   if (!validRecord(p.registrationRecord)) return fail('INVALID_AUTH_MESSAGE');
-  s.store.transaction(() => {
+  const backupKept = s.store.transaction(() => {
     s.store.users.setRecord(me.id, recordOf(p.registrationRecord, newKsf), false);
     s.store.users.deleteSessionsOf(me.id);
     if (c.tokenHash) s.store.users.createSession(c.tokenHash, me.id, s.now());
+    // The identity backup's key, sealed under the new password's export key, in the same commit:
+    // without it (or for another backup than the one kept) the new password could not open it.
+    const rewrapped = p.backupWrap !== undefined && p.backupKeyId !== undefined && s.store.dms.rewrapBackup(me.id, p.backupKeyId, p.backupWrap, s.now());
+    return rewrapped || !s.store.dms.deleteBackup(me.id);
   });
+  if (!backupKept) s.log.warn('identity_backup_dropped', { user: me.username, reason: 'password changed without sealing it again' });
   me.mustChangePassword = false;
   for (const other of s.hub.connectionsOf(me.id)) {
     if (other !== c) other.close(CLOSE_CODES.SESSION_ENDED, 'password changed');

@@ -69,6 +69,24 @@ export const fetchKeys: Handler<'fetchKeys'> = (s, c, p) => {
   return ok({ identity: logged.identity, log: s.keyLog.inclusion(logged.index) });
 };
 
+/** The caller's sealed identity: ciphertext only its user's export key opens (docs/SECURITY.md). */
+export const getIdentityBackup: Handler<'getIdentityBackup'> = (s, c) => ok({ backup: s.store.dms.backupOf(c.user!.id) });
+
+/**
+ * Keeps the caller's sealed identity in place of the one they read (`replaces`): two new devices
+ * that each made an identity at once do not overwrite each other; the second is told to take the
+ * first's. The authority cannot check what is inside; a device that cannot open it replaces it.
+ */
+export const putIdentityBackup: Handler<'putIdentityBackup'> = (s, c, p) => {
+  const me = c.user!;
+  const kept = s.store.dms.backupOf(me.id);
+  if ((kept?.keyId ?? null) !== p.replaces) return fail('BACKUP_CONFLICT');
+  s.store.dms.putBackup(me.id, p.backup, s.now());
+  if (kept) s.log.warn('identity_backup_replaced', { user: me.username, keyId: p.backup.keyId, was: kept.keyId });
+  else s.log.info('identity_backup_kept', { user: me.username, keyId: p.backup.keyId });
+  return ok({ ok: true as const });
+};
+
 export const keyLogHead: Handler<'keyLogHead'> = (s) => ok({ publicKey: s.keyLog.publicKey, head: s.keyLog.currentHead() });
 
 export const keyLogConsistency: Handler<'keyLogConsistency'> = (s, _c, p) => {

@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import type { PublicIdentity } from '../../../shared/protocol/index.js';
+import type { IdentityBackup, PublicIdentity } from '../../../shared/protocol/index.js';
 
 interface KeyRow {
   user_id: number;
@@ -31,6 +31,18 @@ export class DmRepo {
          ON CONFLICT (user_id) DO UPDATE SET key_id = excluded.key_id, box_pk = excluded.box_pk,
            sign_pk = excluded.sign_pk, signature = excluded.signature, updated_at = excluded.updated_at`,
       ),
+      getBackup: db.prepare<[number], { key_id: string; wrap: string; sealed: string }>(
+        'SELECT key_id, wrap, sealed FROM identity_backups WHERE user_id = ?',
+      ),
+      putBackup: db.prepare<[number, string, string, string, number]>(
+        `INSERT INTO identity_backups (user_id, key_id, wrap, sealed, updated_at) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (user_id) DO UPDATE SET key_id = excluded.key_id, wrap = excluded.wrap,
+           sealed = excluded.sealed, updated_at = excluded.updated_at`,
+      ),
+      rewrapBackup: db.prepare<[string, number, number, string]>(
+        'UPDATE identity_backups SET wrap = ?, updated_at = ? WHERE user_id = ? AND key_id = ?',
+      ),
+      deleteBackup: db.prepare<[number]>('DELETE FROM identity_backups WHERE user_id = ?'),
       insert: db.prepare<[number, number, string, number]>(
         'INSERT INTO stored_dms (to_id, from_id, envelope, created_at) VALUES (?, ?, ?, ?)',
       ),
@@ -63,6 +75,26 @@ export class DmRepo {
 
   putKeys(userId: number, id: PublicIdentity, now: number): void {
     this.q.putKeys.run(userId, id.keyId, id.boxPublicKey, id.signPublicKey, id.signature, now);
+  }
+
+  // ---------- the sealed identity (opened only by its user's devices) ----------
+
+  backupOf(userId: number): IdentityBackup | null {
+    const r = this.q.getBackup.get(userId);
+    return r ? { v: 1, keyId: r.key_id, wrap: r.wrap, sealed: r.sealed } : null;
+  }
+
+  putBackup(userId: number, backup: IdentityBackup, now: number): void {
+    this.q.putBackup.run(userId, backup.keyId, backup.wrap, backup.sealed, now);
+  }
+
+  /** Seals the kept backup's key anew (a password change); false when the kept one is not `keyId`'s. */
+  rewrapBackup(userId: number, keyId: string, wrap: string, now: number): boolean {
+    return this.q.rewrapBackup.run(wrap, now, userId, keyId).changes === 1;
+  }
+
+  deleteBackup(userId: number): boolean {
+    return this.q.deleteBackup.run(userId).changes === 1;
   }
 
   store(toId: number, fromId: number, envelope: string, now: number): number {

@@ -11,6 +11,8 @@ export interface UserExport {
   publicIdentity: { keyId: string; boxPublicKey: string; signPublicKey: string; updatedAt: number } | null;
   /** Ciphertext waiting for this user: the authority cannot read it, so only the count is theirs to see here. */
   waitingDirectMessages: number;
+  /** The sealed identity kept for the user's devices: which key, since when (its ciphertext opens only with the password). */
+  identityBackup: { keyId: string; updatedAt: number } | null;
   roomMessages: ExportedMessage[];
 }
 
@@ -64,6 +66,7 @@ export class PrivacyRepo {
       keys: db.prepare<[number], { key_id: string; box_pk: string; sign_pk: string; updated_at: number }>(
         'SELECT key_id, box_pk, sign_pk, updated_at FROM identity_keys WHERE user_id = ?',
       ),
+      backup: db.prepare<[number], { key_id: string; updated_at: number }>('SELECT key_id, updated_at FROM identity_backups WHERE user_id = ?'),
       waiting: db.prepare<[number], { n: number }>('SELECT COUNT(*) AS n FROM stored_dms WHERE to_id = ?'),
       messagesPage: db.prepare<[number, number, number, number], ExportedMessage & { room_id: number }>(
         `SELECT r.name AS room, m.room_id, m.seq, m.text, m.ts FROM messages m JOIN rooms r ON r.id = m.room_id
@@ -80,6 +83,7 @@ export class PrivacyRepo {
     const u = this.q.user.get(userId);
     if (!u) return null;
     const keys = this.q.keys.get(userId);
+    const backup = this.q.backup.get(userId);
     return {
       account: {
         username: u.username,
@@ -98,6 +102,7 @@ export class PrivacyRepo {
         ? { keyId: keys.key_id, boxPublicKey: keys.box_pk, signPublicKey: keys.sign_pk, updatedAt: keys.updated_at }
         : null,
       waitingDirectMessages: this.q.waiting.get(userId)?.n ?? 0,
+      identityBackup: backup ? { keyId: backup.key_id, updatedAt: backup.updated_at } : null,
     };
   }
 

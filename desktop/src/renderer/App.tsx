@@ -52,9 +52,11 @@ function passwordCheck(url: string): PasswordCheck {
   return async (username, password) => {
     const probe = newClient(url);
     const r = await probe.login(username, password);
+    // A copy: closing the probe wipes its own.
+    const exportKey = probe.exportKey && Uint8Array.from(probe.exportKey);
     if (r.ok) await probe.logout();
     else probe.close();
-    return r;
+    return r.ok ? { ok: true as const, value: { exportKey } } : r;
   };
 }
 

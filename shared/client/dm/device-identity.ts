@@ -1,16 +1,22 @@
 /**
- * The device identity at rest: created at the user's first login on this device, sealed
- * with their password (scrypt + secretbox), opened at each login. Secret keys never leave
- * the device.
+ * The user's identity on this device: sealed at rest under the password (scrypt + secretbox),
+ * opened at each login. Since issue 13 §2 one identity serves every device of a user: the
+ * authority keeps it sealed under a key only the password's holder derives (OPAQUE's export key,
+ * shared/crypto/identity-backup.ts), so a new device opens the same keys, and the first device
+ * of a user (or one after an admin reset) makes the identity and hands it over sealed.
+ * Secret keys leave the device only in that sealed form.
  */
 import {
   generateIdentity,
+  openIdentityBackup,
   openSealedIdentity,
   sealIdentity,
+  sealIdentityBackup,
   utf8Decode,
   utf8Encode,
   type DeviceIdentity,
 } from '../../crypto/index.js';
+import { fail, ok, type IdentityBackup, type Outcome } from '../../protocol/index.js';
 import type { DmStorage } from './types.js';
 import { peerKey } from './peer-key.js';
 
@@ -27,9 +33,25 @@ export interface UnlockedIdentity {
   identity: DeviceIdentity;
   /** A new identity was made now. */
   created: boolean;
-  /** Where an identity that could not be opened was kept (the password changed elsewhere, or damage). */
+  /**
+   * The identity this device held before it took the account's (a device from before §2 had its
+   * own, or another device replaced the account's): what its local history was sealed with.
+   */
+  previous: DeviceIdentity | null;
+  /** Where an identity that could not be opened, or was replaced, was kept (never deleted). */
   setAside: string | null;
 }
+
+/** The account's sealed identity at the authority, and the export key that opens it. */
+export interface IdentityBackupPort {
+  exportKey: Uint8Array;
+  get(): Promise<Outcome<IdentityBackup | null>>;
+  /** Keeps `backup` in place of the one named `replaces`; BACKUP_CONFLICT when another device's came first. */
+  put(backup: IdentityBackup, replaces: string | null): Promise<Outcome<unknown>>;
+}
+
+/** Attempts when other devices keep making identities at the same moment (each attempt takes the winner's). */
+const BACKUP_ATTEMPTS = 3;
 
 function parse(bytes: Uint8Array): unknown {
   const text = utf8Decode(bytes);
@@ -53,28 +75,71 @@ export async function saveIdentity(
 }
 
 /**
- * Opens this user's identity with the password, or makes one. The password was just accepted
- * by the authority, so an identity it cannot open was sealed under an older password (changed
- * from another device or reset by an admin): it is kept aside, never deleted, and a new one made.
+ * This user's identity: the account's one (from the authority's sealed backup, when `backup` is
+ * given), else the one sealed on this device, else a new one (handed to the authority sealed).
+ * With `localOnly` (no export key: a resumed session), only this device's sealed identity is
+ * used, and LOCKED says that a login with the password is needed to open it here.
+ *
+ * The password was just accepted by the authority, so a local identity it cannot open was
+ * sealed under an older password (changed from another device, or reset by an admin): it is kept
+ * aside, never deleted.
  */
 export async function unlockIdentity(
   storage: DmStorage,
   username: string,
   password: string,
-  options: { kdfN?: number; now?: number } = {},
-): Promise<UnlockedIdentity> {
+  options: { kdfN?: number; now?: number; backup?: IdentityBackupPort; localOnly?: boolean } = {},
+): Promise<Outcome<UnlockedIdentity>> {
+  const now = options.now ?? Date.now();
   const name = identityName(username);
   const stored = await storage.read(name);
-  if (stored) {
-    const identity = await openSealedIdentity(parse(stored), password);
-    if (identity) return { identity, created: false, setAside: null };
+  const local = stored ? await openSealedIdentity(parse(stored), password) : null;
+  let chosen: DeviceIdentity | null = local;
+  let created = false;
+  if (options.backup) {
+    const fromBackup = await fromAccount(options.backup, local, now);
+    if (!fromBackup.ok) return fromBackup;
+    ({ identity: chosen, created } = fromBackup.value);
+  } else if (!local) {
+    if (options.localOnly) return fail('LOCKED', { message: 'log in with your password to open your keys on this device' });
+    chosen = generateIdentity(now);
+    created = true;
   }
+  const identity = chosen!;
+  const previous = local && local.keyId !== identity.keyId ? local : null;
   let setAside: string | null = null;
-  if (stored) {
-    setAside = `${name}.unreadable-${options.now ?? Date.now()}`;
+  if (stored && (!local || previous)) {
+    setAside = `${name}.${local ? 'replaced' : 'unreadable'}-${now}`;
     await storage.write(setAside, stored);
   }
-  const identity = generateIdentity(options.now);
-  await saveIdentity(storage, username, identity, password, options.kdfN);
-  return { identity, created: true, setAside };
+  if (!local || previous) await saveIdentity(storage, username, identity, password, options.kdfN);
+  return ok({ identity, created, previous, setAside });
+}
+
+/**
+ * The account's identity: the kept backup when this export key opens it; else this device's
+ * (or a new one), kept sealed in its place. Another device that keeps one between our read and
+ * our write wins: we read again and take it. When the authority cannot be asked, this device's.
+ */
+async function fromAccount(
+  backup: IdentityBackupPort,
+  local: DeviceIdentity | null,
+  now: number,
+): Promise<Outcome<{ identity: DeviceIdentity; created: boolean }>> {
+  let made: DeviceIdentity | null = null;
+  for (let attempt = 0; attempt < BACKUP_ATTEMPTS; attempt++) {
+    const got = await backup.get();
+    if (!got.ok) return local ? ok({ identity: local, created: false }) : got;
+    const kept = got.value;
+    const opened = kept ? openIdentityBackup(kept, backup.exportKey) : null;
+    if (opened) return ok({ identity: opened, created: false });
+    // None kept yet, or one this password cannot open (sealed under another, or tampered with).
+    const candidate = local ?? (made ??= generateIdentity(now));
+    const put = await backup.put(sealIdentityBackup(candidate, backup.exportKey), kept?.keyId ?? null);
+    if (put.ok || put.error.code !== 'BACKUP_CONFLICT') {
+      // Not kept (the authority unreachable now): it is kept at a later login.
+      return ok({ identity: candidate, created: candidate !== local });
+    }
+  }
+  return fail('BACKUP_CONFLICT');
 }

@@ -130,11 +130,16 @@ export class DmEngine extends Emitter<DmEngineEvents> {
   // ---------- lifecycle ----------
 
   /**
-   * Opens (or, on the first login on this device, creates) the device identity with the
-   * password the user just logged in with, opens the local history, publishes the public
-   * identity and pins friends' keys. Call it after every login.
+   * Opens the user's identity with the password the user just logged in with: this device's,
+   * or on a new device the account's (sealed at the authority, opened with the login's OPAQUE
+   * export key), or, for the account's first device, a new one. Then opens the local history,
+   * publishes the public identity and pins friends' keys. Call it after every login. Without an
+   * export key (a resumed session), only the keys already on this device open.
    */
-  async unlock(password: string): Promise<Outcome<{ keyId: string; created: boolean }>> {
+  async unlock(
+    password: string,
+    exportKey: Uint8Array | null = this.client.exportKey,
+  ): Promise<Outcome<{ keyId: string; created: boolean }>> {
     if (this.state === 'closed') return fail('CLOSED');
     if (this.state === 'ready') return ok({ keyId: this.me!.identity.keyId, created: false });
     if (this.state === 'unlocking') return fail('BUSY', { message: 'already unlocking' });
@@ -143,14 +148,34 @@ export class DmEngine extends Emitter<DmEngineEvents> {
     this.state = 'unlocking';
     try {
       const { storage } = this.options;
-      const unlocked = await unlockIdentity(storage, username, password, { kdfN: this.options.kdfN });
+      const client = this.client;
+      const got = await unlockIdentity(storage, username, password, {
+        kdfN: this.options.kdfN,
+        localOnly: exportKey === null,
+        ...(exportKey && {
+          backup: {
+            exportKey,
+            get: async () => {
+              const r = await client.call('getIdentityBackup', {});
+              return r.ok ? ok(r.value.backup) : r;
+            },
+            put: (backup, replaces) => client.call('putIdentityBackup', { backup, replaces }),
+          },
+        }),
+      });
+      if (!got.ok) {
+        if ((this.state as EngineState) !== 'closed') this.state = 'locked';
+        return got;
+      }
+      const unlocked = got.value;
       const identity = unlocked.identity;
-      const signSeed = identity.sign.secretKey.subarray(0, 32);
+      const previous = unlocked.previous;
       const opened = await DmHistory.open({
         sql: await this.options.loadSql(),
         storage,
         name: historyName(username),
-        key: historyKeyFrom(identity.box.secretKey, signSeed),
+        key: historyKeyFrom(identity.box.secretKey, identity.sign.secretKey.subarray(0, 32)),
+        ...(previous && { previousKey: historyKeyFrom(previous.box.secretKey, previous.sign.secretKey.subarray(0, 32)) }),
         saveDelayMs: DM_DEFAULTS.saveDelayMs,
         onSaveError: (err) => this.warn('HISTORY_SAVE_FAILED', `the DM history could not be saved: ${(err as Error)?.message ?? err}`),
       });
@@ -161,8 +186,16 @@ export class DmEngine extends Emitter<DmEngineEvents> {
       this.unlocked = { me: { username, identity }, history: opened.history };
       this.state = 'ready';
       if (unlocked.created) this.emit('identityCreated', { keyId: identity.keyId, replaced: unlocked.setAside !== null });
-      if (unlocked.setAside) {
+      if (previous) {
+        this.warn(
+          'IDENTITY_ADOPTED',
+          `this device now uses your account's keys (kept sealed for your devices); its own keys were kept as ${unlocked.setAside}`,
+        );
+      } else if (unlocked.setAside && unlocked.created) {
         this.warn('IDENTITY_REPLACED', `the keys on this device could not be opened with this password; kept as ${unlocked.setAside}`);
+      } else if (unlocked.setAside) {
+        // Sealed under an older password here; the account's backup gave the same keys back.
+        this.log('identity_restored', { keyId: identity.keyId, setAside: unlocked.setAside });
       }
       if (opened.setAside) {
         this.warn('HISTORY_UNREADABLE', `the DM history on this device could not be read; kept as ${opened.setAside}`);

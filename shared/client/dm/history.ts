@@ -207,6 +207,8 @@ export class DmHistory {
     storage: DmStorage;
     name: string;
     key: Uint8Array;
+    /** The key of the identity this device held before (it took the account's): a history sealed with it is sealed again with `key`. */
+    previousKey?: Uint8Array;
     saveDelayMs: number;
     onSaveError: (err: unknown) => void;
     now?: number;
@@ -215,8 +217,13 @@ export class DmHistory {
     const bytes = await storage.read(name);
     let db: Database | null = null;
     let setAside: string | null = null;
+    let rekeyed = false;
     if (bytes) {
       db = openDatabase(sql, bytes, key);
+      if (!db && options.previousKey) {
+        db = openDatabase(sql, bytes, options.previousKey);
+        rekeyed = db !== null;
+      }
       if (!db) {
         // Never destroy what cannot be read: keep it under another name, start a new history.
         setAside = `${name}.unreadable-${options.now ?? Date.now()}`;
@@ -236,6 +243,11 @@ export class DmHistory {
       options.onSaveError,
     );
     if (setAside || !bytes) history.markDirty();
+    if (rekeyed) {
+      // Sealed again at once: the previous identity's key is not kept for it.
+      history.markDirty();
+      await history.flush();
+    }
     return { history, setAside };
   }
 

@@ -23,6 +23,7 @@ import { Sidebar } from './Sidebar.js';
 
 const DM_WARNINGS: Record<string, MessageKey> = {
   IDENTITY_REPLACED: 'dm.warn.identityReplaced',
+  IDENTITY_ADOPTED: 'dm.warn.identityAdopted',
   HISTORY_UNREADABLE: 'dm.warn.historyUnreadable',
   HISTORY_SAVE_FAILED: 'dm.warn.historySaveFailed',
 };

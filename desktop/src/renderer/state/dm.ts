@@ -24,7 +24,8 @@ export interface DmEvents {
 export type DmTimelineItem = TimelineItem & { dm: DmRecord };
 
 /** Verifies a password with the authority before it unlocks anything (see unlockWithPassword). */
-export type PasswordCheck = (username: string, password: string) => Promise<Outcome<unknown>>;
+/** Proves a password with the authority: the export key of that proof opens the account's sealed identity. */
+export type PasswordCheck = (username: string, password: string) => Promise<Outcome<{ exportKey: Uint8Array | null }>>;
 
 export class DmController extends Emitter<DmEvents> {
   state: DmLockState = 'off';
@@ -101,10 +102,10 @@ export class DmController extends Emitter<DmEvents> {
   }
 
   /** Unlocks with a password the authority has just accepted (login, password change). */
-  async unlock(password: string): Promise<Failure | null> {
+  async unlock(password: string, exportKey?: Uint8Array | null): Promise<Failure | null> {
     if (!this.engine) return failure('LOCKED', { message: 'not loaded' });
     this.set('unlocking');
-    const r = await this.engine.unlock(password);
+    const r = await this.engine.unlock(password, exportKey);
     if (!r.ok) {
       this.error = r.error;
       this.set(this.engine.state === 'ready' ? 'ready' : 'locked');
@@ -127,7 +128,12 @@ export class DmController extends Emitter<DmEvents> {
       this.set('locked');
       return verified.error;
     }
-    return this.unlock(password);
+    const { exportKey } = verified.value;
+    try {
+      return await this.unlock(password, exportKey);
+    } finally {
+      exportKey?.fill(0);
+    }
   }
 
   async changePassword(newPassword: string): Promise<void> {
