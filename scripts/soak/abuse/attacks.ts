@@ -4,15 +4,17 @@
  * work against the old authority and the fixed one, so it only counts answers, never expects one.
  *
  * Logins are OPAQUE exchanges: a guess costs the attacker one loginStart (or reauthStart) and
- * the key stretching of its response, here, in his own thread: only then does he know whether
+ * the key stretching of its response, here, in his own process: only then does he know whether
  * the password was right ("guesses told" in the view). A wrong guess sends no finish.
  */
 import { randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
-import { Worker } from 'node:worker_threads';
+import { fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { finishLogin, finishRegistration, startLogin, startRegistration, type Started } from '../../../shared/crypto/opaque.js';
 import { REQUESTS, type OpaqueKsf, type Result } from '../../../shared/protocol/index.js';
 import { PASSWORD } from '../../../tests/helpers/authority.js';
+import { ROOT } from '../../../tests/helpers/process.js';
 import { LOADED_MS } from '../../../tests/helpers/timing.js';
 import type { RawConn, RawReply } from '../../../tests/reliability/support/raw.js';
 import { pool, sleep } from '../../../tests/reliability/support/util.js';
@@ -356,25 +358,38 @@ export interface PreparedAttack {
   start(deadline: number): Promise<string>;
 }
 
-/** Starts the attack's thread (attack-thread.ts) and waits until it is loaded and ready. */
+/** What the soak sends the attack's process first (then the window's deadline). */
+export interface AttackOrder {
+  attack: AttackName;
+  ctx: Omit<AttackContext, 'attacker' | 'deadline'>;
+  attackers: string[];
+}
+
+/** Starts the attack's process (attack-process.ts) and waits until it is loaded and ready. */
 export function prepareAttack(attack: AttackName, ctx: Omit<AttackContext, 'deadline'>): Promise<PreparedAttack> {
   const { attacker, ...plain } = ctx;
   const attackers = Array.from({ length: ATTACK_NUMBERS }, (_, n) => attacker(n));
-  const worker = new Worker(new URL('../../../authority/src/ts-worker.mjs', import.meta.url), {
-    workerData: { entry: new URL('./attack-thread.ts', import.meta.url).href, attack, ctx: plain, attackers },
+  const child = fork(fileURLToPath(new URL('./attack-process.ts', import.meta.url)), [], {
+    cwd: ROOT,
+    execArgv: ['--import', 'tsx'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   let view: string | null = null;
   const done = new Promise<string>((resolve, reject) => {
-    worker.once('error', reject);
-    worker.once('exit', (code) => (view !== null ? resolve(view) : reject(new Error(`attack ${attack} thread exited with ${code}`))));
+    child.once('error', reject);
+    child.once('exit', (code, signal) =>
+      view !== null ? resolve(view) : reject(new Error(`attack ${attack} process exited with ${signal ?? code}`)),
+    );
   });
   done.catch(() => {}); // reported by start(), or by the ready wait below
+  const order: AttackOrder = { attack, ctx: plain, attackers };
+  child.send(order);
   return new Promise((resolve, reject) => {
-    worker.once('message', () => {
-      worker.once('message', (v: string) => (view = v));
+    child.once('message', () => {
+      child.once('message', (v) => (view = String(v)));
       resolve({
         start: (deadline) => {
-          worker.postMessage(deadline);
+          child.send(deadline);
           return done;
         },
       });
