@@ -9,6 +9,7 @@
  *   safety <user>           the safety number to compare in person
  *   trust <user>            accept a friend's changed key
  *   keylog                  checks my own name in the authority's key log, prints the newest signed head
+ *   devices                 my devices (all hold my one identity); revoke-device <id> ends one's sessions
  *   dm-export / dm-erase [user]
  *
  * CHANDLER_ICE_TRANSPORT_POLICY=relay allows WebRTC only through a TURN server (none on a
@@ -17,6 +18,7 @@
 import type { DmEngine, DmRecord, KeyLogAlarm } from '../shared/client/dm/index.js';
 import type { Failure } from '../shared/protocol/index.js';
 import type { CliPlugin, Command, CommandContext, CommandResult } from './commands.js';
+import { hostname } from 'node:os';
 import { formatTime, messageText, safeLine } from './text.js';
 
 /**
@@ -38,6 +40,8 @@ const DM_SESSION_COMMANDS: ReadonlySet<string> = new Set([
   'dm-erase',
   'keylog',
   'export',
+  'devices',
+  'revoke-device',
 ]);
 
 /** How long `dm` waits for the friend's receipt when the friend is online. */
@@ -178,6 +182,36 @@ export function dmPlugin(): CliPlugin {
         return DONE;
       },
     },
+    devices: {
+      usage: 'devices',
+      session: 'login',
+      args: 0,
+      async run({ out }) {
+        const dm = unlocked();
+        if (!isEngine(dm)) return dm;
+        const r = await dm.listDevices();
+        if (!r.ok) return failed(r.error);
+        const lines = r.value.map(
+          (d) =>
+            `${d.id}  ${safeLine(d.name)}  last used ${formatTime(d.lastSeen)}${d.online ? ', online' : ''}${d.current ? '  (this device)' : ''}`,
+        );
+        out.result(lines.join('\n') || 'no devices', { ok: true, devices: r.value });
+        return DONE;
+      },
+    },
+    'revoke-device': {
+      usage: 'revoke-device <id>',
+      session: 'login',
+      args: 1,
+      async run({ args, out }) {
+        const dm = unlocked();
+        if (!isEngine(dm)) return dm;
+        const r = await dm.revokeDevice(args[0]!);
+        if (!r.ok) return failed(r.error);
+        out.result(`revoked device ${args[0]}: its sessions ended (if it was lost, change your password too)`, { ok: true });
+        return DONE;
+      },
+    },
     'dm-export': {
       usage: 'dm-export',
       session: 'login',
@@ -214,6 +248,7 @@ export function dmPlugin(): CliPlugin {
       const policy = process.env[ICE_POLICY_ENV];
       engine = createNodeDmEngine(ctx.client, {
         rtcConfig: policy === 'relay' ? { iceTransportPolicy: 'relay' } : undefined,
+        deviceName: `CLI on ${hostname()}`,
       });
       engine.on('keyChanged', (e) =>
         ctx.out.note(`warning: ${e.username}'s key changed; sending to them is blocked. Compare: safety ${e.username}; then: trust ${e.username}`),
@@ -235,6 +270,8 @@ export function dmPlugin(): CliPlugin {
       engine?.on('received', (r) => ctx.out.event({ ev: 'dm', from: r.author, text: r.text, path: r.path, id: r.id, ts: r.ts }));
       engine?.on('status', (r) => {
         if (r.status === 'delivered') ctx.out.event({ ev: 'dmDelivered', to: r.peer, id: r.id });
+        // listen sends nothing itself: a DM sent is one another of my devices sent (its copy).
+        if (r.status === 'sent' && r.direction === 'out') ctx.out.event({ ev: 'dmSent', to: r.peer, text: r.text, id: r.id, ts: r.ts });
       });
       engine?.on('keyChanged', (e) => ctx.out.event({ ev: 'dmKeyChanged', username: e.username, blocked: true }));
       engine?.on('channel', (c) => ctx.out.event({ ev: 'dmChannel', username: c.username, state: c.state }));

@@ -44,6 +44,8 @@ export interface DmDelivery {
 
 /** A connection's part in the DM relay: its backlog hand-over and its rate buckets. */
 export interface DmRelayState {
+  /** The device this connection's DM engine said it is (helloDevice), or null. */
+  deviceId: string | null;
   delivery: DmDelivery | null;
   /** sendSignal, per connection. */
   signals: TokenBucket | null;
@@ -83,7 +85,7 @@ export class Connection {
   earlyRetries = 0;
   /** Answered the last ping. */
   alive = true;
-  readonly dm: DmRelayState = { delivery: null, signals: null, envelopes: null };
+  readonly dm: DmRelayState = { deviceId: null, delivery: null, signals: null, envelopes: null };
   /** The OPAQUE login or registration half done on this connection (auth-exchange.ts). */
   readonly exchange = new ExchangeSlot(LIMITS.authExchangeMs);
   private pending: Buffer[] = [];

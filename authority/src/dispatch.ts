@@ -72,6 +72,10 @@ export const HANDLERS: HandlerMap = {
   relayDm: dms.relayDm,
   ackDms: dms.ackDms,
   resendStoredDms: dms.resendStoredDms,
+  helloDevice: dms.helloDevice,
+  listDevices: dms.listDevices,
+  revokeDevice: dms.revokeDevice,
+  syncDm: dms.syncDm,
 };
 
 /** Allowed before logging in. */

@@ -26,7 +26,7 @@ export function deliverNextBatch(s: Services, c: Connection): void {
   if (!delivery || delivery.caughtUp) return;
   if (!c.user || c.user.id !== delivery.userId || !c.isOpen) return;
   const oldest = s.now() - s.config.limits.storedDmMaxAgeMs;
-  const rows = s.store.dms.pendingFor(delivery.userId, delivery.cursor, oldest, DELIVERY_BATCH);
+  const rows = s.store.dms.pendingFor(delivery.userId, delivery.cursor, oldest, DELIVERY_BATCH, c.dm.deviceId);
   for (const row of rows) {
     c.send('dmReceived', dmReceived(row, true));
     delivery.cursor = row.id;
@@ -36,13 +36,19 @@ export function deliverNextBatch(s: Services, c: Connection): void {
 
 /**
  * A just-stored envelope to the recipient's connections that have caught up (the others get it
- * with their backlog). True when at least one connection was handed it.
+ * with their backlog), but not to `exceptDevice` (the device that sent a copy for the others).
+ * True when at least one connection was handed it.
  */
-export function pushStoredDm(s: Services, row: Pick<StoredDmRow, 'id' | 'to_id' | 'from_name' | 'envelope' | 'created_at'>): boolean {
+export function pushStoredDm(
+  s: Services,
+  row: Pick<StoredDmRow, 'id' | 'to_id' | 'from_name' | 'envelope' | 'created_at'>,
+  exceptDevice: string | null,
+): boolean {
   let pushed = false;
   for (const conn of s.hub.connectionsOf(row.to_id)) {
     const delivery = conn.dm.delivery;
     if (!delivery?.caughtUp || !conn.isOpen) continue;
+    if (exceptDevice !== null && conn.dm.deviceId === exceptDevice) continue;
     conn.send('dmReceived', dmReceived(row, false));
     delivery.cursor = row.id;
     pushed = true;

@@ -105,6 +105,8 @@ export class AuthorityServices implements Services {
     for (const t of Object.values(this.throttles)) t.sweep(now);
     this.store.users.expireSessions(now - this.config.limits.sessionIdleMs);
     this.store.dms.expire(now - this.config.limits.storedDmMaxAgeMs);
+    // A device not seen for as long as an envelope is kept has nothing waiting: not waited for.
+    this.store.devices.forgetUnseen(now - this.config.limits.storedDmMaxAgeMs);
   }
 
   /** The first step of a graceful stop: refuse new work, commit what is queued, send what is framed. */

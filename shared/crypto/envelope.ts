@@ -41,19 +41,29 @@ export type DmEnvelope = z.infer<typeof DmEnvelopeSchema>;
 // Lone surrogates would be escaped as \uXXXX and could push a full-length text past the envelope limit.
 const LONE_SURROGATE = /\p{Surrogate}/u;
 
+const DmText = z
+  .string()
+  .max(LIMITS.maxMessageChars)
+  .refine((t) => isCleanText(t) && !LONE_SURROGATE.test(t), 'text holds no control characters');
+
 export const DmBodySchema = z.discriminatedUnion('kind', [
-  z
-    .object({
-      kind: z.literal('text'),
-      text: z
-        .string()
-        .max(LIMITS.maxMessageChars)
-        .refine((t) => isCleanText(t) && !LONE_SURROGATE.test(t), 'text holds no control characters'),
-    })
-    .strict(),
+  z.object({ kind: z.literal('text'), text: DmText }).strict(),
   z.object({ kind: z.literal('receipt'), ids: z.array(ClientId).min(1).max(MAX_RECEIPT_IDS) }).strict(),
   /** Key log gossip (shared/client/dm/key-log-watch.ts): the newest head the sender's device saw. */
   z.object({ kind: z.literal('logHead'), head: KeyLogHead }).strict(),
+  /**
+   * A DM one of my devices sent or received directly, for my other devices (sealed to my own
+   * key, shared/client/dm/device-sync.ts); the envelope's id and ts are the DM's.
+   */
+  z
+    .object({
+      kind: z.literal('sync'),
+      peer: Username,
+      direction: z.enum(['in', 'out']),
+      text: DmText,
+      path: z.enum(['direct', 'relayed', 'stored']).nullable(),
+    })
+    .strict(),
 ]);
 export type DmBody = z.infer<typeof DmBodySchema>;
 

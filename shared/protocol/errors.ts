@@ -39,6 +39,8 @@ export const ERROR_CODES = [
   'DUPLICATE_ROOM', // one request names the same room twice (names match without regard to case)
   'NO_KEYS',
   'BACKUP_CONFLICT', // another device kept a different identity backup meanwhile: read it again
+  'UNKNOWN_DEVICE', // no device of this user has that id
+  'TOO_MANY_DEVICES', // the user has LIMITS.maxDevices devices already: revoke one
   'INVALID_KEYS',
   'SIGNAL_TOO_LARGE',
   'ENVELOPE_TOO_LARGE',
@@ -90,6 +92,8 @@ export const ERROR_TEXT: Record<ErrorCode, string> = {
   DUPLICATE_ROOM: 'the request names the same room twice',
   NO_KEYS: 'that user has not published encryption keys yet',
   BACKUP_CONFLICT: 'another of your devices saved its keys at the same moment: try again',
+  UNKNOWN_DEVICE: 'none of your devices has that id',
+  TOO_MANY_DEVICES: 'you have too many devices: revoke one you no longer use',
   INVALID_KEYS: 'the keys are malformed',
   SIGNAL_TOO_LARGE: 'the signaling message is too large',
   ENVELOPE_TOO_LARGE: 'the encrypted message is too large',

@@ -62,6 +62,9 @@ export const LIMITS = {
   maxTokenChars: 128,
   /** Ids in one dm acknowledgement. */
   maxAckIds: 500,
+  /** Devices one user may have (each DM engine install is one; unseen ones are forgotten after the stored-DM age). */
+  maxDevices: 32,
+  maxDeviceNameChars: 64,
 } as const;
 
 export const USERNAME_PATTERN = /^[A-Za-z0-9._-]+$/;

@@ -128,6 +128,25 @@ export const BanReason = z
   .max(LIMITS.maxBanReasonChars)
   .refine((s) => !CONTROL_CHARS.test(s), 'ban reasons hold no control characters');
 
+/** A device of a user: a random id its DM engine chose (not a secret), and a name for people. */
+export const DeviceId = z.string().regex(/^[A-Za-z0-9_-]{16,64}$/);
+export const DeviceName = z
+  .string()
+  .min(1)
+  .max(LIMITS.maxDeviceNameChars)
+  .refine((s) => !CONTROL_CHARS.test(s) && s.trim() === s, 'device names hold no control characters');
+export const DeviceInfo = z.object({
+  id: DeviceId,
+  name: z.string(),
+  createdAt: z.number(),
+  lastSeen: z.number(),
+  /** A connection of this device is open now. */
+  online: z.boolean(),
+  /** The device that asked. */
+  current: z.boolean(),
+});
+export type DeviceInfo = z.infer<typeof DeviceInfo>;
+
 /** A device's public identity, as published to the key directory. */
 export const PublicIdentity = z.object({
   keyId: z.string().min(8).max(64).regex(/^[A-Za-z0-9_-]+$/),
@@ -350,6 +369,19 @@ export const REQUESTS = {
    * BACKUP_CONFLICT when the kept one is another: two devices made one at once, the second takes the first's.
    */
   putIdentityBackup: req({ backup: IdentityBackup, replaces: PublicIdentity.shape.keyId.nullable() }, Ok),
+  /**
+   * The DM engine says which device this connection is (at each session start): stored envelopes
+   * are kept until every device of the user has them, and the user sees and revokes devices.
+   */
+  helloDevice: req({ deviceId: DeviceId, name: DeviceName }, Ok),
+  listDevices: req({}, z.object({ devices: z.array(DeviceInfo) })),
+  /** Forgets one of the caller's other devices and ends its sessions (it must log in again with the password). */
+  revokeDevice: req({ deviceId: DeviceId }, Ok),
+  /**
+   * A DM this device sent or received directly, sealed to the caller's own identity, for the
+   * caller's other devices (kept until each has it). `stored`: false when there is no other device.
+   */
+  syncDm: req({ envelope: z.string().max(LIMITS.maxEnvelopeChars) }, z.object({ stored: z.boolean() })),
   sendSignal: req({ to: UsernameInput, data: z.unknown() }, Ok),
   relayDm: req(
     { to: UsernameInput, envelope: z.string().max(LIMITS.maxEnvelopeChars) },
@@ -424,6 +456,8 @@ export const EVENTS = {
   friendsChanged: z.object({ username: z.string(), state: z.union([FriendState, z.literal('none')]), online: z.boolean() }),
   presenceChanged: z.object({ username: z.string(), online: z.boolean() }),
   keysChanged: z.object({ username: z.string(), identity: PublicIdentity }),
+  /** A device of mine was added or revoked (to my other connections). */
+  devicesChanged: z.object({}),
   signalReceived: z.object({ from: z.string(), data: z.unknown() }),
   dmReceived: StoredDm,
   roomCreated: z.object({ room: z.string(), policy: RoomPolicy }),

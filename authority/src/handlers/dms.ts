@@ -7,7 +7,7 @@
  */
 import { DmEnvelopeSchema, verifyPublicIdentity } from '../../../shared/crypto/index.js';
 import { keyLogName } from '../../../shared/crypto/key-log.js';
-import { fail, LIMITS, ok, type ErrorCode, type Outcome } from '../../../shared/protocol/index.js';
+import { CLOSE_CODES, fail, LIMITS, ok, type ErrorCode, type Outcome } from '../../../shared/protocol/index.js';
 import type { Connection } from '../connection.js';
 import { isRow, type Handler, type Services } from '../context.js';
 import { deliverNextBatch, deliverStoredDms, pushStoredDm } from '../dm-delivery.js';
@@ -179,14 +179,14 @@ export const relayDm: Handler<'relayDm'> = (s, c, p) => {
   if (s.store.dms.countFor(other.id) >= l.storedDmsPerRecipient) return refused(s, c, 'dm_refused', fail('STORE_FULL'));
   const now = s.now();
   // Kept until the recipient acknowledges it, even when it is online now: nothing is lost.
-  const id = s.store.dms.store(other.id, me.id, p.envelope, now);
-  const pushed = pushStoredDm(s, { id, to_id: other.id, from_name: me.username, envelope: p.envelope, created_at: now });
+  const id = s.store.dms.store(other.id, me.id, p.envelope, now, l.storedDmsPerRecipient);
+  const pushed = pushStoredDm(s, { id, to_id: other.id, from_name: me.username, envelope: p.envelope, created_at: now }, null);
   return ok({ path: pushed || s.hub.isOnline(other.id) ? ('relayed' as const) : ('stored' as const) });
 };
 
 /** Deletes the acknowledged envelopes and sends the next batch of the backlog. */
 export const ackDms: Handler<'ackDms'> = (s, c, p) => {
-  s.store.dms.ack(p.ids, c.user!.id);
+  s.store.dms.ack(p.ids, c.user!.id, c.dm.deviceId);
   deliverNextBatch(s, c);
   return ok({ ok: true as const });
 };
@@ -195,4 +195,81 @@ export const ackDms: Handler<'ackDms'> = (s, c, p) => {
 export const resendStoredDms: Handler<'resendStoredDms'> = (s, c) => {
   deliverStoredDms(s, c);
   return ok({ ok: true as const });
+};
+
+// ---------- a user's devices ----------
+
+/** Which device this connection is: stored envelopes wait for each device, and the user can list and revoke them. */
+export const helloDevice: Handler<'helloDevice'> = (s, c, p) => {
+  const me = c.user!;
+  if (c.dm.deviceId !== null && c.dm.deviceId !== p.deviceId) {
+    return fail('BAD_REQUEST', { message: 'this connection already said which device it is' });
+  }
+  if (!s.store.devices.get(me.id, p.deviceId) && s.store.devices.count(me.id) >= LIMITS.maxDevices) {
+    return refused(s, c, 'device_refused', fail('TOO_MANY_DEVICES'));
+  }
+  const known = s.store.devices.get(me.id, p.deviceId) !== undefined;
+  s.store.devices.seen(me.id, p.deviceId, p.name.normalize('NFC'), c.tokenHash, s.now());
+  c.dm.deviceId = p.deviceId;
+  // My other devices learn that copies have somewhere new to go.
+  if (!known) for (const other of s.hub.connectionsOf(me.id)) if (other !== c) other.send('devicesChanged', {});
+  return ok({ ok: true as const });
+};
+
+export const listDevices: Handler<'listDevices'> = (s, c) => {
+  const me = c.user!;
+  const online = new Set([...s.hub.connectionsOf(me.id)].map((x) => x.dm.deviceId));
+  const devices = s.store.devices.of(me.id).map((d) => ({
+    id: d.device_id,
+    name: d.name,
+    createdAt: d.created_at,
+    lastSeen: d.last_seen,
+    online: online.has(d.device_id),
+    current: d.device_id === c.dm.deviceId,
+  }));
+  return ok({ devices });
+};
+
+/** Forgets another device of the caller and ends its sessions: it must log in again with the password. */
+export const revokeDevice: Handler<'revokeDevice'> = (s, c, p) => {
+  const me = c.user!;
+  if (p.deviceId === c.dm.deviceId) return fail('CANNOT_TARGET_SELF', { message: 'this is the device you are using: log out instead' });
+  if (!s.store.devices.revoke(me.id, p.deviceId)) return fail('UNKNOWN_DEVICE');
+  // What only that device still lacked is not kept for it any more.
+  s.store.dms.deleteDelivered(me.id);
+  for (const other of [...s.hub.connectionsOf(me.id)]) {
+    if (other.dm.deviceId === p.deviceId) other.close(CLOSE_CODES.SESSION_ENDED, 'device revoked');
+  }
+  s.log.info('device_revoked', { user: me.username, deviceId: p.deviceId });
+  return ok({ ok: true as const });
+};
+
+/**
+ * A DM one device sent or received directly, for the user's other devices: sealed by the device
+ * to the user's own key (the authority checks that much, and cannot read it), kept until each of
+ * them has it, and pushed to those online now.
+ */
+export const syncDm: Handler<'syncDm'> = (s, c, p) => {
+  const me = c.user!;
+  const l = s.config.limits;
+  const rate = takeToken(c, 'envelopes', l.messagesPerSecond, l.messageBurst, s.now());
+  if (!rate.ok) return fail('RATE_LIMITED', { until: rate.until });
+  if (c.dm.deviceId === null) return fail('BAD_REQUEST', { message: 'say which device this is first (helloDevice)' });
+  const envelope = parseEnvelope(p.envelope);
+  if (!envelope?.success) {
+    return refused(s, c, 'dm_refused', fail('BAD_REQUEST', { message: 'bad request: envelope: not a DM envelope' }));
+  }
+  const mine = s.store.dms.keysOf(me.id)?.keyId;
+  if (!mine || envelope.data.to !== mine || envelope.data.from !== mine) {
+    return refused(s, c, 'dm_refused', fail('INVALID_KEYS', { message: 'a copy for your devices is sealed to your own published key' }));
+  }
+  const others = s.store.devices.of(me.id).filter((d) => d.device_id !== c.dm.deviceId);
+  if (others.length === 0) return ok({ stored: false });
+  if (s.store.dms.countFor(me.id) >= l.storedDmsPerRecipient) return refused(s, c, 'dm_refused', fail('STORE_FULL'));
+  const now = s.now();
+  const id = s.store.dms.store(me.id, me.id, p.envelope, now, l.storedDmsPerRecipient);
+  // The device that sent it has it.
+  s.store.dms.ack([id], me.id, c.dm.deviceId);
+  pushStoredDm(s, { id, to_id: me.id, from_name: me.username, envelope: p.envelope, created_at: now }, c.dm.deviceId);
+  return ok({ stored: true });
 };

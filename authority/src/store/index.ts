@@ -12,6 +12,7 @@ import { UserRepo } from './users.js';
 import { RoomRepo } from './rooms.js';
 import { MessageRepo } from './messages.js';
 import { FriendRepo } from './friends.js';
+import { DeviceRepo } from './devices.js';
 import { DmRepo } from './dms.js';
 import { AuditRepo, openAuditAnchor, type AuditAnchor } from './audit.js';
 import { KeyLogRepo } from './key-log.js';
@@ -89,6 +90,7 @@ export class Store {
   readonly messages: MessageRepo;
   readonly friends: FriendRepo;
   readonly dms: DmRepo;
+  readonly devices: DeviceRepo;
   readonly keyLog: KeyLogRepo;
   readonly audit: AuditRepo;
   readonly privacy: PrivacyRepo;
@@ -110,6 +112,7 @@ export class Store {
     this.messages = new MessageRepo(this.db);
     this.friends = new FriendRepo(this.db);
     this.dms = new DmRepo(this.db);
+    this.devices = new DeviceRepo(this.db);
     this.keyLog = new KeyLogRepo(this.db);
     this.audit = new AuditRepo(this.db, options.auditAnchor ?? null);
     this.privacy = new PrivacyRepo(this.db);

@@ -21,7 +21,7 @@
  * working while it is down.
  */
 import { DmBodySchema, publicIdentity, sealEnvelope } from '../../crypto/index.js';
-import { fail, failure, LIMITS, ok, type Failure, type FriendInfo, type KeyLogHead, type Outcome, type ServerEvent } from '../../protocol/index.js';
+import { fail, failure, LIMITS, ok, type DeviceInfo, type Failure, type FriendInfo, type KeyLogHead, type Outcome, type ServerEvent } from '../../protocol/index.js';
 import { newClientId, type ChandlerClient } from '../client.js';
 import { Emitter } from '../emitter.js';
 import { isTransient, rateLimitDelay, RETRY_POLICY } from '../retry.js';
@@ -34,6 +34,7 @@ import { Keys, type SafetyNumbers, type Trusted } from './keys.js';
 import { peerKey } from './peer-key.js';
 import { Receipts } from './receipts.js';
 import { KeyLogWatch } from './key-log-watch.js';
+import { DeviceSync } from './device-sync.js';
 import { DM_DEFAULTS, type ChannelState, type DmEngineEvents, type DmEngineOptions, type DmPath, type DmRecord } from './types.js';
 
 export type EngineState = 'locked' | 'unlocking' | 'ready' | 'closed';
@@ -51,6 +52,7 @@ export class DmEngine extends Emitter<DmEngineEvents> {
   private readonly channels: Channels;
   private readonly receipts: Receipts;
   private readonly inbox: Inbox;
+  private readonly devices: DeviceSync;
   private readonly sendChains = new Map<string, Promise<unknown>>();
   private readonly inFlight = new Set<string>();
   private readonly lastTs = new Map<string, number>();
@@ -98,7 +100,8 @@ export class DmEngine extends Emitter<DmEngineEvents> {
       lost: (username) => this.relayUnreceipted(username),
     });
     this.receipts = new Receipts(ctx, this.keys, this.channels, (record) => this.setStatus(record, { status: 'delivered' }));
-    this.inbox = new Inbox(ctx, this.keys, this.receipts, this.keyLog);
+    this.devices = new DeviceSync(ctx);
+    this.inbox = new Inbox(ctx, this.keys, this.receipts, this.keyLog, this.devices);
     // Friends compare the key log heads their devices saw as soon as a direct channel opens.
     this.on('channel', (c) => {
       if (c.state === 'open') this.gossipKeyLog(c.username);
@@ -243,12 +246,33 @@ export class DmEngine extends Emitter<DmEngineEvents> {
   private async onSessionReady(): Promise<void> {
     const me = this.me;
     if (!me || this.state !== 'ready') return;
+    await this.devices.hello();
     const published = await this.client.call('publishKeys', { identity: publicIdentity(me.identity) });
     if (!published.ok) this.log('publish_keys_failed', { code: published.error.code });
     await this.checkKeyLog();
     await this.keys.pinFriends();
     this.retryUnsent();
     if (this.receipts.acksWaiting) void this.receipts.flushAcks();
+  }
+
+  // ---------- my devices (device-sync.ts) ----------
+
+  /** This installation's id in my device list (set once unlocked). */
+  get deviceId(): string | null {
+    return this.devices.deviceId;
+  }
+
+  /** My devices, as the authority knows them (this one is `current`). */
+  listDevices(): Promise<Outcome<DeviceInfo[]>> {
+    if (this.state !== 'ready') return Promise.resolve(fail('LOCKED'));
+    return this.devices.list();
+  }
+
+  /** Forgets another of my devices and ends its sessions (it must log in again with the password). */
+  async revokeDevice(deviceId: string): Promise<Outcome<void>> {
+    if (this.state !== 'ready') return fail('LOCKED');
+    const r = await this.devices.revoke(deviceId);
+    return r.ok ? ok(undefined) : r;
   }
 
   // ---------- keys and trust (keys.ts) ----------
@@ -374,6 +398,8 @@ export class DmEngine extends Emitter<DmEngineEvents> {
     if (patch.status && patch.status !== 'failed') delete record.error;
     if (this.state === 'ready') this.history!.update(record);
     this.emit('status', { ...record });
+    // Once it has left, my other devices get a copy (they show what I sent from here).
+    if (patch.status === 'sent' && record.direction === 'out') this.devices.copy(record);
     return record;
   }
 
@@ -471,6 +497,9 @@ export class DmEngine extends Emitter<DmEngineEvents> {
       case 'friendsChanged':
         if (e.state === 'friends') void this.keys.fetch(e.username);
         else if (e.state === 'none') this.unfriended(e.username);
+        break;
+      case 'devicesChanged':
+        this.devices.devicesChanged();
         break;
       case 'presenceChanged':
         // The friend's last session ended (closed, crashed, cut off): a channel that looks open may

@@ -12,6 +12,8 @@ import type { KeyLogWatch } from './key-log-watch.js';
 import type { Receipts } from './receipts.js';
 import { isTransient } from '../retry.js';
 import type { DmRecord } from './types.js';
+import type { DeviceSync } from './device-sync.js';
+import { peerKey } from './peer-key.js';
 
 /** The sender key id of an envelope, without opening it. */
 function senderKeyId(wire: string): string | null {
@@ -32,6 +34,7 @@ export class Inbox {
     private readonly keys: Keys,
     private readonly receipts: Receipts,
     private readonly keyLog: KeyLogWatch,
+    private readonly devices: DeviceSync,
   ) {}
 
   /** Resolves once everything taken so far has been handled. */
@@ -66,6 +69,7 @@ export class Inbox {
     const done = () => {
       if (storeId !== undefined) this.receipts.ackLater(storeId);
     };
+    if (this.ctx.me && peerKey(from) === peerKey(this.ctx.me.username)) return this.fromMyDevice(wire, path, done);
     if (!friend) {
       reject('NOT_FRIENDS');
       return done();
@@ -121,6 +125,10 @@ export class Inbox {
       else reject(verdict);
       return done();
     }
+    if (message.body.kind === 'sync') {
+      reject('MALFORMED'); // only my own devices send copies
+      return done();
+    }
     const record: DmRecord = {
       id: message.id,
       peer: friend.username,
@@ -139,6 +147,36 @@ export class Inbox {
       return done();
     }
     this.ctx.report('received', record);
+    // My other devices get what came over a direct channel from me (the relay reached them itself).
+    if (path === 'direct') this.devices.copy(record);
+    done();
+  }
+
+  /**
+   * A copy of a DM from another of my devices, sealed to my own key: into the history as if this
+   * device had sent or received it (once: a copy of a DM already here changes nothing).
+   */
+  private fromMyDevice(wire: string, path: DmPath, done: () => void): void {
+    const keys = this.devices.keysForMe();
+    const opened = keys ? openEnvelope(keys, wire, new ReplayGuard()) : null;
+    const me = this.ctx.me!.username;
+    if (!opened?.ok || opened.message.body.kind !== 'sync') {
+      this.ctx.reject(me, opened && !opened.ok ? opened.reason : 'MALFORMED', path);
+      return done();
+    }
+    const { id, ts, body } = opened.message;
+    const out = body.direction === 'out';
+    const record: DmRecord = {
+      id,
+      peer: body.peer,
+      direction: body.direction,
+      author: out ? me : body.peer,
+      text: body.text,
+      ts,
+      path: body.path,
+      status: out ? 'sent' : 'received',
+    };
+    if (this.ctx.history!.insert(record, Date.now())) this.ctx.report(out ? 'status' : 'received', record);
     done();
   }
 }

@@ -16,6 +16,7 @@ export * from './types.js';
 export * from './engine.js';
 export * from './history.js';
 export * from './device-identity.js';
+export * from './device-sync.js';
 export * from './signal.js';
 export * from './peer-link.js';
 export * from './peer-key.js';

@@ -141,6 +141,8 @@ export interface DmEngineOptions {
   rtcConfig?: Partial<PeerOptions['config']>;
   /** scrypt work factor for sealing the identity; lowered only in tests. */
   kdfN?: number;
+  /** How this installation is named in the user's device list ("CLI on build-01"). */
+  deviceName?: string;
   /** Where the engine reports refusals and failures (never message content). */
   log?: (event: string, fields: Record<string, unknown>) => void;
 }
