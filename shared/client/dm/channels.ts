@@ -64,8 +64,8 @@ export class Channels {
   }
 
   private async open(peer: string): Promise<boolean> {
-    if (initiatesWith(this.ctx.me!.username, peer)) return this.newLink(peer, true, null).opened;
-    // The friend initiates (glare rule): ask them to, then wait for their channel to open.
+    // Either way a knock: the friend initiates (glare rule), or, when we do, their sessions say
+    // which of them is there and we offer to the first that answers. Then we wait for the channel.
     const waiting = this.waitForOpen(peer, this.directTimeoutMs);
     const knocked = await this.ctx.client.call('sendSignal', {
       to: peer,
@@ -160,8 +160,21 @@ export class Channels {
     const link = this.links.get(peerKey(friend.username));
     const initiator = initiatesWith(this.ctx.me!.username, friend.username);
     if (m.kind === 'knock') {
-      if (!initiator) return this.ctx.reject(friend.username, 'BAD_SIGNAL', 'signal');
+      if (m.to !== undefined && m.to !== this.ctx.sessionId) return; // an answer to another session of mine
+      if (!initiator) {
+        // The initiator asks which of my sessions is there: this one is.
+        if (m.to !== undefined) return this.ctx.reject(friend.username, 'BAD_SIGNAL', 'signal');
+        void this.ctx.client.call('sendSignal', {
+          to: friend.username,
+          data: { v: SIGNAL_VERSION, kind: 'knock', sid: this.ctx.sessionId, to: m.sid },
+        });
+        return;
+      }
       if (link && link.remoteSid === m.sid) return; // already connecting or connected to that session
+      // An answer to our question: the first session to answer gets the offer, the others are
+      // not offered to while its channel is open or opening. A knock of the friend's own (a
+      // session that wants a channel) replaces the channel, as a session that came back does.
+      if (m.to !== undefined && link && link.state !== 'closed') return;
       this.newLink(friend.username, true, m.sid);
       return;
     }
@@ -169,10 +182,6 @@ export class Channels {
     if (initiator) {
       if (rtc.type === 'offer') return this.ctx.reject(friend.username, 'BAD_SIGNAL', 'signal'); // the glare rule says we offer
       if (!link || !link.initiator || link.state === 'closed') return;
-      if (link.remoteSid === null) {
-        if (m.to !== this.ctx.sessionId) return;
-        link.remoteSid = m.sid; // the first session to answer gets the channel
-      }
       if (link.remoteSid === m.sid) link.signal(rtc);
       return;
     }

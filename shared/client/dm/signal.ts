@@ -2,7 +2,11 @@
  * What DM engines say to each other through the authority's signaling relay. The authority
  * carries `data` without reading it; each engine parses what it receives with these schemas.
  *
- *   knock  "please open a channel to me" — sent by the side that must not initiate
+ *   knock  "please open a channel to me": sent by the side that must not initiate; or, sent by
+ *          the side that initiates, "which of your sessions is there?", which each session
+ *          of the friend answers with a knock addressed (`to`) to the asker: the asker offers
+ *          to the first that answers, never to all of them at once (a friend with two devices
+ *          that both answered one offer made the offerer's ICE fail)
  *   rtc    one simple-peer signal (offer, answer or ICE candidate), addressed to a session
  *
  * A user may be logged in from several processes at once (the CLI's `listen` beside a one-shot
@@ -44,7 +48,15 @@ export const RtcSignal = z.discriminatedUnion('type', [
 export type RtcSignal = z.infer<typeof RtcSignal>;
 
 export const SignalMessage = z.discriminatedUnion('kind', [
-  z.object({ v: z.literal(SIGNAL_VERSION), kind: z.literal('knock'), sid: SessionId }).strict(),
+  z
+    .object({
+      v: z.literal(SIGNAL_VERSION),
+      kind: z.literal('knock'),
+      sid: SessionId,
+      /** The session this answers (a knock answering the initiator's question). */
+      to: SessionId.optional(),
+    })
+    .strict(),
   z
     .object({
       v: z.literal(SIGNAL_VERSION),

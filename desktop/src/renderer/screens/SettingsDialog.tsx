@@ -1,4 +1,4 @@
-/** Language, theme, notifications, password, server (desktop), my data (export, delete), log out. */
+/** Language, theme, notifications, password, server (desktop), my devices, my data (export, delete), log out. */
 import { useEffect, useId, useState } from 'react';
 import type { ServerInfo } from '../../ipc/contract.js';
 import { Dialog } from '../components/Dialog.js';
@@ -9,6 +9,7 @@ import { askNotificationAccess, desktop, notificationAccess, type NotificationAc
 import { setPrefs, usePrefs, type Theme } from '../state/prefs.js';
 import type { Session } from '../state/session.js';
 import { ChangePasswordForm } from './ChangePassword.js';
+import { DevicesSection } from './DevicesSection.js';
 import { DeleteAccountDialog, MyDataSection } from './MyData.js';
 
 export function SettingsDialog({
@@ -142,6 +143,7 @@ export function SettingsDialog({
               </div>
             )}
           </section>
+          <DevicesSection session={session} />
           <MyDataSection session={session} onDelete={() => setDeleting(true)} />
           <p className="muted small">{t('keys.help')}</p>
         </div>
