@@ -254,7 +254,7 @@ export const syncDm: Handler<'syncDm'> = (s, c, p) => {
   const l = s.config.limits;
   const rate = takeToken(c, 'envelopes', l.messagesPerSecond, l.messageBurst, s.now());
   if (!rate.ok) return fail('RATE_LIMITED', { until: rate.until });
-  if (c.dm.deviceId === null) return fail('BAD_REQUEST', { message: 'say which device this is first (helloDevice)' });
+  if (c.dm.deviceId === null) return fail('UNKNOWN_DEVICE', { message: 'this connection has not said which device it is (helloDevice)' });
   const envelope = parseEnvelope(p.envelope);
   if (!envelope?.success) {
     return refused(s, c, 'dm_refused', fail('BAD_REQUEST', { message: 'bad request: envelope: not a DM envelope' }));

@@ -11,7 +11,7 @@
  */
 import fc from 'fast-check';
 import type { z } from 'zod';
-import { LIMITS, REQUEST_TYPES, REQUESTS, type PublicIdentity, type RequestType } from '../../../shared/protocol/index.js';
+import { LIMITS, REQUEST_TYPES, REQUESTS, type IdentityBackup, type PublicIdentity, type RequestType } from '../../../shared/protocol/index.js';
 
 /** Put into fields that must never reach the logs (texts, passwords, tokens, envelopes, signals, OPAQUE messages). */
 export const MARKER = 'FZ9MARK';
@@ -26,6 +26,10 @@ export interface FuzzWorld {
   tokens: string[];
   identity: PublicIdentity;
   envelope: string;
+  /** The user's identity sealed as putIdentityBackup takes it (under an export key nobody has). */
+  backup: IdentityBackup;
+  /** Device ids: the user's own (helloDevice), and one no device has. */
+  deviceIds: string[];
   /**
    * Real OPAQUE messages (base64url): the starts reach the authority's worker steps; the finish
    * and the record were used once already, so each is a replay.
@@ -264,7 +268,10 @@ function fieldArb(field: string, s: z.ZodType, w: FuzzWorld, depth = 0): fc.Arbi
       wrongType,
     );
   // keyLogConsistency's sizes (a `to` that is not a username): small ones, which a fuzz world's log has.
-  if ((field === 'from' || field === 'to') && defOf(s).type === 'number') return inRange(1, 8);
+  // Mostly 1 → 1, which every log with a binding proves (a range past the log is BAD_REQUEST, a gate code).
+  if ((field === 'from' || field === 'to') && defOf(s).type === 'number') {
+    return fc.oneof({ weight: 3, arbitrary: fc.constant(1) }, { weight: 1, arbitrary: inRange(1, 8) });
+  }
   switch (field) {
     case 'username':
     case 'to':
@@ -328,6 +335,24 @@ function fieldArb(field: string, s: z.ZodType, w: FuzzWorld, depth = 0): fc.Arbi
           fc.oneof(unicodeText(3), fc.stringMatching(/^[A-Za-z0-9+/]{43}=$/), wrongType).map((v) => ({ ...w.identity, [k]: v })),
         ),
         bySchema(s, w, depth),
+      );
+    case 'backup':
+      return mostly(
+        fc.constant(w.backup),
+        fc.constantFrom('keyId', 'wrap', 'sealed', 'v').chain((k) =>
+          fc.oneof(unicodeText(3), fc.stringMatching(/^[A-Za-z0-9+/]{94}==$/), wrongType).map((v) => ({ ...w.backup, [k]: v })),
+        ),
+        bySchema(s, w, depth),
+      );
+    case 'replaces':
+      return mostly(fc.constantFrom(null, w.backup.keyId, w.identity.keyId), unicodeText(3), wrongType);
+    case 'deviceId':
+      return mostly(
+        fc.constantFrom(...w.deviceIds),
+        fc.stringMatching(/^[A-Za-z0-9_-]{16,64}$/),
+        fc.constantFrom('a'.repeat(15), 'a'.repeat(65), 'bad device id!!!'),
+        unicodeText(3),
+        wrongType,
       );
     case 'envelope':
       return fc.oneof(

@@ -34,7 +34,7 @@ import {
   type OpaqueKsf,
   type RequestType,
 } from '../../../shared/protocol/index.js';
-import { createChannelKeys, generateIdentity, publicIdentity, sealEnvelope, type DeviceIdentity } from '../../../shared/crypto/index.js';
+import { createChannelKeys, generateIdentity, publicIdentity, sealEnvelope, sealIdentityBackup, type DeviceIdentity } from '../../../shared/crypto/index.js';
 import { finishLogin, finishRegistration, startLogin, startRegistration } from '../../../shared/crypto/opaque.js';
 import { hashToken } from '../../../authority/src/accounts-policy.js';
 import { DEFAULT_ROOM } from '../../../authority/src/store/rooms.js';
@@ -130,6 +130,7 @@ class World {
   witness!: Account;
   victims: Account[] = [];
   private readonly userKeys: DeviceIdentity = generateIdentity();
+  private readonly backup = sealIdentityBackup(this.userKeys, new Uint8Array(64).fill(7));
   private readonly friendKeys: DeviceIdentity = generateIdentity();
   envelope = '';
   opaque: FuzzWorld['opaque'] | null = null;
@@ -231,6 +232,8 @@ class World {
       tokens: [this.user.token, this.admin.token, 'z'.repeat(43)],
       identity: publicIdentity(this.userKeys),
       envelope: this.envelope,
+      backup: this.backup,
+      deviceIds: ['fuzz-device-0000001', 'fuzz-device-0000002'],
       opaque: this.opaque!,
     };
   }
