@@ -146,6 +146,9 @@ describe('the device list', () => {
     expect(listed.value.map((d) => d.id).sort()).toEqual([bob.dm.deviceId, laptop.dm.deviceId].sort());
     expect(listed.value.find((d) => d.current)?.id).toBe(bob.dm.deviceId);
     expect(listed.value.every((d) => d.online)).toBe(true);
+    // The account's export (GDPR) lists them too.
+    const exported = t.authority.store.privacy.exportUser(t.authority.store.users.byName(bob.name)!.id);
+    expect(exported?.devices).toHaveLength(2);
 
     const self = await bob.dm.revokeDevice(bob.dm.deviceId!);
     expect(!self.ok && self.error.code).toBe('CANNOT_TARGET_SELF');

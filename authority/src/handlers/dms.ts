@@ -205,10 +205,8 @@ export const helloDevice: Handler<'helloDevice'> = (s, c, p) => {
   if (c.dm.deviceId !== null && c.dm.deviceId !== p.deviceId) {
     return fail('BAD_REQUEST', { message: 'this connection already said which device it is' });
   }
-  if (!s.store.devices.get(me.id, p.deviceId) && s.store.devices.count(me.id) >= LIMITS.maxDevices) {
-    return refused(s, c, 'device_refused', fail('TOO_MANY_DEVICES'));
-  }
   const known = s.store.devices.get(me.id, p.deviceId) !== undefined;
+  if (!known && s.store.devices.count(me.id) >= LIMITS.maxDevices) return refused(s, c, 'device_refused', fail('TOO_MANY_DEVICES'));
   s.store.devices.seen(me.id, p.deviceId, p.name.normalize('NFC'), c.tokenHash, s.now());
   c.dm.deviceId = p.deviceId;
   // My other devices learn that copies have somewhere new to go.

@@ -13,6 +13,8 @@ export interface UserExport {
   waitingDirectMessages: number;
   /** The sealed identity kept for the user's devices: which key, since when (its ciphertext opens only with the password). */
   identityBackup: { keyId: string; updatedAt: number } | null;
+  /** The devices the user's DM engines named (helloDevice). */
+  devices: { name: string; createdAt: number; lastSeen: number }[];
   roomMessages: ExportedMessage[];
 }
 
@@ -66,6 +68,9 @@ export class PrivacyRepo {
       keys: db.prepare<[number], { key_id: string; box_pk: string; sign_pk: string; updated_at: number }>(
         'SELECT key_id, box_pk, sign_pk, updated_at FROM identity_keys WHERE user_id = ?',
       ),
+      devices: db.prepare<[number], { name: string; created_at: number; last_seen: number }>(
+        'SELECT name, created_at, last_seen FROM devices WHERE user_id = ? ORDER BY created_at',
+      ),
       backup: db.prepare<[number], { key_id: string; updated_at: number }>('SELECT key_id, updated_at FROM identity_backups WHERE user_id = ?'),
       waiting: db.prepare<[number], { n: number }>('SELECT COUNT(*) AS n FROM stored_dms WHERE to_id = ?'),
       messagesPage: db.prepare<[number, number, number, number], ExportedMessage & { room_id: number }>(
@@ -103,6 +108,7 @@ export class PrivacyRepo {
         : null,
       waitingDirectMessages: this.q.waiting.get(userId)?.n ?? 0,
       identityBackup: backup ? { keyId: backup.key_id, updatedAt: backup.updated_at } : null,
+      devices: this.q.devices.all(userId).map((d) => ({ name: d.name, createdAt: d.created_at, lastSeen: d.last_seen })),
     };
   }
 
