@@ -64,6 +64,9 @@ export const DmBodySchema = z.discriminatedUnion('kind', [
       path: z.enum(['direct', 'relayed', 'stored']).nullable(),
     })
     .strict(),
+  /** A history sent to my new device (shared/client/dm/history-transfer.ts): how many copies follow, then the end. */
+  z.object({ kind: z.literal('historyStart'), total: z.number().int().min(0).max(10_000_000) }).strict(),
+  z.object({ kind: z.literal('historyEnd') }).strict(),
 ]);
 export type DmBody = z.infer<typeof DmBodySchema>;
 

@@ -48,6 +48,7 @@ export function record(dm: DmEngine): DmUser['events'] {
     identityCreated: [],
     keyLogAlarm: [],
     warning: [],
+    historyProgress: [],
   };
   for (const name of Object.keys(events) as (keyof DmEngineEvents)[]) {
     dm.on(name, (e) => (events[name] as unknown[]).push(e));

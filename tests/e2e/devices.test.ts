@@ -1,14 +1,14 @@
 /**
  * "My devices" in the settings, in real Chromium against a real authority: the browser and a
  * second device of the same user (a Node engine) hold one identity; the section lists both, the
- * browser as "this device", and revokes the other, whose session ends. Screenshots in both
- * languages.
+ * browser as "this device", and revokes the other, whose session ends; a new browser gets the DM
+ * history from another device of mine, peer-to-peer. Screenshots in both languages.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { PASSWORD, startAuthority, uniqueName, until, type TestAuthority } from '../helpers/authority.js';
-import { closeAll, dmUser, type DmUser } from '../dm/helpers.js';
-import { buildWebClient, launchChromium, openApp, originOf, register, screenshot, shellReady, UI_TIMEOUT_MS, type AppPage } from './support/web.js';
+import { closeAll, dmUser, friends, receivedText, type DmUser } from '../dm/helpers.js';
+import { buildWebClient, launchChromium, login, openApp, originOf, register, screenshot, shellReady, UI_TIMEOUT_MS, type AppPage } from './support/web.js';
 import { visualProblems, type VisualProblem } from './support/visual.js';
 
 let web: Awaited<ReturnType<typeof buildWebClient>>;
@@ -74,6 +74,27 @@ describe('my devices, in the settings', () => {
     await page.locator('.toast').filter({ hasText: 'CLI on build-01 a été révoqué' }).waitFor();
     await page.keyboard.press('Escape');
     await page.locator('dialog[open]').waitFor({ state: 'detached' });
+  }, 90_000);
+
+  it('a new browser gets the DM history from my other device, peer-to-peer, and says so', async () => {
+    // Owner's first device (Node) talks with a friend; then owner opens the web client in a new profile.
+    const [pal, owner] = await friends(t);
+    for (const text of ['Premier message', 'Deuxième message', 'Troisième message']) {
+      expect((await pal.dm.send(owner.name, text)).ok).toBe(true);
+      await receivedText(owner, text);
+    }
+    const fresh = await openApp(browser, originOf(t.url));
+    try {
+      const { page } = fresh;
+      await login(page, owner.name, PASSWORD);
+      await shellReady(page);
+      await page.locator('.toast').filter({ hasText: 'est arrivé de votre autre appareil (3 messages)' }).waitFor({ timeout: UI_TIMEOUT_MS });
+      await page.getByTestId(`friend-${pal.name}`).click();
+      for (const text of ['Premier message', 'Deuxième message', 'Troisième message']) await page.getByText(text).waitFor();
+      await shoot(page, 'dm-history-from-device-fr-light');
+    } finally {
+      await fresh.context.close();
+    }
   }, 90_000);
 
   it('screens: the section in English, dark', async () => {

@@ -129,18 +129,37 @@ export const sendSignal: Handler<'sendSignal'> = (s, c, p) => {
   const perSecond = s.config.limits.signalsPerSecond;
   const rate = takeToken(c, 'signals', perSecond, perSecond * 2, s.now());
   if (!rate.ok) return fail('RATE_LIMITED', { until: rate.until });
+  const me = c.user!;
+  // To myself: my other sessions (a new device asking another for the DM history).
+  if (p.to.normalize('NFC').toLowerCase() === me.username.toLowerCase()) return signalMyDevices(s, c, p.data);
   const other = friendNamed(s, c, p.to);
   if (!isRow(other)) return refused(s, c, 'signal_refused', other);
-  if (nestedDeeperThan(p.data, MAX_SIGNAL_DEPTH)) {
-    return refused(s, c, 'signal_refused', fail('SIGNAL_TOO_LARGE', { message: 'the signaling message is nested too deeply' }));
-  }
-  const data = JSON.stringify(p.data ?? null);
-  const bytes = utf8.encode(data).length;
-  if (bytes > LIMITS.maxSignalBytes) return refused(s, c, 'signal_refused', fail('SIGNAL_TOO_LARGE'), { bytes });
+  const checked = signalPayload(s, c, p.data);
+  if (!checked.ok) return checked;
   if (!s.hub.isOnline(other.id)) return fail('PEER_OFFLINE');
-  s.hub.sendToUser(other.id, 'signalReceived', { from: c.user!.username, data: p.data ?? null });
+  s.hub.sendToUser(other.id, 'signalReceived', { from: me.username, data: p.data ?? null });
   return ok({ ok: true as const });
 };
+
+/** A signal's payload is carried unread, but not one nested too deeply or too large. */
+function signalPayload(s: Services, c: Connection, data: unknown): Outcome<void, ErrorCode> {
+  if (nestedDeeperThan(data, MAX_SIGNAL_DEPTH)) {
+    return refused(s, c, 'signal_refused', fail('SIGNAL_TOO_LARGE', { message: 'the signaling message is nested too deeply' }));
+  }
+  const bytes = utf8.encode(JSON.stringify(data ?? null)).length;
+  if (bytes > LIMITS.maxSignalBytes) return refused(s, c, 'signal_refused', fail('SIGNAL_TOO_LARGE'), { bytes });
+  return ok(undefined);
+}
+
+function signalMyDevices(s: Services, c: Connection, data: unknown): Outcome<{ ok: true }, ErrorCode> {
+  const me = c.user!;
+  const checked = signalPayload(s, c, data);
+  if (!checked.ok) return checked;
+  const others = [...s.hub.connectionsOf(me.id)].filter((x) => x !== c);
+  if (others.length === 0) return fail('PEER_OFFLINE', { message: 'none of your other devices is connected' });
+  for (const other of others) other.send('signalReceived', { from: me.username, data: data ?? null });
+  return ok({ ok: true as const });
+}
 
 // ---------- relay and store ----------
 

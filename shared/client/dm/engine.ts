@@ -35,6 +35,7 @@ import { peerKey } from './peer-key.js';
 import { Receipts } from './receipts.js';
 import { KeyLogWatch } from './key-log-watch.js';
 import { DeviceSync } from './device-sync.js';
+import { HistoryTransfer } from './history-transfer.js';
 import { DM_DEFAULTS, type ChannelState, type DmEngineEvents, type DmEngineOptions, type DmPath, type DmRecord } from './types.js';
 
 export type EngineState = 'locked' | 'unlocking' | 'ready' | 'closed';
@@ -53,6 +54,7 @@ export class DmEngine extends Emitter<DmEngineEvents> {
   private readonly receipts: Receipts;
   private readonly inbox: Inbox;
   private readonly devices: DeviceSync;
+  private readonly transfer: HistoryTransfer;
   private readonly sendChains = new Map<string, Promise<unknown>>();
   private readonly inFlight = new Set<string>();
   private readonly lastTs = new Map<string, number>();
@@ -101,6 +103,7 @@ export class DmEngine extends Emitter<DmEngineEvents> {
     });
     this.receipts = new Receipts(ctx, this.keys, this.channels, (record) => this.setStatus(record, { status: 'delivered' }));
     this.devices = new DeviceSync(ctx);
+    this.transfer = new HistoryTransfer(ctx, { progress: (p) => this.emit('historyProgress', p) });
     this.inbox = new Inbox(ctx, this.keys, this.receipts, this.keyLog, this.devices);
     // Friends compare the key log heads their devices saw as soon as a direct channel opens.
     this.on('channel', (c) => {
@@ -212,6 +215,8 @@ export class DmEngine extends Emitter<DmEngineEvents> {
       // for it, so that whoever unlocked sees the waiting DMs in the history at once.
       await this.client.call('resendStoredDms', {});
       await this.inbox.idle();
+      // The account's identity on a device with no DM yet: another of my devices may have them.
+      if (!unlocked.created && opened.history.count() === 0) void this.transfer.request();
       return ok({ keyId: identity.keyId, created: unlocked.created });
     } catch (err) {
       if ((this.state as EngineState) !== 'closed') this.state = 'locked';
@@ -239,6 +244,7 @@ export class DmEngine extends Emitter<DmEngineEvents> {
       await this.receipts.flushAcks();
     }
     this.channels.closeAll('ENGINE_CLOSED');
+    this.transfer.close();
     this.receipts.stop();
     await this.history?.close();
   }
@@ -260,6 +266,15 @@ export class DmEngine extends Emitter<DmEngineEvents> {
   /** This installation's id in my device list (set once unlocked). */
   get deviceId(): string | null {
     return this.devices.deviceId;
+  }
+
+  /**
+   * Asks my other online devices for the DM history (done at unlock when this device has none):
+   * one of them sends it over a direct channel; `historyProgress` events follow.
+   */
+  requestHistory(): Promise<boolean> {
+    if (this.state !== 'ready') return Promise.resolve(false);
+    return this.transfer.request();
   }
 
   /** My devices, as the authority knows them (this one is `current`). */
@@ -488,7 +503,9 @@ export class DmEngine extends Emitter<DmEngineEvents> {
         this.inbox.fromAuthority(e.from, e.envelope, e.stored === true, e.id);
         break;
       case 'signalReceived':
-        this.channels.onSignal(e.from, e.data);
+        // From another session of mine: the history for a new device; else a friend's channel.
+        if (peerKey(e.from) === peerKey(this.me!.username)) this.transfer.onSignal(e.data);
+        else this.channels.onSignal(e.from, e.data);
         break;
       case 'keysChanged':
         // Taken from the directory with its key log proof, not from the event (which proves nothing).

@@ -456,6 +456,11 @@ export class DmHistory {
     return { format: 'chandler-dm-history', version: 1, exportedAt: now, pins, messages };
   }
 
+  /** How many DMs this device holds. */
+  count(): number {
+    return Number(this.all('SELECT COUNT(*) AS n FROM dms')[0]?.n ?? 0);
+  }
+
   /** Deletes the DMs of one conversation, or of all; keys stay pinned. Returns how many went. */
   erase(peer: string | null, now: number): number {
     const key = peer === null ? ALL_PEERS : peerKey(peer);

@@ -125,8 +125,8 @@ export class Inbox {
       else reject(verdict);
       return done();
     }
-    if (message.body.kind === 'sync') {
-      reject('MALFORMED'); // only my own devices send copies
+    if (message.body.kind !== 'text') {
+      reject('MALFORMED'); // copies and histories come from my own devices only
       return done();
     }
     const record: DmRecord = {

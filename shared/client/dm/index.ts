@@ -17,6 +17,7 @@ export * from './engine.js';
 export * from './history.js';
 export * from './device-identity.js';
 export * from './device-sync.js';
+export * from './history-transfer.js';
 export * from './signal.js';
 export * from './peer-link.js';
 export * from './peer-key.js';

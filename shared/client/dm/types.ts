@@ -121,10 +121,22 @@ export interface DmEngineEvents {
   rejected: DmRejection;
   /** A new identity was made for this device (first login, or the old one could not be opened). */
   identityCreated: { keyId: string; replaced: boolean };
+  /** The DM history coming from another of my devices (history-transfer.ts). */
+  historyProgress: HistoryProgress;
   /** The authority's key log does not hold what it announced: see KeyLogAlarm. */
   keyLogAlarm: KeyLogAlarm;
   /** Something went wrong that the user may want to know (history unreadable, storage failed). */
   warning: { code: string; message: string };
+}
+
+/** The DM history coming from another of my devices (history-transfer.ts). */
+export interface HistoryProgress {
+  /** DMs received so far, of `total` announced. */
+  received: number;
+  total: number;
+  /** Written to this device's history (the others were here already). */
+  added: number;
+  done: boolean;
 }
 
 export interface DmEngineOptions {

@@ -156,6 +156,8 @@ export const en: Record<MessageKey, string> = {
   'dm.lockedTitle': 'Direct messages locked',
   'dm.locked': 'Your encryption keys are protected by your password. Type it to read and send direct messages.',
   'dm.unlock': 'Unlock',
+  'dm.historyProgress': "Getting your direct messages from your other device… {received} of {total}",
+  'dm.historyReceived': 'Your direct-message history came from your other device ({n} message).|Your direct-message history came from your other device ({n} messages).',
   'dm.warn.identityReplaced': 'Your previous direct-message keys could not be opened with this password: new keys were made. Your friends will see a key change.',
   'dm.warn.identityAdopted': 'This device now uses your account’s direct-message keys, the same on all your devices. Your friends will see your key change once.',
   'dm.warn.historyUnreadable': 'The direct-message history on this device could not be read: it was set aside.',

@@ -155,6 +155,8 @@ export const fr = {
   'dm.lockedTitle': 'Messages privés verrouillés',
   'dm.locked': 'Vos clés de chiffrement sont protégées par votre mot de passe. Saisissez-le pour lire et envoyer des messages privés.',
   'dm.unlock': 'Déverrouiller',
+  'dm.historyProgress': "Récupération de vos messages privés depuis votre autre appareil… {received} sur {total}",
+  'dm.historyReceived': "L’historique de vos messages privés est arrivé de votre autre appareil ({n} message).|L’historique de vos messages privés est arrivé de votre autre appareil ({n} messages).",
   'dm.warn.identityReplaced': "Vos anciennes clés de messages privés n'ont pas pu être ouvertes avec ce mot de passe : de nouvelles clés ont été créées. Vos amis verront un changement de clé.",
   'dm.warn.identityAdopted': "Cet appareil utilise désormais les clés de messages privés de votre compte, les mêmes sur tous vos appareils. Vos amis verront votre clé changer, une seule fois.",
   'dm.warn.historyUnreadable': "L'historique des messages privés de cet appareil n'a pas pu être lu : il a été mis de côté.",

@@ -121,6 +121,11 @@ export function DmView({ session, username, checkPassword }: { session: Session;
       <div className="view-body">
         <div className="view-column">
           {blocked && <KeyChangedCard session={session} username={username} />}
+          {dm.history && (
+            <p className="alert alert--info" role="status" data-testid="history-progress">
+              {t('dm.historyProgress', { received: dm.history.received, total: dm.history.total })}
+            </p>
+          )}
           <MessageList
             items={items}
             me={session.me}

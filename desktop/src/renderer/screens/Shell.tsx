@@ -215,7 +215,11 @@ function useShellEvents(session: Session, view: View, setView: (v: View) => void
       }),
       session.dm.on('warning', (w) => {
         const known = DM_WARNINGS[w.code];
-        toast('error', known ? t(known) : w.message);
+        // Taking the account's keys is news, not a fault.
+        toast(w.code === 'IDENTITY_ADOPTED' ? 'info' : 'error', known ? t(known) : w.message);
+      }),
+      session.dm.on('historyProgress', (p) => {
+        if (p.done) toast('success', t('dm.historyReceived', { n: p.added }));
       }),
       session.dm.on('keyLogAlarm', (a) => {
         const key = a.kind === 'unknownBinding' ? 'dm.warn.keyLogUnknownBinding' : a.kind === 'unlogged' ? 'dm.warn.keyLogUnlogged' : 'dm.warn.keyLogInconsistent';

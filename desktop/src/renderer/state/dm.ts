@@ -3,7 +3,7 @@
  * with the login password, keeps unread counts and changed-key alerts per friend, and turns
  * the engine's records into timeline items. Every change bumps the session's version.
  */
-import type { DmEngine, DmRecord, KeyChange, KeyLogAlarm } from '../../../../shared/client/dm/index.js';
+import type { DmEngine, DmRecord, HistoryProgress, KeyChange, KeyLogAlarm } from '../../../../shared/client/dm/index.js';
 import { peerKey } from '../../../../shared/client/dm/peer-key.js';
 import { failure, type Failure, type Outcome } from '../../../../shared/protocol/index.js';
 import { Emitter } from '../../../../shared/client/emitter.js';
@@ -16,6 +16,7 @@ export const DM_PAGE = 100;
 
 export interface DmEvents {
   received: DmRecord;
+  historyProgress: HistoryProgress;
   keyChanged: KeyChange;
   warning: { code: string; message: string };
   keyLogAlarm: KeyLogAlarm;
@@ -30,6 +31,8 @@ export type PasswordCheck = (username: string, password: string) => Promise<Outc
 export class DmController extends Emitter<DmEvents> {
   state: DmLockState = 'off';
   engine: DmEngine | null = null;
+  /** The DM history coming from another of my devices, while it comes. */
+  history: HistoryProgress | null = null;
   error: Failure | null = null;
   private readonly unread = new Map<string, number>();
   private readonly limits = new Map<string, number>();
@@ -90,6 +93,11 @@ export class DmController extends Emitter<DmEvents> {
       engine.on('status', () => this.bump()),
       engine.on('channel', () => this.bump()),
       engine.on('keyPinned', () => this.bump()),
+      engine.on('historyProgress', (p) => {
+        this.history = p.done ? null : p;
+        this.bump();
+        this.emit('historyProgress', p);
+      }),
       engine.on('keyChanged', (k) => {
         this.bump();
         this.emit('keyChanged', k);
