@@ -456,7 +456,7 @@ export const EVENTS = {
   friendsChanged: z.object({ username: z.string(), state: z.union([FriendState, z.literal('none')]), online: z.boolean() }),
   presenceChanged: z.object({ username: z.string(), online: z.boolean() }),
   keysChanged: z.object({ username: z.string(), identity: PublicIdentity }),
-  /** A device of mine was added or revoked (to my other connections). */
+  /** A device of mine connected, was added or revoked (to my other connections). */
   devicesChanged: z.object({}),
   signalReceived: z.object({ from: z.string(), data: z.unknown() }),
   dmReceived: StoredDm,

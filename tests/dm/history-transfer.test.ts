@@ -54,7 +54,7 @@ describe('history on a new device', () => {
     expect(again.events.historyProgress).toEqual([]);
   }, 60_000);
 
-  it('with no other device online, nothing is asked and nothing breaks', async () => {
+  it('with no other device online, nothing comes; it does when one connects', async () => {
     const [alice, bob] = await friends(t);
     expect((await alice.dm.send(bob.name, 'bonjour')).ok).toBe(true);
     await receivedText(bob, 'bonjour');
@@ -62,5 +62,10 @@ describe('history on a new device', () => {
     const laptop = await dmUser(t, { name: bob.name, register: false });
     expect(await laptop.dm.requestHistory()).toBe(false);
     expect(laptop.events.historyProgress).toEqual([]);
+    // Bob's desktop comes back: the laptop hears of it and asks again.
+    const desktop = await dmUser(t, { name: bob.name, dir: bob.dir, register: false });
+    await until(() => laptop.events.historyProgress.some((p) => p.done), 'the history arrived once a device connected');
+    expect(laptop.events.historyProgress.at(-1)).toEqual({ received: 1, total: 1, added: 1, done: true });
+    expect(conversation(laptop, alice.name)).toEqual(conversation(desktop, alice.name));
   });
 });

@@ -228,8 +228,9 @@ export const helloDevice: Handler<'helloDevice'> = (s, c, p) => {
   if (!known && s.store.devices.count(me.id) >= LIMITS.maxDevices) return refused(s, c, 'device_refused', fail('TOO_MANY_DEVICES'));
   s.store.devices.seen(me.id, p.deviceId, p.name.normalize('NFC'), c.tokenHash, s.now());
   c.dm.deviceId = p.deviceId;
-  // My other devices learn that copies have somewhere new to go.
-  if (!known) for (const other of s.hub.connectionsOf(me.id)) if (other !== c) other.send('devicesChanged', {});
+  // My other devices learn that one of them is here (copies have somewhere to go; a new device
+  // still waiting for the DM history can ask it).
+  for (const other of s.hub.connectionsOf(me.id)) if (other !== c) other.send('devicesChanged', {});
   return ok({ ok: true as const });
 };
 

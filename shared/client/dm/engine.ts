@@ -55,6 +55,8 @@ export class DmEngine extends Emitter<DmEngineEvents> {
   private readonly inbox: Inbox;
   private readonly devices: DeviceSync;
   private readonly transfer: HistoryTransfer;
+  /** This device started with the account's identity and no DM: it asks my other devices for the history. */
+  private wantsHistory = false;
   private readonly sendChains = new Map<string, Promise<unknown>>();
   private readonly inFlight = new Set<string>();
   private readonly lastTs = new Map<string, number>();
@@ -103,7 +105,12 @@ export class DmEngine extends Emitter<DmEngineEvents> {
     });
     this.receipts = new Receipts(ctx, this.keys, this.channels, (record) => this.setStatus(record, { status: 'delivered' }));
     this.devices = new DeviceSync(ctx);
-    this.transfer = new HistoryTransfer(ctx, { progress: (p) => this.emit('historyProgress', p) });
+    this.transfer = new HistoryTransfer(ctx, {
+      progress: (p) => {
+        if (p.done) this.wantsHistory = false;
+        this.emit('historyProgress', p);
+      },
+    });
     this.inbox = new Inbox(ctx, this.keys, this.receipts, this.keyLog, this.devices);
     // Friends compare the key log heads their devices saw as soon as a direct channel opens.
     this.on('channel', (c) => {
@@ -216,7 +223,9 @@ export class DmEngine extends Emitter<DmEngineEvents> {
       await this.client.call('resendStoredDms', {});
       await this.inbox.idle();
       // The account's identity on a device with no DM yet: another of my devices may have them.
-      if (!unlocked.created && opened.history.count() === 0) void this.transfer.request();
+      // (Asked again whenever another of my devices connects, until a history has come.)
+      this.wantsHistory = !unlocked.created && opened.history.count() === 0;
+      if (this.wantsHistory) void this.transfer.request();
       return ok({ keyId: identity.keyId, created: unlocked.created });
     } catch (err) {
       if ((this.state as EngineState) !== 'closed') this.state = 'locked';
@@ -517,6 +526,7 @@ export class DmEngine extends Emitter<DmEngineEvents> {
         break;
       case 'devicesChanged':
         this.devices.devicesChanged();
+        if (this.wantsHistory) void this.transfer.request();
         break;
       case 'presenceChanged':
         // The friend's last session ended (closed, crashed, cut off): a channel that looks open may

@@ -24,11 +24,17 @@ import { DM_DEFAULTS, type DmRecord, type HistoryProgress } from './types.js';
 const SEND_AHEAD_CHARS = 256 * 1024;
 const DRAIN_POLL_MS = 10;
 const PROGRESS_EVERY = 50;
+/** A transfer cut before its end (the channel failed to open, or closed) is asked for again, this many times. */
+const RETRIES = 3;
+const RETRY_AFTER_MS = 1000;
 
 export class HistoryTransfer {
   private link: PeerLink | null = null;
   private progress: HistoryProgress | null = null;
   private selfKeys: { keyId: string; keys: ChannelKeys } | null = null;
+  private retries = 0;
+  private retryTimer: ReturnType<typeof setTimeout> | null = null;
+  private closed = false;
 
   constructor(
     private readonly ctx: DmContext,
@@ -45,6 +51,8 @@ export class HistoryTransfer {
   }
 
   close(): void {
+    this.closed = true;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
     this.link?.destroy('ENGINE_CLOSED');
   }
 
@@ -56,8 +64,9 @@ export class HistoryTransfer {
     const m = parsed.data;
     if (m.sid === this.ctx.sessionId) return;
     if (m.kind === 'knock') {
-      // Another device of mine wants the history: this one sends it, unless already busy.
-      if (m.to === undefined && !this.link) this.open(true, m.sid);
+      // Another device of mine wants the history: this one sends it, unless it is busy or has
+      // none (another new device: its empty answer would end the asker's wait for the real one).
+      if (m.to === undefined && !this.link && (this.ctx.history?.count() ?? 0) > 0) this.open(true, m.sid);
       return;
     }
     if (m.to !== this.ctx.sessionId) return;
@@ -102,7 +111,16 @@ export class HistoryTransfer {
       },
       onClose: (l, reason) => {
         if (this.link === l) this.link = null;
-        if (!sender && this.progress && !this.progress.done) this.ctx.log('history_transfer_cut', { reason, received: this.progress.received });
+        if (sender || this.progress?.done || this.closed) return;
+        // Cut before the end (it never opened, or closed half-way): asked again a few times.
+        this.ctx.log('history_transfer_cut', { reason, received: this.progress?.received ?? 0 });
+        this.progress = null;
+        if (this.retries++ < RETRIES) {
+          this.retryTimer = setTimeout(() => {
+            this.retryTimer = null;
+            if (!this.closed) void this.request();
+          }, RETRY_AFTER_MS * this.retries);
+        }
       },
     });
     this.link = link;
