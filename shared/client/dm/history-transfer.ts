@@ -73,6 +73,7 @@ export class HistoryTransfer {
     if (m.rtc.type === 'offer') {
       // The first of my devices to offer sends the history; the others' offers are ignored.
       if (this.link && this.link.remoteSid !== m.sid) return;
+      this.link?.destroy('REPLACED'); // the same device offering again (its first try failed)
       this.open(false, m.sid);
     }
     if (this.link?.remoteSid === m.sid) this.link.signal(m.rtc);
@@ -111,7 +112,7 @@ export class HistoryTransfer {
       },
       onClose: (l, reason) => {
         if (this.link === l) this.link = null;
-        if (sender || this.progress?.done || this.closed) return;
+        if (sender || this.progress?.done || this.closed || reason === 'REPLACED') return;
         // Cut before the end (it never opened, or closed half-way): asked again a few times.
         this.ctx.log('history_transfer_cut', { reason, received: this.progress?.received ?? 0 });
         this.progress = null;
