@@ -9,7 +9,7 @@
  * name for people ("CLI on build-01", "Chromium on Linux"), told to the authority at every
  * session start: the user lists and revokes devices with it.
  */
-import { createChannelKeys, publicIdentity, sealEnvelope, utf8Decode, utf8Encode, type ChannelKeys } from '../../crypto/index.js';
+import { createChannelKeys, publicIdentity, sealEnvelope, utf8Decode, utf8Encode, type ChannelKeys, type DmBody, type DmPlaintext } from '../../crypto/index.js';
 import { DeviceId, LIMITS, type DeviceInfo, type Outcome } from '../../protocol/index.js';
 import { newClientId } from '../client.js';
 import type { DmContext } from './context.js';
@@ -21,6 +21,29 @@ export function deviceFileName(username: string): string {
 }
 
 const DEFAULT_DEVICE_NAME = 'CHandler';
+
+type CopyBody = Extract<DmBody, { kind: 'sync' }>;
+
+/** A DM of my history as a copy for my other devices (the envelope's id and ts are the DM's). */
+export function copyOf(record: DmRecord): { id: string; ts: number; body: CopyBody } {
+  return { id: record.id, ts: record.ts, body: { kind: 'sync', peer: record.peer, direction: record.direction, text: record.text, path: record.path } };
+}
+
+/** The DM a copy from another of my devices stands for, as this device's history keeps it. */
+export function recordOfCopy(me: string, message: Pick<DmPlaintext, 'id' | 'ts'> & { body: CopyBody }): DmRecord {
+  const { id, ts, body } = message;
+  const out = body.direction === 'out';
+  return {
+    id,
+    peer: body.peer,
+    direction: body.direction,
+    author: out ? me : body.peer,
+    text: body.text,
+    ts,
+    path: body.path,
+    status: out ? 'sent' : 'received',
+  };
+}
 
 export class DeviceSync {
   private id: string | null = null;
@@ -68,7 +91,7 @@ export class DeviceSync {
     this.othersExist = true;
   }
 
-  /** A device of mine was added or revoked: copies may have somewhere to go again. */
+  /** A device of mine connected, was added or revoked: copies may have somewhere to go again. */
   devicesChanged(): void {
     this.othersExist = true;
   }
@@ -90,11 +113,7 @@ export class DeviceSync {
     const keys = this.keysForMe();
     if (!keys) return;
     this.copied.add(record.id);
-    const wire = sealEnvelope(keys, {
-      id: record.id,
-      ts: record.ts,
-      body: { kind: 'sync', peer: record.peer, direction: record.direction, text: record.text, path: record.path },
-    });
+    const wire = sealEnvelope(keys, copyOf(record));
     void this.ctx.client.call('syncDm', { envelope: wire }).then((r) => {
       if (r.ok) {
         if (!r.value.stored) this.othersExist = false;

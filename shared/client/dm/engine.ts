@@ -105,7 +105,7 @@ export class DmEngine extends Emitter<DmEngineEvents> {
     });
     this.receipts = new Receipts(ctx, this.keys, this.channels, (record) => this.setStatus(record, { status: 'delivered' }));
     this.devices = new DeviceSync(ctx);
-    this.transfer = new HistoryTransfer(ctx, {
+    this.transfer = new HistoryTransfer(ctx, this.devices, {
       progress: (p) => {
         if (p.done) this.wantsHistory = false;
         this.emit('historyProgress', p);

@@ -13,12 +13,13 @@
  * channel but still reads nothing, and a session without my keys (a stolen token) can neither
  * read what is sent nor forge history.
  */
-import { createChannelKeys, openEnvelope, publicIdentity, ReplayGuard, sealEnvelope, type ChannelKeys } from '../../crypto/index.js';
+import { openEnvelope, ReplayGuard, sealEnvelope } from '../../crypto/index.js';
 import { newClientId } from '../client.js';
 import type { DmContext } from './context.js';
+import { copyOf, recordOfCopy, type DeviceSync } from './device-sync.js';
 import { PeerLink } from './peer-link.js';
 import { SIGNAL_VERSION, SignalMessage } from './signal.js';
-import { DM_DEFAULTS, type DmRecord, type HistoryProgress } from './types.js';
+import { DM_DEFAULTS, type HistoryProgress } from './types.js';
 
 /** Characters queued on the channel above which the sender waits for it to drain. */
 const SEND_AHEAD_CHARS = 256 * 1024;
@@ -31,13 +32,14 @@ const RETRY_AFTER_MS = 1000;
 export class HistoryTransfer {
   private link: PeerLink | null = null;
   private progress: HistoryProgress | null = null;
-  private selfKeys: { keyId: string; keys: ChannelKeys } | null = null;
   private retries = 0;
   private retryTimer: ReturnType<typeof setTimeout> | null = null;
   private closed = false;
 
   constructor(
     private readonly ctx: DmContext,
+    /** Seals to my own key and opens what was sealed so, as the copies between my devices are. */
+    private readonly devices: DeviceSync,
     private readonly hooks: { progress(p: HistoryProgress): void },
   ) {}
 
@@ -77,15 +79,6 @@ export class HistoryTransfer {
       this.open(false, m.sid);
     }
     if (this.link?.remoteSid === m.sid) this.link.signal(m.rtc);
-  }
-
-  private keys(): ChannelKeys {
-    const me = this.ctx.me!;
-    if (this.selfKeys?.keyId !== me.identity.keyId) {
-      const self = { username: me.username, identity: me.identity };
-      this.selfKeys = { keyId: me.identity.keyId, keys: createChannelKeys(self, { username: me.username, identity: publicIdentity(me.identity) }) };
-    }
-    return this.selfKeys.keys;
   }
 
   private open(sender: boolean, remoteSid: string): void {
@@ -132,13 +125,13 @@ export class HistoryTransfer {
     const history = this.ctx.history;
     if (!history) return link.destroy('ENGINE_CLOSED');
     const messages = history.export(Date.now()).messages.filter((r) => r.status !== 'failed');
-    const keys = this.keys();
-    const seal = (body: Parameters<typeof sealEnvelope>[1]['body'], id = newClientId(), ts?: number) => sealEnvelope(keys, { id, ...(ts !== undefined && { ts }), body });
+    const keys = this.devices.keysForMe()!;
+    const seal = (body: Parameters<typeof sealEnvelope>[1]['body']) => sealEnvelope(keys, { id: newClientId(), body });
     link.send(seal({ kind: 'historyStart', total: messages.length }));
     for (const r of messages) {
       while (link.state === 'open' && link.backlog > SEND_AHEAD_CHARS) await new Promise((resolve) => setTimeout(resolve, DRAIN_POLL_MS));
       if (link.state !== 'open') return;
-      link.send(seal({ kind: 'sync', peer: r.peer, direction: r.direction, text: r.text, path: r.path }, r.id, r.ts));
+      link.send(sealEnvelope(keys, copyOf(r)));
     }
     link.send(seal({ kind: 'historyEnd' }));
     this.ctx.log('history_sent', { count: messages.length });
@@ -148,25 +141,14 @@ export class HistoryTransfer {
     const me = this.ctx.me;
     const history = this.ctx.history;
     if (!me || !history || text === null) return;
-    const opened = openEnvelope(this.keys(), text, new ReplayGuard());
+    const opened = openEnvelope(this.devices.keysForMe()!, text, new ReplayGuard());
     if (!opened.ok) return this.ctx.reject(me.username, opened.reason, 'direct');
     const { id, ts, body } = opened.message;
     if (body.kind === 'historyStart') {
       this.progress = { received: 0, total: body.total, added: 0, done: false };
     } else if (body.kind === 'sync' && this.progress) {
-      const out = body.direction === 'out';
-      const record: DmRecord = {
-        id,
-        peer: body.peer,
-        direction: body.direction,
-        author: out ? me.username : body.peer,
-        text: body.text,
-        ts,
-        path: body.path,
-        status: out ? 'sent' : 'received',
-      };
       this.progress.received++;
-      if (history.insert(record, Date.now())) this.progress.added++;
+      if (history.insert(recordOfCopy(me.username, { id, ts, body }), Date.now())) this.progress.added++;
     } else if (body.kind === 'historyEnd' && this.progress) {
       this.progress.done = true;
       this.link?.destroy('PEER_CLOSED');

@@ -12,7 +12,7 @@ import type { KeyLogWatch } from './key-log-watch.js';
 import type { Receipts } from './receipts.js';
 import { isTransient } from '../retry.js';
 import type { DmRecord } from './types.js';
-import type { DeviceSync } from './device-sync.js';
+import { recordOfCopy, type DeviceSync } from './device-sync.js';
 import { peerKey } from './peer-key.js';
 
 /** The sender key id of an envelope, without opening it. */
@@ -164,18 +164,9 @@ export class Inbox {
       this.ctx.reject(me, opened && !opened.ok ? opened.reason : 'MALFORMED', path);
       return done();
     }
-    const { id, ts, body } = opened.message;
+    const body = opened.message.body;
+    const record = recordOfCopy(me, { ...opened.message, body });
     const out = body.direction === 'out';
-    const record: DmRecord = {
-      id,
-      peer: body.peer,
-      direction: body.direction,
-      author: out ? me : body.peer,
-      text: body.text,
-      ts,
-      path: body.path,
-      status: out ? 'sent' : 'received',
-    };
     if (this.ctx.history!.insert(record, Date.now())) this.ctx.report(out ? 'status' : 'received', record);
     done();
   }
