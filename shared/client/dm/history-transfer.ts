@@ -25,7 +25,7 @@ import { DM_DEFAULTS, type HistoryProgress } from './types.js';
 const SEND_AHEAD_CHARS = 256 * 1024;
 const DRAIN_POLL_MS = 10;
 const PROGRESS_EVERY = 50;
-/** A transfer cut before its end (the channel failed to open, or closed) is asked for again, this many times. */
+/** A transfer cut before its end (the channel failed to open, or closed), or a question no device answered in time, is asked again, this many times. */
 const RETRIES = 3;
 const RETRY_AFTER_MS = 1000;
 
@@ -48,8 +48,28 @@ export class HistoryTransfer {
     const me = this.ctx.me;
     if (!me || !this.ctx.options.createPeer || this.link) return false;
     const r = await this.ctx.client.call('sendSignal', { to: me.username, data: { v: SIGNAL_VERSION, kind: 'knock', sid: this.ctx.sessionId } });
-    if (!r.ok) this.ctx.log('history_request_failed', { code: r.error.code });
-    return r.ok;
+    if (!r.ok) {
+      this.ctx.log('history_request_failed', { code: r.error.code });
+      return false;
+    }
+    // A device was there to ask: if none offers a channel in time (the question or its answer
+    // lost on the way), asked again, as a cut transfer is.
+    this.retryLater(this.connectTimeoutMs());
+    return true;
+  }
+
+  private connectTimeoutMs(): number {
+    return this.ctx.options.directTimeoutMs ?? DM_DEFAULTS.directTimeoutMs;
+  }
+
+  /** Asks again after `delayMs` unless a channel is open or opening by then; a few times at most. */
+  private retryLater(delayMs: number): void {
+    if (this.retryTimer || this.closed || this.retries >= RETRIES) return;
+    this.retries++;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      if (!this.closed && !this.link && !this.progress?.done) void this.request();
+    }, delayMs);
   }
 
   close(): void {
@@ -76,6 +96,8 @@ export class HistoryTransfer {
       // The first of my devices to offer sends the history; the others' offers are ignored.
       if (this.link && this.link.remoteSid !== m.sid) return;
       this.link?.destroy('REPLACED'); // the same device offering again (its first try failed)
+      if (this.retryTimer) clearTimeout(this.retryTimer);
+      this.retryTimer = null;
       this.open(false, m.sid);
     }
     if (this.link?.remoteSid === m.sid) this.link.signal(m.rtc);
@@ -90,7 +112,7 @@ export class HistoryTransfer {
       remoteSid,
       createPeer: this.ctx.options.createPeer!,
       config: { iceServers: session?.iceServers ?? [], ...this.ctx.options.rtcConfig },
-      connectTimeoutMs: this.ctx.options.directTimeoutMs ?? DM_DEFAULTS.directTimeoutMs,
+      connectTimeoutMs: this.connectTimeoutMs(),
       onSignal: (l, rtc) => {
         const data = { v: SIGNAL_VERSION, kind: 'rtc', sid: this.ctx.sessionId, to: l.remoteSid ?? undefined, rtc };
         void this.ctx.client.call('sendSignal', { to: me.username, data }).then((r) => {
@@ -109,12 +131,7 @@ export class HistoryTransfer {
         // Cut before the end (it never opened, or closed half-way): asked again a few times.
         this.ctx.log('history_transfer_cut', { reason, received: this.progress?.received ?? 0 });
         this.progress = null;
-        if (this.retries++ < RETRIES) {
-          this.retryTimer = setTimeout(() => {
-            this.retryTimer = null;
-            if (!this.closed) void this.request();
-          }, RETRY_AFTER_MS * this.retries);
-        }
+        this.retryLater(RETRY_AFTER_MS * (this.retries + 1));
       },
     });
     this.link = link;
